@@ -1,0 +1,88 @@
+// CLI wiring only (CLI11). Library code throws; this file maps errors to exit codes.
+#include <CLI/CLI.hpp>
+#include <c10/util/Exception.h>
+
+#include <iostream>
+
+#include "core/error.h"
+#include "run/run.h"
+#include "spec/spec.h"
+
+using namespace phenom;
+
+namespace {
+
+int report_bad_input(const std::string& message) {
+  std::cerr << "error: " << message << "\n";
+  return static_cast<int>(ExitCode::kBadInput);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"phenom: experiments on model systems for the science of deep learning.\n"
+               "One YAML spec -> a trained model system, a run directory and a verdict."};
+  app.set_version_flag("--version", std::string("phenom ") + PHENOM_VERSION + " (" + PHENOM_GIT + ")");
+  app.require_subcommand(1);
+
+  RunRequest request;
+  auto* run = app.add_subcommand("run", "train one spec; resumes an unfinished run, reports a finished one");
+  run->add_option("spec", request.spec_path, "spec YAML file")->required();
+  run->add_option("overrides", request.overrides, "key=value overrides (optimizer.lr=3e-3, probes.0.every=10)");
+  run->add_option("--out", request.out_dir, "run directory (default runs/<name>/<hash8>)");
+  run->add_flag("--fresh", request.fresh, "discard an existing run in that directory and start over");
+  run->add_option("--threads", request.threads, "CPU threads for torch and OpenBLAS together (default: all cores)")
+      ->check(CLI::PositiveNumber);
+  run->add_flag("--quiet", request.quiet, "no progress line and no log lines on the console");
+
+  std::string spec_path, kind;
+  std::vector<std::string> overrides;
+  auto* validate = app.add_subcommand("validate", "check a spec; print every problem");
+  validate->add_option("spec", spec_path, "spec YAML file")->required();
+  validate->add_option("overrides", overrides, "key=value overrides");
+  auto* resolve = app.add_subcommand("resolve", "print the fully defaulted spec");
+  resolve->add_option("spec", spec_path, "spec YAML file")->required();
+  resolve->add_option("overrides", overrides, "key=value overrides");
+  auto* list = app.add_subcommand("list", "components with their options, defaults and help");
+  list->add_option("kind", kind, "tasks | models | optimizers | schedules | probes | phenomena | train")
+      ->check(CLI::IsMember(component_kinds()));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : static_cast<int>(ExitCode::kBadInput);
+  }
+
+  try {
+    if (*run) return run_experiment(request);
+    if (*validate) {
+      Spec spec = load_spec(spec_path, overrides);
+      std::cout << "ok: " << spec_path << " is valid (spec hash " << spec_hash(spec) << ")\n";
+      return 0;
+    }
+    if (*resolve) {
+      std::cout << resolve_text(load_spec(spec_path, overrides));
+      return 0;
+    }
+    if (*list) {
+      std::cout << list_components(kind);
+      return 0;
+    }
+  } catch (const SpecError& e) {
+    std::cerr << e.what() << "\n";
+    return static_cast<int>(ExitCode::kBadInput);
+  } catch (const BadInput& e) {
+    return report_bad_input(e.what());
+  } catch (const RunFailed& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return static_cast<int>(ExitCode::kRunFailed);
+  } catch (const c10::Error& e) {
+    std::cerr << "error (LibTorch): " << e.what_without_backtrace() << "\n";
+    return static_cast<int>(ExitCode::kRunFailed);
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return static_cast<int>(ExitCode::kRunFailed);
+  }
+  return 0;
+}

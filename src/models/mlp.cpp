@@ -1,0 +1,88 @@
+// Multi-layer perceptron. On token inputs the first layer is the one-hot concatenation of the
+// operand tokens times W, computed as a sum of rows of W (no one-hot matmul):
+//   h = W[a] + W[V + b] (+ bias)        W: [operand_tokens * V, width]
+#include "models/mlp.h"
+
+#include "models/init.h"
+#include "models/model.h"
+#include "train/experiment.h"
+
+namespace phenom {
+
+torch::Tensor activate(const std::string& activation, const torch::Tensor& x) {
+  if (activation == "relu") return torch::relu(x);
+  if (activation == "gelu") return torch::gelu(x);
+  if (activation == "tanh") return torch::tanh(x);
+  if (activation == "quadratic") return x * x;
+  throw std::invalid_argument("unknown activation " + activation);
+}
+
+std::string MlpOptions::accepts(const InputSpec& inputs) const {
+  bool tokens = inputs.kind == InputSpec::Kind::kTokens;
+  if (embedding == "one_hot" && !tokens) return "embedding one_hot needs token inputs; use embedding: none";
+  if (embedding == "none" && tokens) return "token inputs need embedding: one_hot (or auto)";
+  return "";
+}
+
+namespace {
+
+class Mlp : public Model {
+ public:
+  Mlp(const MlpOptions& o, BuildContext& context) : options_(o) {
+    const InputSpec& in = context.inputs;
+    tokens_ = in.kind == InputSpec::Kind::kTokens;
+    if (tokens_) {
+      operand_tokens_ = in.operand_tokens > 0 ? in.operand_tokens : in.seq_len;
+      operand_vocab_ = in.operand_vocab > 0 ? in.operand_vocab : in.vocab_size;
+      // Row offsets of each position's block: position t uses rows [t*V, (t+1)*V).
+      offsets_ = register_buffer("offsets", torch::arange(operand_tokens_, torch::kLong) * operand_vocab_);
+    }
+    int64_t fan_in = tokens_ ? operand_tokens_ * operand_vocab_ : in.feature_dim;
+    for (int64_t l = 0; l < o.depth; ++l) {
+      std::string prefix = "layers." + std::to_string(l);
+      int64_t layer_in = l == 0 ? fan_in : o.width;
+      // Layer 0 on tokens is stored input-major ([in, width]) so a row is one token's embedding.
+      auto shape = (l == 0 && tokens_) ? std::vector<int64_t>{layer_in, o.width} : std::vector<int64_t>{o.width, layer_in};
+      weights_.push_back(register_dotted(*this, prefix + ".weight", init_weight(shape, layer_in, o.init_std, o.init_scale, context.init)));
+      if (o.bias) biases_.push_back(register_dotted(*this, prefix + ".bias", init_bias(o.width, layer_in, o.init_std, context.init)));
+      hook_pre_.push_back(hooks_.declare(prefix + ".hook_pre"));
+      hook_post_.push_back(hooks_.declare(prefix + ".hook_post"));
+    }
+    readout_weight_ = register_dotted(*this, "readout.weight", init_weight({in.num_classes, o.width}, o.width, o.init_std, o.init_scale, context.init));
+    if (o.bias) readout_bias_ = register_dotted(*this, "readout.bias", init_bias(in.num_classes, o.width, o.init_std, context.init));
+  }
+
+  torch::Tensor forward(const torch::Tensor& inputs) override {
+    torch::Tensor h;
+    for (size_t l = 0; l < weights_.size(); ++l) {
+      if (l == 0 && tokens_) {
+        // inputs [B, T] -> row ids [B, operand_tokens] -> sum of rows [B, width]
+        auto rows = inputs.slice(1, 0, operand_tokens_) + offsets_;
+        h = torch::embedding(weights_[0], rows).sum(1);
+        if (!biases_.empty()) h = h + biases_[0];
+      } else {
+        h = torch::nn::functional::linear(l == 0 ? inputs : h, weights_[l], biases_.empty() ? torch::Tensor() : biases_[l]);
+      }
+      h = hook(hook_pre_[l], h);
+      h = hook(hook_post_[l], activate(options_.activation, h));
+    }
+    return torch::nn::functional::linear(h, readout_weight_, readout_bias_);
+  }
+
+ private:
+  MlpOptions options_;
+  bool tokens_ = false;
+  int64_t operand_tokens_ = 0, operand_vocab_ = 0;
+  torch::Tensor offsets_;
+  std::vector<torch::Tensor> weights_, biases_;
+  torch::Tensor readout_weight_, readout_bias_;
+  std::vector<int> hook_pre_, hook_post_;
+};
+
+}  // namespace
+
+std::unique_ptr<Model> build_mlp(const ModelOptions& options, BuildContext& context) {
+  return std::make_unique<Mlp>(dynamic_cast<const MlpOptions&>(options), context);
+}
+
+}  // namespace phenom

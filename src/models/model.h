@@ -1,0 +1,23 @@
+// Models map a task's inputs to logits [B, num_classes] and expose named hook points.
+#pragma once
+#include <torch/torch.h>
+
+#include "models/hooks.h"
+
+namespace phenom {
+
+class Model : public torch::nn::Module {
+ public:
+  // inputs: tokens int64 [B, T] or features [B, D]; returns logits [B, num_classes].
+  virtual torch::Tensor forward(const torch::Tensor& inputs) = 0;
+  HookPoints& hooks() { return hooks_; }
+
+ protected:
+  torch::Tensor hook(int id, torch::Tensor x) { return hooks_.apply(id, std::move(x)); }
+  HookPoints hooks_;
+};
+
+// Activations shared by the model families.
+torch::Tensor activate(const std::string& activation, const torch::Tensor& x);
+
+}  // namespace phenom

@@ -1,0 +1,23 @@
+// Models: one line per model.
+#include "models/mlp.h"
+#include "models/transformer.h"
+#include "spec/component.h"
+
+namespace phenom {
+
+std::unique_ptr<Model> build_mlp(const ModelOptions&, BuildContext&);
+std::unique_ptr<Model> build_transformer(const ModelOptions&, BuildContext&);
+
+template <class O>
+std::unique_ptr<ModelOptions> make() { return std::make_unique<O>(); }
+
+const std::vector<ModelEntry>& model_registry() {
+  static const std::vector<ModelEntry> registry = {
+      {"mlp", "multi-layer perceptron; one-hot token embedding as a sum of rows", make<MlpOptions>, build_mlp},
+      {"transformer", "decoder-only causal transformer (Nanda et al. layout, TransformerLens names)",
+       make<TransformerOptions>, build_transformer},
+  };
+  return registry;
+}
+
+}  // namespace phenom

@@ -1,0 +1,132 @@
+// Decoder-only causal transformer in the style of Nanda et al. (2023): learned token and position
+// embeddings, pre-LN optional, attention without biases, MLP with biases, readout at the last
+// position. Parameter names and shapes follow TransformerLens (W_Q: [n_heads, d_model, d_head]).
+#include "models/transformer.h"
+
+#include "models/init.h"
+#include "models/model.h"
+#include "train/experiment.h"
+
+namespace phenom {
+namespace {
+
+// Hook ids of one block.
+struct BlockHooks {
+  int resid_pre, q, k, v, attn_scores, pattern, z, attn_out, resid_mid, mlp_pre, mlp_post, mlp_out, resid_post;
+};
+
+class Transformer : public Model {
+ public:
+  Transformer(const TransformerOptions& o, BuildContext& context) : options_(o) {
+    const InputSpec& in = context.inputs;
+    const double s = o.init_scale, d = static_cast<double>(o.d_model);
+    auto normal = [&](std::vector<int64_t> shape, double std) {
+      return torch::empty(shape, torch::kFloat).normal_(0.0, std * s, context.init);
+    };
+    W_E_ = register_dotted(*this, "embed.W_E", normal({in.vocab_size, o.d_model}, 1 / std::sqrt(d)));
+    W_pos_ = register_dotted(*this, "pos_embed.W_pos", normal({in.seq_len, o.d_model}, 1 / std::sqrt(d)));
+    hook_embed_ = hooks_.declare("hook_embed");
+    hook_pos_embed_ = hooks_.declare("hook_pos_embed");
+    for (int64_t l = 0; l < o.n_layers; ++l) {
+      std::string b = "blocks." + std::to_string(l);
+      Block block;
+      if (o.layer_norm) {
+        block.ln1_w = register_dotted(*this, b + ".ln1.w", torch::ones({o.d_model}));
+        block.ln1_b = register_dotted(*this, b + ".ln1.b", torch::zeros({o.d_model}));
+      }
+      block.W_Q = register_dotted(*this, b + ".attn.W_Q", normal({o.n_heads, o.d_model, o.d_head}, 1 / std::sqrt(d)));
+      block.W_K = register_dotted(*this, b + ".attn.W_K", normal({o.n_heads, o.d_model, o.d_head}, 1 / std::sqrt(d)));
+      block.W_V = register_dotted(*this, b + ".attn.W_V", normal({o.n_heads, o.d_model, o.d_head}, 1 / std::sqrt(d)));
+      block.W_O = register_dotted(*this, b + ".attn.W_O", normal({o.n_heads, o.d_head, o.d_model}, 1 / std::sqrt(d)));
+      if (!o.attn_only) {
+        if (o.layer_norm) {
+          block.ln2_w = register_dotted(*this, b + ".ln2.w", torch::ones({o.d_model}));
+          block.ln2_b = register_dotted(*this, b + ".ln2.b", torch::zeros({o.d_model}));
+        }
+        block.W_in = register_dotted(*this, b + ".mlp.W_in", normal({o.d_model, o.d_mlp}, 1 / std::sqrt(d)));
+        block.b_in = register_dotted(*this, b + ".mlp.b_in", torch::zeros({o.d_mlp}));
+        block.W_out = register_dotted(*this, b + ".mlp.W_out", normal({o.d_mlp, o.d_model}, 1 / std::sqrt(d)));
+        block.b_out = register_dotted(*this, b + ".mlp.b_out", torch::zeros({o.d_model}));
+      }
+      block.hooks = {hooks_.declare(b + ".hook_resid_pre"),   hooks_.declare(b + ".attn.hook_q"),
+                     hooks_.declare(b + ".attn.hook_k"),      hooks_.declare(b + ".attn.hook_v"),
+                     hooks_.declare(b + ".attn.hook_attn_scores"), hooks_.declare(b + ".attn.hook_pattern"),
+                     hooks_.declare(b + ".attn.hook_z"),      hooks_.declare(b + ".hook_attn_out"),
+                     hooks_.declare(b + ".hook_resid_mid"),   o.attn_only ? -1 : hooks_.declare(b + ".mlp.hook_pre"),
+                     o.attn_only ? -1 : hooks_.declare(b + ".mlp.hook_post"),
+                     o.attn_only ? -1 : hooks_.declare(b + ".hook_mlp_out"), hooks_.declare(b + ".hook_resid_post")};
+      blocks_.push_back(block);
+    }
+    if (o.layer_norm) {
+      ln_final_w_ = register_dotted(*this, "ln_final.w", torch::ones({o.d_model}));
+      ln_final_b_ = register_dotted(*this, "ln_final.b", torch::zeros({o.d_model}));
+    }
+    W_U_ = register_dotted(*this, "unembed.W_U", normal({o.d_model, in.num_classes}, 1 / std::sqrt(static_cast<double>(in.vocab_size))));
+    // Causal mask [T, T]: true where a query may not look (future keys).
+    mask_ = register_buffer("mask", torch::ones({in.seq_len, in.seq_len}, torch::kBool).triu(1));
+  }
+
+  torch::Tensor forward(const torch::Tensor& tokens) override {
+    const int64_t T = tokens.size(1);
+    auto embed = hook(hook_embed_, torch::embedding(W_E_, tokens));     // [B, T, d_model]
+    auto pos = hook(hook_pos_embed_, W_pos_.slice(0, 0, T));             // [T, d_model]
+    auto resid = embed + pos;
+    for (auto& block : blocks_) resid = run_block(block, resid);
+    if (options_.layer_norm) resid = layer_norm(resid, ln_final_w_, ln_final_b_);
+    return torch::matmul(resid.select(1, T - 1), W_U_);                  // [B, num_classes]
+  }
+
+ private:
+  struct Block {
+    torch::Tensor ln1_w, ln1_b, ln2_w, ln2_b, W_Q, W_K, W_V, W_O, W_in, b_in, W_out, b_out;
+    BlockHooks hooks;
+  };
+
+  static torch::Tensor layer_norm(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
+    return torch::layer_norm(x, {x.size(-1)}, w, b, 1e-5);
+  }
+
+  // x [B, T, d_model] @ W [H, d_model, d_head] -> [B, T, H, d_head]
+  static torch::Tensor project(const torch::Tensor& x, const torch::Tensor& W) {
+    const int64_t H = W.size(0), D = W.size(1), E = W.size(2);
+    auto flat = W.permute({1, 0, 2}).reshape({D, H * E});
+    return torch::matmul(x, flat).view({x.size(0), x.size(1), H, E});
+  }
+
+  torch::Tensor run_block(Block& b, torch::Tensor resid) {
+    const auto& h = b.hooks;
+    resid = hook(h.resid_pre, resid);
+    auto x = options_.layer_norm ? layer_norm(resid, b.ln1_w, b.ln1_b) : resid;
+    auto q = hook(h.q, project(x, b.W_Q)), k = hook(h.k, project(x, b.W_K)), v = hook(h.v, project(x, b.W_V));
+    // scores [B, H, T_q, T_k]
+    auto scores = torch::matmul(q.transpose(1, 2), k.permute({0, 2, 3, 1})) / std::sqrt(static_cast<double>(options_.d_head));
+    const int64_t T = resid.size(1);
+    scores = hook(h.attn_scores, scores.masked_fill(mask_.slice(0, 0, T).slice(1, 0, T), -1e30));
+    auto pattern = hook(h.pattern, torch::softmax(scores, -1));
+    auto z = hook(h.z, torch::matmul(pattern, v.transpose(1, 2)).transpose(1, 2));  // [B, T, H, d_head]
+    const int64_t H = b.W_O.size(0), E = b.W_O.size(1);
+    auto attn_out = hook(h.attn_out, torch::matmul(z.reshape({z.size(0), T, H * E}), b.W_O.reshape({H * E, -1})));
+    resid = hook(h.resid_mid, resid + attn_out);
+    if (!options_.attn_only) {
+      auto y = options_.layer_norm ? layer_norm(resid, b.ln2_w, b.ln2_b) : resid;
+      auto pre = hook(h.mlp_pre, torch::matmul(y, b.W_in) + b.b_in);
+      auto post = hook(h.mlp_post, activate(options_.activation, pre));
+      auto mlp_out = hook(h.mlp_out, torch::matmul(post, b.W_out) + b.b_out);
+      resid = resid + mlp_out;
+    }
+    return hook(h.resid_post, resid);
+  }
+
+  TransformerOptions options_;
+  torch::Tensor W_E_, W_pos_, W_U_, ln_final_w_, ln_final_b_, mask_;
+  int hook_embed_, hook_pos_embed_;
+  std::vector<Block> blocks_;
+};
+
+}  // namespace
+
+std::unique_ptr<Model> build_transformer(const ModelOptions& options, BuildContext& context) {
+  return std::make_unique<Transformer>(dynamic_cast<const TransformerOptions&>(options), context);
+}
+
+}  // namespace phenom

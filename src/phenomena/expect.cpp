@@ -1,0 +1,61 @@
+// `expect:` assertions against summary.json values.
+#include <cmath>
+
+#include "phenomena/detector.h"
+#include "spec/spec.h"
+
+namespace phenom {
+namespace {
+
+const Json* lookup(const Json& summary, const std::string& key) {
+  size_t dot = key.find('.');
+  std::string head = key.substr(0, dot);
+  if (!summary.contains(head)) return nullptr;
+  const Json& section = summary[head];
+  if (dot == std::string::npos) return &section;
+  std::string rest = key.substr(dot + 1);
+  if (!section.is_object() || !section.contains(rest)) return nullptr;
+  return &section[rest];
+}
+
+bool compare(const Json& actual, const std::string& op, const std::string& value) {
+  if (actual.is_boolean()) {
+    bool expected = value == "true" || value == "yes" || value == "on";
+    bool equal = actual.get<bool>() == expected;
+    return op == "!=" ? !equal : (op == "==" && equal);
+  }
+  if (actual.is_number()) {
+    char* end = nullptr;
+    double expected = std::strtod(value.c_str(), &end);
+    if (end == value.c_str()) return false;
+    double a = actual.get<double>();
+    if (op == ">=") return a >= expected;
+    if (op == "<=") return a <= expected;
+    if (op == ">") return a > expected;
+    if (op == "<") return a < expected;
+    if (op == "==") return a == expected;
+    return a != expected;
+  }
+  if (actual.is_string()) {
+    bool equal = actual.get<std::string>() == value;
+    return op == "!=" ? !equal : (op == "==" && equal);
+  }
+  return false;  // null: the value was never produced (e.g. a step that never came)
+}
+
+}  // namespace
+
+std::vector<ExpectationResult> check_expectations(const std::vector<Expectation>& expect, const Json& summary) {
+  std::vector<ExpectationResult> results;
+  for (const auto& e : expect) {
+    ExpectationResult r{e.key, e.text(), nullptr, false};
+    if (const Json* actual = lookup(summary, e.key)) {
+      r.actual = *actual;
+      r.passed = compare(*actual, e.op, e.value);
+    }
+    results.push_back(r);
+  }
+  return results;
+}
+
+}  // namespace phenom

@@ -1,0 +1,81 @@
+// Grokking: memorisation (train accuracy) first, generalisation (test accuracy) much later.
+#include "phenomena/grokking.h"
+
+#include <cstdio>
+
+#include "phenomena/detector.h"
+
+namespace phenom {
+namespace {
+
+// First logged step at which the series reaches `threshold`, or -1.
+int64_t first_reaching(const Series& s, double threshold) {
+  for (size_t i = 0; i < s.steps.size(); ++i) if (s.values[i] >= threshold) return s.steps[i];
+  return -1;
+}
+
+class Grokking : public Detector {
+ public:
+  explicit Grokking(const GrokkingOptions& o) : o_(o) {}
+
+  Json detect(const MetricHistory& history, const InputSpec& inputs) const override {
+    Series train = history.series(o_.train_metric), test = history.series(o_.test_metric);
+    const int64_t step_train = first_reaching(train, o_.train_acc);
+    const int64_t step_test = first_reaching(test, o_.test_acc);
+    Json r;
+    r["step_train"] = step_train >= 0 ? Json(step_train) : Json(nullptr);
+    r["step_test"] = step_test >= 0 ? Json(step_test) : Json(nullptr);
+    double lag = 0;
+    if (step_train > 0 && step_test >= 0) {
+      lag = static_cast<double>(step_test) / static_cast<double>(step_train);
+      r["lag_ratio"] = lag;
+    } else {
+      r["lag_ratio"] = nullptr;
+    }
+    const double chance = inputs.num_classes > 0 ? 1.0 / static_cast<double>(inputs.num_classes) : 0.0;
+    r["chance_acc"] = chance;
+    if (step_train >= 0) {
+      double at = 0;
+      for (size_t i = 0; i < test.steps.size(); ++i) if (test.steps[i] <= step_train) at = test.values[i];
+      r["test_acc_at_step_train"] = at;
+      r["below_chance_at_step_train"] = at < chance;
+    }
+    r["final_test_acc"] = test.empty() ? Json(nullptr) : Json(test.values.back());
+    r["generalized"] = step_test >= 0;
+    r["detected"] = step_train > 0 && step_test >= 0 && lag >= o_.min_lag_ratio;
+    return r;
+  }
+
+  std::string describe(const Json& r) const override {
+    char buffer[512];
+    if (r["detected"].get<bool>()) {
+      std::snprintf(buffer, sizeof(buffer),
+                    "grokked: train acc >= %.2f at step %lld, test acc >= %.2f at step %lld (lag ratio %.2f; test acc "
+                    "%.3f at step_train, chance %.3f)",
+                    o_.train_acc, static_cast<long long>(r["step_train"].get<int64_t>()), o_.test_acc,
+                    static_cast<long long>(r["step_test"].get<int64_t>()), r["lag_ratio"].get<double>(),
+                    r["test_acc_at_step_train"].get<double>(), r["chance_acc"].get<double>());
+    } else if (r["generalized"].get<bool>()) {
+      std::snprintf(buffer, sizeof(buffer),
+                    "generalised without a grokking delay: test acc >= %.2f at step %lld, lag ratio %s < %.2f", o_.test_acc,
+                    static_cast<long long>(r["step_test"].get<int64_t>()), r["lag_ratio"].dump().c_str(), o_.min_lag_ratio);
+    } else if (!r["step_train"].is_null()) {
+      std::snprintf(buffer, sizeof(buffer), "did not grok: memorised at step %lld but test acc never reached %.2f (final %s)",
+                    static_cast<long long>(r["step_train"].get<int64_t>()), o_.test_acc, r["final_test_acc"].dump().c_str());
+    } else {
+      std::snprintf(buffer, sizeof(buffer), "did not grok: train acc never reached %.2f", o_.train_acc);
+    }
+    return buffer;
+  }
+
+ private:
+  GrokkingOptions o_;
+};
+
+}  // namespace
+
+std::unique_ptr<Detector> build_grokking(const OptionsBase& o, BuildContext&) {
+  return std::make_unique<Grokking>(dynamic_cast<const GrokkingOptions&>(o));
+}
+
+}  // namespace phenom

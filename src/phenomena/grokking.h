@@ -1,0 +1,24 @@
+#pragma once
+#include <string>
+
+#include "spec/options.h"
+
+namespace phenom {
+
+struct GrokkingOptions : OptionsBase {
+  double train_acc = 0.99;
+  double test_acc = 0.95;
+  double min_lag_ratio = 1.5;
+  std::string train_metric = "train/acc";
+  std::string test_metric = "test/acc";
+  void visit(Visitor& v) override {
+    v.field("train_acc", train_acc, "step_train: first logged step with train accuracy >= this", OpenInterval(0, 1.0000001));
+    v.field("test_acc", test_acc, "step_test: first logged step with test accuracy >= this", OpenInterval(0, 1.0000001));
+    v.field("min_lag_ratio", min_lag_ratio, "detected needs step_test / step_train >= this (a delay, not just "
+                                            "generalisation)", AtLeast(1));
+    v.field("train_metric", train_metric, "metric read for memorisation");
+    v.field("test_metric", test_metric, "metric read for generalisation");
+  }
+};
+
+}  // namespace phenom

@@ -1,0 +1,32 @@
+// Probes measure the model at their cadence and add named metrics to the step's row.
+#pragma once
+#include <torch/torch.h>
+
+#include "run/metrics.h"
+#include "spec/spec.h"
+
+namespace phenom {
+
+class Model;
+class Task;
+
+struct ProbeContext {
+  Model& model;
+  const Task& task;
+  const Spec& spec;
+  int64_t step;
+  double lr;  // the learning rate the next update uses
+};
+
+class Probe {
+ public:
+  explicit Probe(int64_t every) : every_(every) {}
+  virtual ~Probe() = default;
+  bool due(int64_t step) const { return step % every_ == 0; }
+  virtual void measure(ProbeContext& context, MetricRow& row) = 0;
+
+ private:
+  int64_t every_;
+};
+
+}  // namespace phenom

@@ -1,0 +1,185 @@
+#include "run/run.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <torch/version.h>
+
+#include "core/error.h"
+#include "core/signals.h"
+#include "core/text.h"
+#include "core/threads.h"
+#include "phenomena/detector.h"
+#include "run/console.h"
+#include "run/rundir.h"
+#include "tasks/task.h"
+#include "train/checkpoint.h"
+#include "train/experiment.h"
+#include "train/trainer.h"
+
+namespace phenom {
+namespace {
+
+std::string now_iso() {
+  std::time_t t = std::time(nullptr);
+  char buffer[32];
+  std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buffer;
+}
+
+std::string hostname() {
+  char buffer[256] = {0};
+  gethostname(buffer, sizeof(buffer) - 1);
+  return buffer;
+}
+
+const char* status_name(TrainOutcome::Status s) {
+  switch (s) {
+    case TrainOutcome::Status::kCompleted: return "completed";
+    case TrainOutcome::Status::kInterrupted: return "interrupted";
+    case TrainOutcome::Status::kDiverged: return "diverged";
+  }
+  return "failed";
+}
+
+// A finished run is reported, not redone: print its stored verdict and return its exit code.
+int report_finished(const RunDir& dir, bool quiet) {
+  Json summary = Json::parse(read_file(dir.file("summary.json")));
+  bool met = summary.value("expectations_met", true);
+  if (!quiet) {
+    std::cout << "already complete: " << dir.path() << " (status " << summary.value("status", "?")
+              << (met ? "" : ", expectations NOT met") << "). Use --fresh to run it again.\n";
+  }
+  return summary.value("status", "") == "completed" && met ? 0 : 1;
+}
+
+}  // namespace
+
+int run_experiment(const RunRequest& request) {
+  Spec spec = load_spec(request.spec_path, request.overrides);  // SpecError -> exit 2, nothing created
+  const std::string hash = spec_hash(spec);
+  const std::string resolved = resolve_text(spec);
+  RunDir dir(request.out_dir.empty() ? "runs/" + spec.name + "/" + hash : request.out_dir);
+
+  if (dir.exists() && !request.fresh) {
+    if (resolve_text(load_spec_text(dir.stored_spec(), {}, dir.file("spec.yaml"))) != resolved) {
+      throw BadInput("'" + dir.path() + "' holds a run of a different spec. Fix: pass --fresh to replace it, or "
+                     "choose another --out directory.");
+    }
+    if (dir.done() || std::filesystem::exists(dir.file("summary.json"))) {
+      Json stored = Json::parse(read_file(dir.file("summary.json")));
+      if (dir.done() || stored.value("status", "") == "diverged") return report_finished(dir, request.quiet);
+    }
+  }
+  // Build everything before touching the directory: a failure here leaves nothing behind.
+  ThreadPlan threads = configure_threads(request.threads);
+  Experiment ex = build_experiment(spec);
+  if (request.fresh) dir.clear();
+  const bool resume = dir.has_checkpoint();
+  dir.prepare(resolved, overrides_text(request.overrides));
+  Console console(request.quiet, dir.file("log.txt"));
+  const InputSpec inputs = ex.task->inputs();
+
+  Json meta;
+  meta["phenom_version"] = PHENOM_VERSION;
+  meta["git_commit"] = PHENOM_GIT;
+  meta["libtorch_version"] = TORCH_VERSION;
+  meta["device"] = ex.device.str();
+  meta["threads"] = {{"budget", request.threads > 0 ? request.threads : machine_cores()},
+                     {"torch", threads.torch_threads},
+                     {"openblas", threads.blas_controlled ? Json(threads.blas_threads) : Json("not found")}};
+  meta["host"] = hostname();
+  meta["spec_hash"] = hash;
+  meta["started"] = now_iso();
+
+  MetricHistory history;
+  int64_t start_step = 0;
+  if (resume) {
+    CheckpointInfo info = load_checkpoint(dir.last_checkpoint(), ex, hash);
+    start_step = info.step;
+    history = dir.read_metrics();
+    history.truncate_after(start_step);
+    console.info("resuming " + dir.path() + " from step " + std::to_string(start_step));
+  } else {
+    console.info("run " + spec.name + " -> " + dir.path() + " (device " + ex.device.str() + ", threads " +
+                 threads.describe() + ", " + std::to_string(spec.train.steps) + " steps)");
+  }
+  dir.rewrite_metrics(history);  // exactly the rows up to the resume point (empty for a new run)
+  meta["resumed_from_step"] = start_step;
+  dir.write("meta.json", meta.dump(2) + "\n");
+
+  install_stop_handlers();
+  Trainer trainer(spec, ex, dir, console, hash);
+  TrainOutcome outcome = trainer.run(start_step, history);
+  dir.close_metrics();
+
+  Json summary;
+  summary["status"] = status_name(outcome.status);
+  summary["steps"] = outcome.step;
+  summary["wall_seconds"] = outcome.seconds;
+  summary["steps_per_second"] = outcome.seconds > 0 ? (outcome.step - outcome.start_step) / outcome.seconds : 0.0;
+  summary["resumed_from_step"] = start_step;
+  if (!outcome.message.empty()) summary["message"] = outcome.message;
+  Json final_values = Json::object();
+  for (const auto& [name, value] : history.final_values()) final_values[name] = value;
+  summary["final"] = final_values;
+  std::vector<std::string> verdicts;
+  for (size_t i = 0; i < ex.detectors.size(); ++i) {
+    Json result = ex.detectors[i]->detect(history, inputs);
+    verdicts.push_back(spec.phenomena[i].type + ": " + ex.detectors[i]->describe(result));
+    summary[spec.phenomena[i].type] = result;
+  }
+  auto expectations = check_expectations(spec.expect, summary);
+  bool all_met = true;
+  Json expect_json = Json::array();
+  for (const auto& e : expectations) {
+    all_met &= e.passed;
+    expect_json.push_back({{"key", e.key}, {"expected", e.expected}, {"actual", e.actual}, {"passed", e.passed}});
+  }
+  summary["expect"] = expect_json;
+  summary["expectations_met"] = all_met;
+  dir.write("summary.json", summary.dump(2) + "\n");
+  dir.write("metrics.csv", history.csv());
+  meta["ended"] = now_iso();
+  dir.write("meta.json", meta.dump(2) + "\n");
+
+  if (outcome.status == TrainOutcome::Status::kInterrupted) {
+    console.warn(outcome.message + "; checkpoint written. Run the same command again to resume.");
+    return static_cast<int>(ExitCode::kInterrupted);
+  }
+  if (outcome.status == TrainOutcome::Status::kDiverged) {
+    console.warn("diverged: " + outcome.message);
+    return static_cast<int>(ExitCode::kRunFailed);
+  }
+  dir.write("DONE", now_iso() + "\n");
+
+  // The verdict, on stdout (and in log.txt).
+  char speed[128];
+  std::snprintf(speed, sizeof(speed), "%lld steps in %.1f s (%.0f steps/s)", static_cast<long long>(outcome.step),
+                outcome.seconds, summary["steps_per_second"].get<double>());
+  std::string report;
+  for (const auto& v : verdicts) report += v + "\n";
+  std::string finals;
+  for (const char* key : {"train/acc", "test/acc", "train/loss", "test/loss"}) {
+    if (final_values.contains(key)) {
+      char item[64];
+      std::snprintf(item, sizeof(item), "%s%s %.4g", finals.empty() ? "" : ", ", key, final_values[key].get<double>());
+      finals += item;
+    }
+  }
+  report += "final: " + finals + "; " + speed + "\n";
+  for (const auto& e : expectations) {
+    report += std::string(e.passed ? "  ok    " : "  FAIL  ") + e.key + " " + e.expected + " (got " + e.actual.dump() + ")\n";
+  }
+  report += std::string(all_met ? "all " + std::to_string(expectations.size()) + " expectations met"
+                                : "EXPECTATIONS NOT MET") + "\nrun directory: " + dir.path() + "\n";
+  if (!request.quiet) {
+    std::cout << report << std::flush;
+  }
+  return all_met ? 0 : static_cast<int>(ExitCode::kRunFailed);
+}
+
+}  // namespace phenom

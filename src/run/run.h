@@ -1,0 +1,20 @@
+// `phenom run`: spec -> run directory -> trained model, summary and exit code.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace phenom {
+
+struct RunRequest {
+  std::string spec_path;
+  std::vector<std::string> overrides;
+  std::string out_dir;  // "" -> runs/<name>/<hash8>
+  bool fresh = false;
+  int threads = 0;      // 0 -> all cores
+  bool quiet = false;
+};
+
+// Returns the process exit code (0, 1, 130); throws SpecError / BadInput for exit code 2.
+int run_experiment(const RunRequest& request);
+
+}  // namespace phenom

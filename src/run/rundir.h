@@ -1,0 +1,48 @@
+// The run directory contract (DESIGN.md §5): spec.yaml, overrides.yaml, meta.json, metrics.jsonl
+// (append-only), metrics.csv, checkpoints/, summary.json, log.txt, DONE. Torch-free.
+#pragma once
+#include <cstdio>
+#include <string>
+
+#include "run/metrics.h"
+
+namespace phenom {
+
+class RunDir {
+ public:
+  explicit RunDir(std::string path) : path_(std::move(path)) {}
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+  std::string checkpoint(int64_t step) const { return file("checkpoints/step_" + std::to_string(step) + ".pt"); }
+  std::string last_checkpoint() const { return file("checkpoints/last.pt"); }
+
+  bool exists() const;
+  bool done() const;
+  bool has_checkpoint() const;
+  std::string stored_spec() const;  // "" when absent
+
+  // Creates the directory tree (BadInput with the path if it cannot) and writes the spec files.
+  void prepare(const std::string& resolved_spec, const std::string& overrides_yaml);
+  // Removes everything phenom writes (for --fresh).
+  void clear();
+
+  // Metrics: reads what is on disk (a torn last line is dropped).
+  MetricHistory read_metrics() const;
+  // Rewrites metrics.jsonl to exactly `history` (on resume, after truncating to the checkpoint).
+  void rewrite_metrics(const MetricHistory& history);
+  void open_metrics();  // append mode
+  void append_metrics(const std::string& line);
+  void sync_metrics();  // fsync before a checkpoint names a step
+  void close_metrics();
+
+  void write(const std::string& name, const std::string& content);  // atomic
+  void remove(const std::string& name);
+
+  ~RunDir() { close_metrics(); }
+
+ private:
+  std::string path_;
+  std::FILE* metrics_ = nullptr;
+};
+
+}  // namespace phenom

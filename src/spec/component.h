@@ -1,0 +1,68 @@
+// Registries: one small table per folder (its registry.cpp), from which the spec layer finds option
+// schemas, `phenom list` prints help and error messages quote "known types". The build functions
+// are declared here with forward-declared types so this header stays free of torch.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "spec/options.h"
+
+namespace phenom {
+
+struct Spec;
+struct BuildContext;  // defined in train/experiment.h (device, dtype, generators)
+class Task;
+class Model;
+class Optimizer;
+class Schedule;
+class Probe;
+class Detector;
+
+template <class OptionsT, class Built>
+struct Entry {
+  std::string name;
+  std::string help;
+  // Plain function pointers: no std::function, so Built may stay incomplete here.
+  std::unique_ptr<OptionsT> (*make_options)();
+  std::unique_ptr<Built> (*build)(const OptionsT&, BuildContext&);
+};
+
+using TaskEntry = Entry<TaskOptions, Task>;
+using ModelEntry = Entry<ModelOptions, Model>;
+using OptimizerEntry = Entry<OptionsBase, Optimizer>;
+using ScheduleEntry = Entry<ScheduleOptions, Schedule>;
+using ProbeEntry = Entry<ProbeOptions, Probe>;
+using DetectorEntry = Entry<OptionsBase, Detector>;
+
+const std::vector<TaskEntry>& task_registry();
+const std::vector<ModelEntry>& model_registry();
+const std::vector<OptimizerEntry>& optimizer_registry();
+const std::vector<ScheduleEntry>& schedule_registry();
+const std::vector<ProbeEntry>& probe_registry();
+const std::vector<DetectorEntry>& detector_registry();
+
+template <class E>
+const E* find_entry(const std::vector<E>& registry, const std::string& name) {
+  for (const auto& e : registry) if (e.name == name) return &e;
+  return nullptr;
+}
+
+template <class E>
+std::vector<std::string> entry_names(const std::vector<E>& registry) {
+  std::vector<std::string> names;
+  for (const auto& e : registry) names.push_back(e.name);
+  return names;
+}
+
+// A configured component: its registered type and its typed options.
+template <class OptionsT>
+struct Component {
+  using OptionsType = OptionsT;
+  std::string type;
+  std::shared_ptr<OptionsT> options;
+  template <class T>
+  const T& as() const { return dynamic_cast<const T&>(*options); }
+};
+
+}  // namespace phenom

@@ -1,0 +1,91 @@
+// Every option is declared once, in an options struct's visit(): name, field (whose initializer is
+// the default), help and constraint. Parsing, validation, `phenom list` and `phenom resolve` are
+// visitors over that one declaration. No YAML and no torch here.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace phenom {
+
+// A count that may be "full" (e.g. train.batch_size): n == 0 means full.
+struct CountOrFull {
+  int64_t n = 0;
+  bool full() const { return n == 0; }
+};
+
+// Constraint attached to an option. Numeric bounds, allowed words, list length.
+struct Check {
+  std::optional<double> min, max;
+  bool min_exclusive = false, max_exclusive = false;
+  std::vector<std::string> choices;  // for strings
+  int64_t length = -1;               // for lists: exact length, -1 = any
+  std::string describe() const;      // "> 0", "in [0, 1)", "one of: a, b", ...
+};
+
+// Builders that read like the constraint: Positive(), AtLeast(2), Between(0, 1).
+inline Check Positive() { Check c; c.min = 0; c.min_exclusive = true; return c; }
+inline Check NonNegative() { Check c; c.min = 0; return c; }
+inline Check AtLeast(double v) { Check c; c.min = v; return c; }
+inline Check OpenInterval(double lo, double hi) {
+  Check c; c.min = lo; c.max = hi; c.min_exclusive = c.max_exclusive = true; return c;
+}
+inline Check HalfOpen(double lo, double hi) {  // [lo, hi)
+  Check c; c.min = lo; c.max = hi; c.max_exclusive = true; return c;
+}
+inline Check OneOf(std::vector<std::string> choices) { Check c; c.choices = std::move(choices); return c; }
+inline Check Length(int64_t n, Check c = {}) { c.length = n; return c; }
+
+class Visitor {
+ public:
+  virtual ~Visitor() = default;
+  virtual void field(const char* name, int64_t& value, const char* help, const Check& check = {}) = 0;
+  virtual void field(const char* name, double& value, const char* help, const Check& check = {}) = 0;
+  virtual void field(const char* name, bool& value, const char* help, const Check& check = {}) = 0;
+  virtual void field(const char* name, std::string& value, const char* help, const Check& check = {}) = 0;
+  virtual void field(const char* name, std::vector<double>& value, const char* help, const Check& check = {}) = 0;
+  virtual void field(const char* name, CountOrFull& value, const char* help, const Check& check = {}) = 0;
+};
+
+// What a task feeds a model; lets the spec reject impossible task/model pairs before step 0.
+struct InputSpec {
+  enum class Kind { kTokens, kFeatures } kind = Kind::kFeatures;
+  int64_t vocab_size = 0;    // tokens: number of distinct token ids
+  int64_t seq_len = 0;       // tokens: sequence length
+  int64_t operand_tokens = 0;  // tokens: leading positions that carry information (0: all)
+  int64_t operand_vocab = 0;   // tokens: ids those positions can take (0: vocab_size)
+  int64_t feature_dim = 0;   // features: input width
+  int64_t num_classes = 0;   // classes predicted at the readout
+  std::string describe() const;
+};
+
+// Base of every component's options. Concrete structs add fields and declare them in visit().
+struct OptionsBase {
+  virtual ~OptionsBase() = default;
+  virtual void visit(Visitor& v) = 0;
+  // Cross-field rules within one component: return problems as (key, message) pairs.
+  virtual void check(std::vector<std::pair<std::string, std::string>>& /*problems*/) const {}
+};
+
+struct TaskOptions : OptionsBase {
+  virtual InputSpec inputs() const = 0;
+};
+
+struct ModelOptions : OptionsBase {
+  // "" if the model can consume these inputs, else why not.
+  virtual std::string accepts(const InputSpec& inputs) const = 0;
+};
+
+// A learning-rate schedule is a pure function of the step: lr(step) = optimizer.lr * factor(step).
+struct ScheduleOptions : OptionsBase {
+  virtual double factor(int64_t step, int64_t total_steps) const = 0;
+};
+
+// Probes and detectors share a cadence / naming convention through their own bases.
+struct ProbeOptions : OptionsBase {
+  int64_t every = 0;  // 0: use train.eval_every
+};
+
+}  // namespace phenom

@@ -1,0 +1,353 @@
+// Loading a spec: parse YAML, apply overrides, read every section into typed structs, validate,
+// and throw every problem at once.
+#include "spec/spec.h"
+
+#include "core/device.h"
+#include "core/error.h"
+#include "core/text.h"
+#include "spec/reader.h"
+
+namespace phenom {
+namespace {
+
+const std::vector<std::string> kSections = {"name",  "seed",  "device",  "dtype",     "task",
+                                            "model", "optimizer", "schedule", "train", "probes",
+                                            "phenomena", "expect", "sweep"};
+// Keys whose remainder is one key containing dots (expect: final.test/acc, sweep: optimizer.lr).
+bool is_flat_map(const std::string& section) { return section == "expect" || section == "sweep"; }
+
+std::vector<std::string> split_path(const std::string& key) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (true) {
+    size_t dot = key.find('.', start);
+    parts.push_back(key.substr(start, dot - start));
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+    if (is_flat_map(parts.front()) && parts.size() == 1) {
+      parts.push_back(key.substr(start));
+      break;
+    }
+  }
+  return parts;
+}
+
+bool is_index(const std::string& s) {
+  return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
+// Sets root[a][b]... = value, creating mappings as needed; list items by index.
+void apply_override(YAML::Node& root, const std::string& text, LoadContext& context) {
+  size_t eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    context.problems.push_back({text, "command line '" + text + "'",
+                                "an override must look like key.path=value (e.g. optimizer.lr=3e-3)."});
+    return;
+  }
+  std::string key = text.substr(0, eq), raw = text.substr(eq + 1);
+  YAML::Node value;
+  try {
+    value = YAML::Load(raw);
+  } catch (const YAML::Exception& e) {
+    context.problems.push_back({key, "command line '" + text + "'",
+                                "the value is not valid YAML (" + e.msg + "); quote it or fix the brackets."});
+    return;
+  }
+  if (raw.empty()) value = YAML::Node(std::string());
+  std::vector<std::string> parts = split_path(key);
+  YAML::Node node = root;
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    const std::string& part = parts[i];
+    if (node.IsSequence()) {
+      if (!is_index(part) || std::stoul(part) >= node.size()) {
+        context.problems.push_back({key, "command line '" + text + "'",
+                                    "'" + part + "' is not an index of the list (it has " +
+                                        std::to_string(node.size()) + " items)."});
+        return;
+      }
+      node.reset(node[std::stoul(part)]);
+      continue;
+    }
+    if (!node.IsMap() && !node.IsNull()) {
+      context.problems.push_back({key, "command line '" + text + "'",
+                                  "'" + join_path("", part) + "' is inside a value that is not a mapping."});
+      return;
+    }
+    YAML::Node child = node[part];
+    if (!child || child.IsNull()) {
+      node[part] = YAML::Node(YAML::NodeType::Map);
+      child = node[part];
+    }
+    node.reset(child);
+  }
+  const std::string& last = parts.back();
+  if (node.IsSequence()) {
+    if (!is_index(last) || std::stoul(last) >= node.size()) {
+      context.problems.push_back({key, "command line '" + text + "'",
+                                  "'" + last + "' is not an index of the list."});
+      return;
+    }
+    node[std::stoul(last)] = value;
+  } else {
+    node[last] = value;
+  }
+  context.overridden[key] = text;
+}
+
+template <class OptionsT, class EntryT>
+Component<OptionsT> read_component(const YAML::Node& node, const std::string& path,
+                                   const std::vector<EntryT>& registry, const char* kind,
+                                   LoadContext& context) {
+  Component<OptionsT> component;
+  std::vector<std::string> names = entry_names(registry);
+  if (!node.IsMap()) {
+    context.add(path, node, "found " + describe_node(node) + "; allowed: a mapping with `type: <" + kind +
+                                ">` (known " + kind + "s: " + join(names) + ").");
+    return component;
+  }
+  YAML::Node type = node["type"];
+  if (!type) {
+    context.add(path + ".type", node, std::string("missing key 'type'; allowed: ") + join(names) +
+                                          ". Fix: add `type: " + names.front() + "` (see `phenom list`).");
+    return component;
+  }
+  const EntryT* entry = type.IsScalar() ? find_entry(registry, type.Scalar()) : nullptr;
+  if (!entry) {
+    std::string near = type.IsScalar() ? closest_match(type.Scalar(), names) : "";
+    context.add(path + ".type", type, "unknown " + std::string(kind) + " type " + describe_node(type) +
+                                          (near.empty() ? "" : "; did you mean '" + near + "'?") +
+                                          " Known " + kind + "s: " + join(names) + ".");
+    return component;
+  }
+  component.type = entry->name;
+  component.options = entry->make_options();
+  Reader reader(node, path, context, {"type"});
+  if constexpr (std::is_same_v<OptionsT, ProbeOptions>) {
+    reader.field("every", component.options->every, "", NonNegative());
+  }
+  component.options->visit(reader);
+  reader.finish();
+  std::vector<std::pair<std::string, std::string>> problems;
+  component.options->check(problems);
+  for (auto& [key, message] : problems) context.add(join_path(path, key), node[key], message);
+  return component;
+}
+
+const std::vector<std::string> kOps = {">=", "<=", "==", "!=", ">", "<"};
+
+Expectation parse_expectation(const std::string& key, const YAML::Node& node, LoadContext& context,
+                              const std::string& path) {
+  Expectation e{key, "==", ""};
+  if (!node.IsScalar()) {
+    context.add(path, node, "found " + describe_node(node) + "; allowed: a value (true, 0.95) or a comparison "
+                            "string such as \">= 0.95\".");
+    return e;
+  }
+  std::string text = node.Scalar();
+  for (const auto& op : kOps) {
+    if (text.rfind(op, 0) == 0) {
+      e.op = op;
+      text = text.substr(op.size());
+      break;
+    }
+  }
+  text.erase(0, text.find_first_not_of(' '));
+  text.erase(text.find_last_not_of(' ') + 1);
+  e.value = text;
+  double number = 0;
+  if (e.op != "==" && e.op != "!=" && !YAML::convert<double>::decode(YAML::Node(text), number)) {
+    context.add(path, node, "found " + describe_node(node) + "; a comparison needs a number, e.g. \">= 1.5\".");
+  }
+  if (text.empty()) context.add(path, node, "the expected value is empty; e.g. \">= 0.95\" or true.");
+  return e;
+}
+
+void read_spec(const YAML::Node& root, Spec& spec, LoadContext& context) {
+  if (!root.IsMap()) {
+    context.add("", root, "the spec must be a YAML mapping with sections " + join(kSections) + ".");
+    return;
+  }
+  Reader top(root, "", context, {"task", "model", "optimizer", "schedule", "train", "probes", "phenomena",
+                                 "expect", "sweep"});
+  Visitor& fields = top;  // defaults of the Visitor signature
+  fields.field("name", spec.name, "run family name (directory runs/<name>/<hash8>)");
+  fields.field("seed", spec.seed, "derives the init, data and batch-order generators", NonNegative());
+  fields.field("device", spec.device, "auto | cpu | cuda | cuda:N");
+  fields.field("dtype", spec.dtype, "parameter and feature dtype", OneOf({"float32", "float64"}));
+  top.finish();
+  if (std::string e = check_device_syntax(spec.device); !e.empty()) {
+    context.add("device", root["device"], "found '" + spec.device + "'; allowed: auto, cpu, cuda, cuda:N.");
+  } else if (std::string reason = device_unavailable_reason(spec.device); !reason.empty()) {
+    context.add("device", root["device"], reason);
+  }
+  if (spec.name.empty() || spec.name.find('/') != std::string::npos) {
+    context.add("name", root["name"], "the name is used as a directory: non-empty, without '/'.");
+  }
+
+  auto required = [&](const char* key) {
+    YAML::Node n = root[key];
+    if (!n) context.add(key, root, std::string("missing section '") + key + "' (see `phenom list`).");
+    return n;
+  };
+  if (YAML::Node n = required("task")) spec.task = read_component<TaskOptions>(n, "task", task_registry(), "task", context);
+  if (YAML::Node n = required("model")) spec.model = read_component<ModelOptions>(n, "model", model_registry(), "model", context);
+  if (YAML::Node n = required("optimizer")) {
+    spec.optimizer = read_component<OptionsBase>(n, "optimizer", optimizer_registry(), "optimizer", context);
+  }
+  YAML::Node schedule = root["schedule"];
+  if (!schedule) schedule = YAML::Load("{type: constant}");
+  spec.schedule = read_component<ScheduleOptions>(schedule, "schedule", schedule_registry(), "schedule", context);
+
+  if (YAML::Node train = root["train"]) {
+    if (!train.IsMap()) {
+      context.add("train", train, "found " + describe_node(train) + "; allowed: a mapping (steps, batch_size, ...).");
+    } else {
+      Reader reader(train, "train", context);
+      spec.train.visit(reader);
+      reader.finish();
+    }
+  }
+
+  auto read_list = [&](const char* key, auto& out, const auto& registry, const char* kind) {
+    YAML::Node list = root[key];
+    if (!list || list.IsNull()) return;
+    if (!list.IsSequence()) {
+      context.add(key, list, "found " + describe_node(list) + "; allowed: a list of {type: ...} mappings.");
+      return;
+    }
+    for (size_t i = 0; i < list.size(); ++i) {
+      using OptionsT = typename std::decay_t<decltype(out)>::value_type::OptionsType;
+      auto c = read_component<OptionsT>(list[i], std::string(key) + "." + std::to_string(i), registry, kind, context);
+      if (c.options) out.push_back(c);
+    }
+  };
+  read_list("probes", spec.probes, probe_registry(), "probe");
+  read_list("phenomena", spec.phenomena, detector_registry(), "phenomenon");
+
+  // loss_accuracy is on by default: add it at the default cadence unless the spec lists it.
+  bool has_loss_accuracy = false;
+  for (const auto& p : spec.probes) has_loss_accuracy |= p.type == "loss_accuracy";
+  if (!has_loss_accuracy && find_entry(probe_registry(), "loss_accuracy")) {
+    Component<ProbeOptions> c{"loss_accuracy", find_entry(probe_registry(), "loss_accuracy")->make_options()};
+    spec.probes.insert(spec.probes.begin(), c);
+  }
+  for (auto& p : spec.probes) {
+    if (p.options->every == 0) p.options->every = spec.train.eval_every;
+  }
+
+  if (YAML::Node expect = root["expect"]) {
+    std::vector<std::string> roots = {"final", "status", "steps", "steps_per_second", "wall_seconds"};
+    for (const auto& d : spec.phenomena) roots.push_back(d.type);
+    if (!expect.IsMap()) {
+      context.add("expect", expect, "found " + describe_node(expect) + "; allowed: a mapping such as "
+                                    "`grokking.detected: true`.");
+    } else {
+      for (auto it = expect.begin(); it != expect.end(); ++it) {
+        std::string key = it->first.Scalar();
+        std::string path = "expect." + key;
+        std::string head = key.substr(0, key.find('.'));
+        if (std::find(roots.begin(), roots.end(), head) == roots.end()) {
+          std::string near = closest_match(head, roots);
+          context.add(path, it->first, "'" + head + "' is not a summary section" +
+                                           (near.empty() ? "" : "; did you mean '" + near + "'?") +
+                                           " Allowed: " + join(roots) +
+                                           " (a detector's type must also be listed under phenomena).");
+          continue;
+        }
+        spec.expect.push_back(parse_expectation(key, it->second, context, path));
+      }
+    }
+  }
+
+  if (YAML::Node sweep = root["sweep"]) {
+    if (!sweep.IsMap()) {
+      context.add("sweep", sweep, "found " + describe_node(sweep) + "; allowed: a mapping key: [values].");
+    } else {
+      for (auto it = sweep.begin(); it != sweep.end(); ++it) {
+        std::vector<std::string> values;
+        if (it->second.IsSequence()) {
+          for (const auto& v : it->second) values.push_back(YAML::Dump(v));
+        } else if (it->second.IsScalar()) {
+          values.push_back(it->second.Scalar());
+        } else {
+          context.add("sweep." + it->first.Scalar(), it->second, "allowed: a list of values.");
+        }
+        spec.sweep.emplace_back(it->first.Scalar(), values);
+      }
+    }
+  }
+
+  // Cross-section rules.
+  if (spec.task.options && spec.model.options) {
+    InputSpec inputs = spec.task.options->inputs();
+    if (std::string why = spec.model.options->accepts(inputs); !why.empty()) {
+      context.add("model.type", root["model"], "model '" + spec.model.type + "' cannot consume the inputs of task '" +
+                                                   spec.task.type + "' (" + inputs.describe() + "): " + why);
+    }
+  }
+}
+
+}  // namespace
+
+std::string Problem::text() const {
+  return location + ": " + (key.empty() ? "" : key + ": ") + message;
+}
+
+SpecError::SpecError(std::vector<Problem> p) : problems(std::move(p)) {
+  summary = std::to_string(problems.size()) + " problem" + (problems.size() == 1 ? "" : "s") + " in the spec:";
+  for (const auto& problem : problems) summary += "\n  error: " + problem.text();
+}
+
+Spec load_spec_text(const std::string& yaml, const std::vector<std::string>& overrides, const std::string& source) {
+  LoadContext context;
+  context.source = source;
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml);
+  } catch (const YAML::ParserException& e) {
+    throw SpecError({{"", source + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1),
+                      "malformed YAML: " + e.msg + ". Fix the syntax at that position (indentation, a missing "
+                      "':' or an unclosed bracket are the usual causes)."}});
+  }
+  if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  for (const auto& o : overrides) apply_override(root, o, context);
+  Spec spec;
+  spec.source = source;
+  if (context.problems.empty()) read_spec(root, spec, context);
+  if (!context.problems.empty()) throw SpecError(context.problems);
+  return spec;
+}
+
+Spec load_spec(const std::string& path, const std::vector<std::string>& overrides) {
+  std::string text;
+  try {
+    text = read_file(path);
+  } catch (const BadInput&) {
+    throw SpecError({{"", path, "cannot read the spec file. Fix: check the path (relative paths are relative to "
+                                "the current directory)."}});
+  }
+  return load_spec_text(text, overrides, path);
+}
+
+std::string overrides_text(const std::vector<std::string>& overrides) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  for (const auto& o : overrides) {
+    size_t eq = o.find('=');
+    out << YAML::Key << o.substr(0, eq) << YAML::Value << o.substr(eq + 1);
+  }
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+std::string InputSpec::describe() const {
+  if (kind == Kind::kTokens) {
+    return "token sequences of length " + std::to_string(seq_len) + " over " + std::to_string(vocab_size) +
+           " tokens, " + std::to_string(num_classes) + " classes";
+  }
+  return "feature vectors of width " + std::to_string(feature_dim) + ", " + std::to_string(num_classes) + " classes";
+}
+
+std::string Expectation::text() const { return op == "==" ? value : op + " " + value; }
+
+}  // namespace phenom

@@ -1,0 +1,94 @@
+// The typed spec: what a YAML file plus command-line overrides resolve to. Every default filled,
+// every value validated. Components receive these structs, never YAML.
+#pragma once
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "spec/component.h"
+#include "spec/options.h"
+
+namespace phenom {
+
+struct TrainOptions : OptionsBase {
+  int64_t steps = 1000;
+  CountOrFull batch_size;  // full batch by default
+  std::string loss = "cross_entropy";
+  int64_t eval_every = 10;
+  int64_t checkpoint_every = 0;  // 0: only last.pt at the end (and on interrupt)
+  double grad_clip = 0.0;        // max global grad norm; 0 disables
+  void visit(Visitor& v) override {
+    v.field("steps", steps, "number of optimizer steps", AtLeast(1));
+    v.field("batch_size", batch_size, "examples per step, or `full` for full-batch gradient descent", AtLeast(1));
+    v.field("loss", loss, "cross_entropy, or mse against one-hot targets (mean over examples and classes)",
+            OneOf({"cross_entropy", "mse"}));
+    v.field("eval_every", eval_every, "default cadence (steps) of probes and metric logging", AtLeast(1));
+    v.field("checkpoint_every", checkpoint_every,
+            "write checkpoints/step_<N>.pt every N steps (0: only last.pt, at the end and on interrupt)",
+            NonNegative());
+    v.field("grad_clip", grad_clip, "clip the global gradient norm to this value (0: off)", NonNegative());
+  }
+};
+
+// One assertion on a summary value: `grokking.lag_ratio: ">= 1.5"`.
+struct Expectation {
+  std::string key;     // dotted path into summary.json, e.g. final.test/acc
+  std::string op;      // ==, !=, >=, <=, >, <
+  std::string value;   // the literal as written (number, true/false, or a word)
+  std::string text() const;  // canonical form, e.g. ">= 1.5" or "true"
+};
+
+struct Spec {
+  std::string name = "run";
+  int64_t seed = 0;
+  std::string device = "auto";
+  std::string dtype = "float32";
+  Component<TaskOptions> task;
+  Component<ModelOptions> model;
+  Component<OptionsBase> optimizer;
+  Component<ScheduleOptions> schedule;
+  TrainOptions train;
+  std::vector<Component<ProbeOptions>> probes;
+  std::vector<Component<OptionsBase>> phenomena;
+  std::vector<Expectation> expect;
+  // Sweep grid (used by `phenom sweep`): key -> values as YAML flow text. Not part of a run's hash.
+  std::vector<std::pair<std::string, std::vector<std::string>>> sweep;
+
+  std::string source;  // the file it came from (for messages)
+};
+
+// One problem found in a spec: where, what, what is allowed, how to fix.
+struct Problem {
+  std::string key;       // dotted key path, e.g. optimizer.lr
+  std::string location;  // file:line:col, or "command line 'optimizer.lr=-1'"
+  std::string message;   // found ..., allowed ..., fix ...
+  std::string text() const;
+};
+
+// Thrown with every problem at once; main() prints them and exits 2.
+struct SpecError : std::exception {
+  std::vector<Problem> problems;
+  std::string summary;
+  explicit SpecError(std::vector<Problem> p);
+  const char* what() const noexcept override { return summary.c_str(); }
+};
+
+// Loads a YAML file, applies `key=value` overrides, reads and validates. Throws SpecError.
+Spec load_spec(const std::string& path, const std::vector<std::string>& overrides = {});
+// Same from YAML text (tests; `source` names it in messages).
+Spec load_spec_text(const std::string& yaml, const std::vector<std::string>& overrides = {},
+                    const std::string& source = "<spec>");
+
+// The fully defaulted spec as YAML; loading it gives the same Spec and the same hash.
+std::string resolve_text(const Spec& spec, bool with_sweep = true);
+// The overrides as a YAML mapping (for overrides.yaml).
+std::string overrides_text(const std::vector<std::string>& overrides);
+// Stable hash of everything that can change a run's results (the resolved spec without sweep).
+std::string spec_hash(const Spec& spec);
+
+// `phenom list [kind]`
+std::string list_components(const std::string& kind);
+std::vector<std::string> component_kinds();
+
+}  // namespace phenom

@@ -1,0 +1,107 @@
+#include "tasks/modular_arithmetic.h"
+
+#include <cmath>
+
+#include "tasks/task.h"
+#include "train/experiment.h"
+
+namespace phenom {
+namespace {
+
+bool is_prime(int64_t p) {
+  if (p < 2) return false;
+  for (int64_t d = 2; d * d <= p; ++d) if (p % d == 0) return false;
+  return true;
+}
+
+int64_t power_mod(int64_t base, int64_t exponent, int64_t p) {
+  int64_t result = 1 % p;
+  base %= p;
+  while (exponent > 0) {
+    if (exponent & 1) result = result * base % p;
+    base = base * base % p;
+    exponent >>= 1;
+  }
+  return result;
+}
+
+int64_t table_size(const ModularArithmeticOptions& o) {
+  return o.modulus * (o.operation == "div" ? o.modulus - 1 : o.modulus);
+}
+
+class ModularArithmetic : public Task {
+ public:
+  ModularArithmetic(const ModularArithmeticOptions& o, BuildContext& context) : options_(o) {
+    const int64_t p = o.modulus;
+    std::vector<int64_t> tokens, answers;
+    for (int64_t a = 0; a < p; ++a) {
+      for (int64_t b = 0; b < p; ++b) {
+        if (o.operation == "div" && b == 0) continue;
+        tokens.insert(tokens.end(), {a, b, p});  // p is the '=' token
+        answers.push_back(modular_answer(o.operation, a, b, p));
+      }
+    }
+    const int64_t n = static_cast<int64_t>(answers.size());
+    auto all_inputs = torch::tensor(tokens, torch::kLong).view({n, 3});
+    auto all_targets = torch::tensor(answers, torch::kLong);
+    auto order = torch::randperm(n, context.data, torch::kLong);
+    const int64_t n_train = static_cast<int64_t>(std::llround(o.train_fraction * n));
+    auto train_index = order.slice(0, 0, n_train), test_index = order.slice(0, n_train);
+    train_ = {all_inputs.index_select(0, train_index).to(context.device),
+              all_targets.index_select(0, train_index).to(context.device)};
+    test_ = {all_inputs.index_select(0, test_index).to(context.device),
+             all_targets.index_select(0, test_index).to(context.device)};
+  }
+  const Split& train() const override { return train_; }
+  const Split& test() const override { return test_; }
+  InputSpec inputs() const override { return options_.inputs(); }
+
+ private:
+  ModularArithmeticOptions options_;
+  Split train_, test_;
+};
+
+}  // namespace
+
+int64_t modular_answer(const std::string& op, int64_t a, int64_t b, int64_t p) {
+  if (op == "add") return (a + b) % p;
+  if (op == "sub") return ((a - b) % p + p) % p;
+  if (op == "mul") return a * b % p;
+  if (op == "div") return a * power_mod(b, p - 2, p) % p;  // Fermat: b^(p-2) = b^-1 for prime p
+  if (op == "x2_plus_y2") return (a * a + b * b) % p;
+  if (op == "x3_plus_xy") return (a * a % p * a + a * b) % p;
+  throw std::invalid_argument("unknown operation " + op);
+}
+
+void ModularArithmeticOptions::check(std::vector<std::pair<std::string, std::string>>& problems) const {
+  if (operation == "div" && !is_prime(modulus)) {
+    problems.push_back({"modulus", std::to_string(modulus) + " is not prime, so some b have no inverse mod p; "
+                                   "div needs a prime modulus (e.g. 97 or 113)."});
+  }
+  if (modulus >= 2) {
+    const int64_t n = table_size(*this);
+    const int64_t n_train = static_cast<int64_t>(std::llround(train_fraction * n));
+    if (n_train < 1 || n_train >= n) {
+      problems.push_back({"train_fraction", "with modulus " + std::to_string(modulus) + " this leaves " +
+                                                std::to_string(n_train) + " of " + std::to_string(n) +
+                                                " equations for training; both splits need at least one."});
+    }
+  }
+}
+
+InputSpec ModularArithmeticOptions::inputs() const {
+  InputSpec spec;
+  spec.kind = InputSpec::Kind::kTokens;
+  spec.vocab_size = modulus + 1;  // residues and '='
+  spec.seq_len = 3;               // [a, b, =]
+  spec.operand_tokens = 2;        // positions that carry information (the MLP embeds only these)
+  spec.operand_vocab = modulus;
+  spec.num_classes = modulus;
+  return spec;
+}
+
+std::unique_ptr<Task> build_modular_arithmetic(const TaskOptions& options, BuildContext& context) {
+  return std::make_unique<ModularArithmetic>(dynamic_cast<const ModularArithmeticOptions&>(options), context);
+}
+
+}  // namespace phenom

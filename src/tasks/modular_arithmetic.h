@@ -1,0 +1,28 @@
+// (a op b) mod p over the full p x p table, split into train/test by the data generator.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "spec/options.h"
+
+namespace phenom {
+
+struct ModularArithmeticOptions : TaskOptions {
+  int64_t modulus = 97;
+  std::string operation = "add";
+  double train_fraction = 0.5;
+  void visit(Visitor& v) override {
+    v.field("modulus", modulus, "the modulus p (a prime for div; the vocabulary is 0..p-1 plus '=')", AtLeast(2));
+    v.field("operation", operation, "add: a+b, sub: a-b, mul: a*b, div: a*b^-1 (b != 0), x2_plus_y2: a^2+b^2, "
+                                    "x3_plus_xy: a^3+ab, all mod p",
+            OneOf({"add", "sub", "mul", "div", "x2_plus_y2", "x3_plus_xy"}));
+    v.field("train_fraction", train_fraction, "fraction of the table used for training", OpenInterval(0, 1));
+  }
+  void check(std::vector<std::pair<std::string, std::string>>& problems) const override;
+  InputSpec inputs() const override;
+};
+
+// The answer of one equation (exposed for tests); div uses the modular inverse of b.
+int64_t modular_answer(const std::string& operation, int64_t a, int64_t b, int64_t p);
+
+}  // namespace phenom

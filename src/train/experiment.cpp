@@ -1,0 +1,53 @@
+// Builds a run's components from the registries, on the device the spec names.
+#include "train/experiment.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include "core/device.h"
+#include "core/seed.h"
+#include "models/model.h"
+#include "optim/optimizer.h"
+#include "phenomena/detector.h"
+#include "probes/probe.h"
+#include "tasks/task.h"
+
+namespace phenom {
+
+namespace {
+torch::Generator cpu_generator(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+}  // namespace
+
+BuildContext::BuildContext(const Spec& s, torch::Device d)
+    : spec(s),
+      device(d),
+      dtype(s.dtype == "float64" ? torch::kFloat64 : torch::kFloat32),
+      init(cpu_generator(derive_seed(s.seed, Stream::kInit))),
+      data(cpu_generator(derive_seed(s.seed, Stream::kData))) {}
+
+Experiment::Experiment() = default;
+Experiment::Experiment(Experiment&&) noexcept = default;
+Experiment& Experiment::operator=(Experiment&&) noexcept = default;
+Experiment::~Experiment() = default;
+
+Experiment build_experiment(const Spec& spec) {
+  Experiment ex;
+  ex.device = resolve_device(spec.device);
+  torch::manual_seed(derive_seed(spec.seed, Stream::kProbe));  // anything not given a generator
+  BuildContext context(spec, ex.device);
+  ex.task = find_entry(task_registry(), spec.task.type)->build(*spec.task.options, context);
+  context.inputs = ex.task->inputs();
+  ex.model = find_entry(model_registry(), spec.model.type)->build(*spec.model.options, context);
+  ex.model->to(ex.device);
+  // Cast only floating-point tensors: token offsets and masks stay integer/bool.
+  for (auto& t : ex.model->parameters()) if (t.is_floating_point()) t.set_data(t.to(context.dtype));
+  for (auto& t : ex.model->buffers()) if (t.is_floating_point()) t.set_data(t.to(context.dtype));
+  for (auto& p : ex.model->parameters()) if (p.requires_grad()) context.parameters.push_back(p);
+  ex.optimizer = find_entry(optimizer_registry(), spec.optimizer.type)->build(*spec.optimizer.options, context);
+  for (const auto& p : spec.probes) ex.probes.push_back(find_entry(probe_registry(), p.type)->build(*p.options, context));
+  for (const auto& d : spec.phenomena) {
+    ex.detectors.push_back(find_entry(detector_registry(), d.type)->build(*d.options, context));
+  }
+  return ex;
+}
+
+}  // namespace phenom

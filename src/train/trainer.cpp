@@ -1,0 +1,133 @@
+#include "train/trainer.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+
+#include "core/seed.h"
+#include "core/signals.h"
+#include "models/model.h"
+#include "optim/optimizer.h"
+#include "probes/probe.h"
+#include "run/console.h"
+#include "run/rundir.h"
+#include "tasks/task.h"
+#include "train/checkpoint.h"
+#include "train/experiment.h"
+#include "train/loss.h"
+
+namespace phenom {
+namespace {
+
+// Batch order as a pure function of the step: epoch e is a permutation drawn from a generator
+// seeded by (seed, e), so resuming at any step needs no sampler state.
+class BatchSampler {
+ public:
+  BatchSampler(const Split& split, const CountOrFull& batch_size, int64_t seed)
+      : split_(split), seed_(seed) {
+    n_ = split.size();
+    size_ = batch_size.full() ? n_ : std::min(batch_size.n, n_);
+    per_epoch_ = std::max<int64_t>(1, n_ / size_);
+  }
+  bool full() const { return size_ == n_; }
+  Split batch(int64_t step) {
+    if (full()) return split_;
+    const int64_t epoch = step / per_epoch_, index = step % per_epoch_;
+    if (epoch != epoch_) {
+      auto generator = at::make_generator<at::CPUGeneratorImpl>(derive_seed(seed_, Stream::kBatch, epoch));
+      order_ = torch::randperm(n_, generator, torch::kLong).to(split_.inputs.device());
+      epoch_ = epoch;
+    }
+    auto rows = order_.slice(0, index * size_, (index + 1) * size_);
+    return {split_.inputs.index_select(0, rows), split_.targets.index_select(0, rows)};
+  }
+
+ private:
+  const Split& split_;
+  int64_t seed_, n_ = 0, size_ = 0, per_epoch_ = 1, epoch_ = -1;
+  torch::Tensor order_;
+};
+
+}  // namespace
+
+Trainer::Trainer(const Spec& spec, Experiment& ex, RunDir& dir, Console& console, std::string spec_hash)
+    : spec_(spec), ex_(ex), dir_(dir), console_(console), spec_hash_(std::move(spec_hash)) {}
+
+bool Trainer::log_due(int64_t step) const {
+  if (step == spec_.train.steps) return true;
+  for (const auto& p : ex_.probes) if (p->due(step)) return true;
+  return false;
+}
+
+bool Trainer::measure(int64_t step, MetricHistory& history, double last_batch_loss) {
+  const double lr = ex_.optimizer->base_lr() * spec_.schedule.options->factor(step, spec_.train.steps);
+  ProbeContext context{*ex_.model, *ex_.task, spec_, step, lr};
+  MetricRow row{step, {}};
+  for (auto& probe : ex_.probes) {
+    if (probe->due(step) || step == spec_.train.steps) probe->measure(context, row);
+  }
+  history.append(row);
+  dir_.append_metrics(history.jsonl_line(row));
+  console_.progress(step, start_step_, spec_.train.steps, row);
+  const double* train_loss = row.find("train/loss");
+  return std::isfinite(last_batch_loss) && (!train_loss || std::isfinite(*train_loss));
+}
+
+void Trainer::checkpoint(int64_t step, bool keep_numbered) {
+  dir_.sync_metrics();  // every row a checkpoint vouches for is on disk first
+  const std::string last = dir_.last_checkpoint();
+  save_checkpoint(last, ex_, step, spec_hash_);
+  if (keep_numbered) {
+    std::error_code ignored;
+    std::filesystem::remove(dir_.checkpoint(step), ignored);
+    std::filesystem::copy_file(last, dir_.checkpoint(step), ignored);
+  }
+}
+
+TrainOutcome Trainer::run(int64_t start_step, MetricHistory& history) {
+  TrainOutcome outcome;
+  outcome.start_step = start_step_ = start_step;
+  const auto started = std::chrono::steady_clock::now();
+  const auto& train = spec_.train;
+  BatchSampler sampler(ex_.task->train(), train.batch_size, spec_.seed);
+  Model& model = *ex_.model;
+  model.train();
+  std::vector<torch::Tensor> parameters = model.parameters();
+
+  int64_t step = start_step;
+  if (step == 0) measure(0, history, 0.0);
+  torch::Tensor loss;
+  while (step < train.steps) {
+    if (stop_requested()) {
+      checkpoint(step, false);
+      outcome.status = TrainOutcome::Status::kInterrupted;
+      outcome.message = "interrupted by signal " + std::to_string(stop_signal()) + " at step " + std::to_string(step);
+      break;
+    }
+    const double lr = ex_.optimizer->base_lr() * spec_.schedule.options->factor(step, train.steps);
+    Split batch = sampler.batch(step);
+    ex_.optimizer->zero_grad();
+    loss = compute_loss(train.loss, model.forward(batch.inputs), batch.targets);
+    loss.backward();
+    if (train.grad_clip > 0) torch::nn::utils::clip_grad_norm_(parameters, train.grad_clip);
+    ex_.optimizer->step(lr);
+    ++step;
+    if (log_due(step) && !measure(step, history, loss.item<double>())) {
+      outcome.status = TrainOutcome::Status::kDiverged;
+      outcome.message = "the loss became non-finite (NaN or inf), first seen at step " + std::to_string(step) +
+                        ". Fix: lower optimizer.lr, add train.grad_clip, or use dtype: float64.";
+      break;
+    }
+    const bool numbered = train.checkpoint_every > 0 && step % train.checkpoint_every == 0;
+    if (numbered || step == train.steps) checkpoint(step, numbered);
+  }
+  outcome.step = step;
+  outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  console_.end_progress();
+  return outcome;
+}
+
+}  // namespace phenom

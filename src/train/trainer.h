@@ -1,0 +1,44 @@
+// The one training loop. It owns time only: each step it samples a batch, takes an optimizer
+// step, and at their cadences runs the probes (metrics row) and writes checkpoints.
+#pragma once
+#include <string>
+
+#include "run/metrics.h"
+
+namespace phenom {
+
+struct Experiment;
+struct Spec;
+class RunDir;
+class Console;
+
+struct TrainOutcome {
+  enum class Status { kCompleted, kInterrupted, kDiverged } status = Status::kCompleted;
+  int64_t start_step = 0;  // where this process started (resume point)
+  int64_t step = 0;        // where it stopped
+  double seconds = 0;      // wall time of the loop in this process
+  std::string message;
+};
+
+class Trainer {
+ public:
+  Trainer(const Spec& spec, Experiment& ex, RunDir& dir, Console& console, std::string spec_hash);
+  // Trains from `start_step` (0, or the step of the checkpoint already loaded) to train.steps,
+  // appending to `history`.
+  TrainOutcome run(int64_t start_step, MetricHistory& history);
+
+ private:
+  bool log_due(int64_t step) const;
+  // Runs the due probes; returns false if a loss is not finite.
+  bool measure(int64_t step, MetricHistory& history, double last_batch_loss);
+  void checkpoint(int64_t step, bool keep_numbered);
+
+  const Spec& spec_;
+  Experiment& ex_;
+  RunDir& dir_;
+  Console& console_;
+  std::string spec_hash_;
+  int64_t start_step_ = 0;
+};
+
+}  // namespace phenom
