@@ -199,7 +199,8 @@ TEST_P(EveryModel, ForwardShapeCaptureAndInterventions) {
   EXPECT_THROW(hooks.capture("no.such.point"), std::invalid_argument);
 }
 
-INSTANTIATE_TEST_SUITE_P(Registry, EveryModel, ::testing::ValuesIn(entry_names(model_registry())));
+INSTANTIATE_TEST_SUITE_P(Registry, EveryModel, ::testing::ValuesIn(entry_names(model_registry())),
+                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 
 TEST(Transformer, HookNamesFollowTransformerLensAndAttentionIsCausal) {
   Experiment ex = build_experiment(spec_for("{type: transformer, d_model: 16, n_heads: 2, d_head: 8, d_mlp: 32}"));

@@ -92,7 +92,12 @@ INSTANTIATE_TEST_SUITE_P(
                 {"expect.grokin.detected", "not a summary section"}},
         BadCase{"expect comparison needs number", kValid + std::string("expect: {final.test/acc: '>= high'}\n"),
                 {"expect.final.test/acc", "needs a number"}},
-        BadCase{"malformed yaml", "task: {type: [\n", {"s.yaml:", "malformed YAML"}}));
+        BadCase{"malformed yaml", "task: {type: [\n", {"s.yaml:", "malformed YAML"}}),
+    [](const ::testing::TestParamInfo<BadCase>& info) {
+      std::string name = info.param.what;
+      for (char& c : name) if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+      return name;
+    });
 
 TEST(Spec, EveryProblemIsReportedAtOnce) {
   std::string yaml = with("lr: 0.01", "lr: -1");

@@ -134,7 +134,7 @@ void Reader::field(const char* name, std::string& value, const char*, const Chec
       std::find(check.choices.begin(), check.choices.end(), text) == check.choices.end()) {
     std::string near = closest_match(text, check.choices);
     context_.add(key, node, "found '" + text + "'; allowed: " + check.describe() + "." +
-                                (near.empty() ? "" : " Did you mean '" + near + "'?"));
+                                (near.empty() ? "" : " did you mean '" + near + "'?"));
     return;
   }
   value = text;

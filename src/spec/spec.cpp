@@ -48,10 +48,8 @@ void apply_override(YAML::Node& root, const std::string& text, LoadContext& cont
   YAML::Node value;
   try {
     value = YAML::Load(raw);
-  } catch (const YAML::Exception& e) {
-    context.problems.push_back({key, "command line '" + text + "'",
-                                "the value is not valid YAML (" + e.msg + "); quote it or fix the brackets."});
-    return;
+  } catch (const YAML::Exception&) {
+    value = YAML::Node(raw);  // not YAML (e.g. ">= 0.9"): the text itself is the value
   }
   if (raw.empty()) value = YAML::Node(std::string());
   std::vector<std::string> parts = split_path(key);
@@ -125,8 +123,10 @@ Component<OptionsT> read_component(const YAML::Node& node, const std::string& pa
   if constexpr (std::is_same_v<OptionsT, ProbeOptions>) {
     reader.field("every", component.options->every, "", NonNegative());
   }
+  const size_t problems_before = context.problems.size();
   component.options->visit(reader);
   reader.finish();
+  if (context.problems.size() != problems_before) return component;  // cross-field rules need valid fields
   std::vector<std::pair<std::string, std::string>> problems;
   component.options->check(problems);
   for (auto& [key, message] : problems) context.add(join_path(path, key), node[key], message);
@@ -194,8 +194,7 @@ void read_spec(const YAML::Node& root, Spec& spec, LoadContext& context) {
   if (YAML::Node n = required("optimizer")) {
     spec.optimizer = read_component<OptionsBase>(n, "optimizer", optimizer_registry(), "optimizer", context);
   }
-  YAML::Node schedule = root["schedule"];
-  if (!schedule) schedule = YAML::Load("{type: constant}");
+  const YAML::Node schedule = root["schedule"] ? root["schedule"] : YAML::Load("{type: constant}");
   spec.schedule = read_component<ScheduleOptions>(schedule, "schedule", schedule_registry(), "schedule", context);
 
   if (YAML::Node train = root["train"]) {

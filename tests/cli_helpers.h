@@ -1,0 +1,71 @@
+// Helpers for tests that drive the real binary (build/phenom) as a user would.
+#pragma once
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace phenom::testing {
+
+inline std::string binary() { return PHENOM_BINARY; }
+inline std::string source_dir() { return PHENOM_SOURCE_DIR; }
+
+// A fresh empty directory under /tmp, removed by the caller's TempDir.
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char pattern[] = "/tmp/phenom-test-XXXXXX";
+    path = mkdtemp(pattern);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::string operator/(const std::string& name) const { return path + "/" + name; }
+};
+
+struct CliResult {
+  int code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+// Runs `phenom ARGS` in `cwd` (default: current directory) and waits.
+inline CliResult run_cli(const std::string& args, const std::string& cwd = "") {
+  std::string command = (cwd.empty() ? "" : "cd '" + cwd + "' && ") + binary() + " " + args + " 2>&1";
+  CliResult result;
+  FILE* pipe = popen(command.c_str(), "r");
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) result.output.append(buffer, n);
+  int status = pclose(pipe);
+  result.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+inline std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+inline void write_text(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+// A small grokking model system: (a+b) mod 23, quadratic MLP of width 200. Calibrated over seeds
+// 0-2: memorises at step 14, generalises at 78-92 (lag ratio 5.6-6.6), ~800 steps/s on one core.
+inline std::string small_grokking_spec(int steps = 300, int checkpoint_every = 100) {
+  return "name: small-grok\n"
+         "device: cpu\n"
+         "task: {type: modular_arithmetic, modulus: 23, operation: add, train_fraction: 0.5}\n"
+         "model: {type: mlp, width: 200, activation: quadratic, bias: false, init_std: 0.05}\n"
+         "optimizer: {type: adamw, lr: 1.0e-2, betas: [0.9, 0.98], weight_decay: 5.0}\n"
+         "train: {steps: " + std::to_string(steps) + ", loss: mse, eval_every: 2, checkpoint_every: " +
+         std::to_string(checkpoint_every) + "}\n"
+         "probes: [{type: weight_norm, every: 10}, {type: grad_norm, every: 10}]\n"
+         "phenomena: [{type: grokking}]\n"
+         "expect: {grokking.detected: true, grokking.lag_ratio: '>= 3', final.test/acc: '>= 0.95'}\n";
+}
+
+}  // namespace phenom::testing

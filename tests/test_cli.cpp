@@ -1,0 +1,197 @@
+// End-to-end through the real binary: exit codes, the run directory, resume after kill -9 and
+// Ctrl-C (byte-identical metrics), and a small grokking run that must grok.
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <signal.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "cli_helpers.h"
+
+namespace phenom::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+TEST(Cli, SmallGrokkingRunGroksAndWritesTheWholeRunDirectory) {
+  TempDir tmp;
+  write_text(tmp / "spec.yaml", small_grokking_spec());
+  CliResult r = run_cli("run spec.yaml --threads 1", tmp.path);
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("grokked"), std::string::npos) << r.output;
+  // Default location: runs/<name>/<hash8> relative to the current directory.
+  ASSERT_TRUE(fs::exists(tmp / "runs/small-grok")) << r.output;
+  std::string dir = fs::directory_iterator(tmp / "runs/small-grok")->path();
+  EXPECT_EQ(fs::path(dir).filename().string().size(), 8u);
+  for (const char* f : {"spec.yaml", "overrides.yaml", "meta.json", "metrics.jsonl", "metrics.csv", "summary.json",
+                        "log.txt", "DONE", "checkpoints/last.pt", "checkpoints/step_100.pt", "checkpoints/step_300.pt"}) {
+    EXPECT_TRUE(fs::exists(dir + "/" + f)) << f;
+  }
+  Json summary = Json::parse(slurp(dir + "/summary.json"));
+  EXPECT_EQ(summary["status"], "completed");
+  EXPECT_TRUE(summary["grokking"]["detected"].get<bool>());
+  EXPECT_GE(summary["grokking"]["lag_ratio"].get<double>(), 3.0);
+  EXPECT_TRUE(summary["grokking"]["below_chance_at_step_train"].get<bool>() ||
+              summary["grokking"]["test_acc_at_step_train"].get<double>() < 0.1);
+  EXPECT_TRUE(summary["expectations_met"].get<bool>());
+  Json meta = Json::parse(slurp(dir + "/meta.json"));
+  EXPECT_EQ(meta["device"], "cpu");
+  EXPECT_EQ(meta["threads"]["torch"], 1);
+  // The resolved spec in the run directory resolves to itself.
+  CliResult resolved = run_cli("resolve " + dir + "/spec.yaml");
+  EXPECT_EQ(resolved.output, slurp(dir + "/spec.yaml"));
+  // A finished run is reported, not redone.
+  CliResult again = run_cli("run spec.yaml --threads 1", tmp.path);
+  EXPECT_EQ(again.code, 0);
+  EXPECT_NE(again.output.find("already complete"), std::string::npos) << again.output;
+}
+
+TEST(Cli, InvalidSpecExits2WithEveryProblemAndCreatesNothing) {
+  TempDir tmp;
+  std::string spec = small_grokking_spec();
+  spec.replace(spec.find("lr: 1.0e-2"), 10, "lr: -1");
+  spec.replace(spec.find("width: 200"), 10, "widht: 200");
+  write_text(tmp / "bad.yaml", spec);
+  CliResult r = run_cli("run bad.yaml --out out", tmp.path);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("bad.yaml:5:"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("optimizer.lr"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("did you mean 'width'"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(tmp / "out"));
+  EXPECT_FALSE(fs::exists(tmp / "runs"));
+  EXPECT_EQ(run_cli("validate bad.yaml", tmp.path).code, 2);
+  EXPECT_EQ(run_cli("run missing.yaml", tmp.path).code, 2);
+  EXPECT_EQ(run_cli("run bad.yaml --threads 0", tmp.path).code, 2);  // CLI argument errors are bad input too
+}
+
+TEST(Cli, UnwritableOutputDirectoryExits2NamingThePath) {
+  TempDir tmp;
+  write_text(tmp / "spec.yaml", small_grokking_spec(10));
+  write_text(tmp / "file", "not a directory");
+  CliResult r = run_cli("run spec.yaml --out file/run", tmp.path);
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("file/run"), std::string::npos) << r.output;
+}
+
+TEST(Cli, CudaRequestedWithoutCudaExits2) {
+  TempDir tmp;
+  write_text(tmp / "spec.yaml", small_grokking_spec(10));
+  CliResult r = run_cli("validate spec.yaml device=cuda", tmp.path);
+  if (r.code == 0) GTEST_SKIP() << "this machine has CUDA";
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("CUDA"), std::string::npos) << r.output;
+}
+
+TEST(Cli, UnmetExpectationExits1AndSaysWhich) {
+  TempDir tmp;
+  write_text(tmp / "spec.yaml", small_grokking_spec(20));
+  CliResult r = run_cli("run spec.yaml --out out --threads 1", tmp.path);
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("FAIL  grokking.detected"), std::string::npos) << r.output;
+  EXPECT_FALSE(Json::parse(slurp(tmp / "out/summary.json"))["expectations_met"].get<bool>());
+}
+
+TEST(Cli, DivergenceStopsWithStatusDivergedAndExit1) {
+  TempDir tmp;
+  std::string spec = small_grokking_spec(50);
+  const std::string adamw = "{type: adamw, lr: 1.0e-2, betas: [0.9, 0.98], weight_decay: 5.0}";
+  spec.replace(spec.find(adamw), adamw.size(), "{type: sgd, lr: 1.0e30}");
+  write_text(tmp / "spec.yaml", spec);
+  CliResult r = run_cli("run spec.yaml --out out --threads 1", tmp.path);
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("non-finite"), std::string::npos) << r.output;
+  EXPECT_EQ(Json::parse(slurp(tmp / "out/summary.json"))["status"], "diverged");
+  EXPECT_FALSE(fs::exists(tmp / "out/DONE"));
+}
+
+TEST(Cli, ResolveOfItsOwnOutputIsIdentical) {
+  TempDir tmp;
+  CliResult first = run_cli("resolve " + source_dir() + "/configs/grokking/mlp.yaml optimizer.lr=3e-3");
+  ASSERT_EQ(first.code, 0) << first.output;
+  write_text(tmp / "resolved.yaml", first.output);
+  EXPECT_EQ(run_cli("resolve " + tmp / "resolved.yaml").output, first.output);
+  EXPECT_EQ(run_cli("list models").code, 0);
+  EXPECT_NE(run_cli("--version").output.find("phenom"), std::string::npos);
+}
+
+// Metrics of an uninterrupted reference run, for the resume tests.
+std::string reference_metrics(const TempDir& tmp, const std::string& spec_file) {
+  CliResult r = run_cli("run " + spec_file + " --out reference --threads 1 --quiet", tmp.path);
+  EXPECT_EQ(r.code, 0) << r.output;
+  return slurp(tmp / "reference/metrics.jsonl");
+}
+
+// Starts `phenom run` in the background and sends `signal` once metrics.jsonl reaches `min_rows`.
+int run_and_signal(const TempDir& tmp, const std::string& spec_file, int signal, size_t min_rows) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    chdir(tmp.path.c_str());
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    execl(binary().c_str(), "phenom", "run", spec_file.c_str(), "--out", "resumed", "--threads", "1", nullptr);
+    _exit(127);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::string text = slurp(tmp / "resumed/metrics.jsonl");
+    if (static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) >= min_rows) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  kill(pid, signal);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return status;
+}
+
+TEST(Cli, KilledRunResumesToByteIdenticalMetrics) {
+  TempDir tmp;
+  write_text(tmp / "spec.yaml", small_grokking_spec(/*steps=*/1500, /*checkpoint_every=*/100));
+  const std::string reference = reference_metrics(tmp, "spec.yaml");
+  int status = run_and_signal(tmp, "spec.yaml", SIGKILL, /*min_rows=*/300);  // ~step 600 of 1500
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it could be killed; make it longer";
+  EXPECT_FALSE(fs::exists(tmp / "resumed/DONE"));
+  CliResult resumed = run_cli("run spec.yaml --out resumed --threads 1", tmp.path);
+  ASSERT_EQ(resumed.code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resuming"), std::string::npos) << resumed.output;
+  EXPECT_EQ(slurp(tmp / "resumed/metrics.jsonl"), reference);
+}
+
+TEST(Cli, InterruptCheckpointsExits130AndResumesExactly) {
+  TempDir tmp;
+  write_text(tmp / "spec.yaml", small_grokking_spec(/*steps=*/1500, /*checkpoint_every=*/0));
+  const std::string reference = reference_metrics(tmp, "spec.yaml");
+  int status = run_and_signal(tmp, "spec.yaml", SIGINT, /*min_rows=*/200);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  EXPECT_EQ(Json::parse(slurp(tmp / "resumed/summary.json"))["status"], "interrupted");
+  EXPECT_TRUE(fs::exists(tmp / "resumed/checkpoints/last.pt"));  // written on the signal, not by cadence
+  CliResult resumed = run_cli("run spec.yaml --out resumed --threads 1", tmp.path);
+  ASSERT_EQ(resumed.code, 0) << resumed.output;
+  EXPECT_EQ(slurp(tmp / "resumed/metrics.jsonl"), reference);
+}
+
+TEST(Cli, SameSeedSameMetricsDifferentSeedDifferent) {
+  TempDir tmp;
+  write_text(tmp / "spec.yaml", small_grokking_spec(60));
+  for (const char* out : {"a", "b"}) ASSERT_EQ(run_cli(std::string("run spec.yaml --quiet --threads 1 --out ") + out, tmp.path).code, 1);
+  EXPECT_EQ(slurp(tmp / "a/metrics.jsonl"), slurp(tmp / "b/metrics.jsonl"));
+  run_cli("run spec.yaml --quiet --threads 1 --out c seed=1", tmp.path);
+  EXPECT_NE(slurp(tmp / "a/metrics.jsonl"), slurp(tmp / "c/metrics.jsonl"));
+}
+
+TEST(Cli, SpecMismatchInAnExistingDirectoryIsRefusedUnlessFresh) {
+  TempDir tmp;
+  write_text(tmp / "spec.yaml", small_grokking_spec(10));
+  run_cli("run spec.yaml --quiet --out out", tmp.path);
+  CliResult r = run_cli("run spec.yaml --quiet --out out seed=3", tmp.path);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("different spec"), std::string::npos) << r.output;
+  EXPECT_NE(run_cli("run spec.yaml --quiet --out out seed=3 --fresh", tmp.path).code, 2);
+}
+
+}  // namespace
+}  // namespace phenom::testing
