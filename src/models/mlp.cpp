@@ -34,8 +34,6 @@ class Mlp : public Model {
     if (tokens_) {
       operand_tokens_ = in.operand_tokens > 0 ? in.operand_tokens : in.seq_len;
       operand_vocab_ = in.operand_vocab > 0 ? in.operand_vocab : in.vocab_size;
-      // Row offsets of each position's block: position t uses rows [t*V, (t+1)*V).
-      offsets_ = register_buffer("offsets", torch::arange(operand_tokens_, torch::kLong) * operand_vocab_);
     }
     int64_t fan_in = tokens_ ? operand_tokens_ * operand_vocab_ : in.feature_dim;
     for (int64_t l = 0; l < o.depth; ++l) {
@@ -56,9 +54,12 @@ class Mlp : public Model {
     torch::Tensor h;
     for (size_t l = 0; l < weights_.size(); ++l) {
       if (l == 0 && tokens_) {
-        // inputs [B, T] -> row ids [B, operand_tokens] -> sum of rows [B, width]
-        auto rows = inputs.slice(1, 0, operand_tokens_) + offsets_;
-        h = torch::embedding(weights_[0], rows).sum(1);
+        // inputs [B, T]: h = sum_t W[t*V + x_t]  -> [B, width]. One index_select per position is
+        // ~2x faster (forward + backward) than embedding(...).sum(1) on LibTorch 1.13 CPU.
+        for (int64_t t = 0; t < operand_tokens_; ++t) {
+          auto rows = weights_[0].index_select(0, inputs.select(1, t) + t * operand_vocab_);
+          h = t == 0 ? rows : h + rows;
+        }
         if (!biases_.empty()) h = h + biases_[0];
       } else {
         h = torch::nn::functional::linear(l == 0 ? inputs : h, weights_[l], biases_.empty() ? torch::Tensor() : biases_[l]);
@@ -73,7 +74,6 @@ class Mlp : public Model {
   MlpOptions options_;
   bool tokens_ = false;
   int64_t operand_tokens_ = 0, operand_vocab_ = 0;
-  torch::Tensor offsets_;
   std::vector<torch::Tensor> weights_, biases_;
   torch::Tensor readout_weight_, readout_bias_;
   std::vector<int> hook_pre_, hook_post_;
