@@ -162,7 +162,10 @@ TEST(Cli, KilledRunResumesToByteIdenticalMetrics) {
 
 TEST(Cli, InterruptCheckpointsExits130AndResumesExactly) {
   TempDir tmp;
-  write_text(tmp / "spec.yaml", small_grokking_spec(/*steps=*/1500, /*checkpoint_every=*/0));
+  // Minibatches this time: the batch order must continue exactly mid-epoch.
+  std::string spec = small_grokking_spec(/*steps=*/1500, /*checkpoint_every=*/0);
+  spec.replace(spec.find("loss: mse"), 9, "loss: mse, batch_size: 100");
+  write_text(tmp / "spec.yaml", spec);
   const std::string reference = reference_metrics(tmp, "spec.yaml");
   int status = run_and_signal(tmp, "spec.yaml", SIGINT, /*min_rows=*/200);
   ASSERT_TRUE(WIFEXITED(status));

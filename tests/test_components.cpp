@@ -221,6 +221,14 @@ TEST(Transformer, HookNamesFollowTransformerLensAndAttentionIsCausal) {
   EXPECT_TRUE(torch::allclose(pattern.sum(-1), torch::ones({4, 2, 3})));
 }
 
+TEST(Models, Float64ParametersAndLogits) {
+  for (const char* model : {"{type: mlp, width: 8}", "{type: transformer, d_model: 8, n_heads: 2, d_head: 4, d_mlp: 16}"}) {
+    Experiment ex = build_experiment(spec_for(model, {"dtype=float64"}));
+    for (const auto& p : ex.model->parameters()) EXPECT_EQ(p.scalar_type(), torch::kDouble);
+    EXPECT_EQ(ex.model->forward(ex.task->train().inputs).scalar_type(), torch::kDouble);
+  }
+}
+
 TEST(Transformer, NandaInitScales) {
   Experiment ex = build_experiment(spec_for("{type: transformer, d_model: 64, n_heads: 4, d_head: 16, d_mlp: 256}"));
   auto params = ex.model->named_parameters();
