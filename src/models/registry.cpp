@@ -8,14 +8,11 @@ namespace phenom {
 std::unique_ptr<Model> build_mlp(const ModelOptions&, BuildContext&);
 std::unique_ptr<Model> build_transformer(const ModelOptions&, BuildContext&);
 
-template <class O>
-std::unique_ptr<ModelOptions> make() { return std::make_unique<O>(); }
-
 const std::vector<ModelEntry>& model_registry() {
   static const std::vector<ModelEntry> registry = {
-      {"mlp", "multi-layer perceptron; one-hot token embedding as a sum of rows", make<MlpOptions>, build_mlp},
+      {"mlp", "multi-layer perceptron; one-hot token embedding as a sum of rows", make_options<ModelOptions, MlpOptions>, build_mlp},
       {"transformer", "decoder-only causal transformer (Nanda et al. layout, TransformerLens names)",
-       make<TransformerOptions>, build_transformer},
+       make_options<ModelOptions, TransformerOptions>, build_transformer},
   };
   return registry;
 }

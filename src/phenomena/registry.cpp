@@ -6,13 +6,10 @@ namespace phenom {
 
 std::unique_ptr<Detector> build_grokking(const OptionsBase&, BuildContext&);
 
-template <class O>
-std::unique_ptr<OptionsBase> make() { return std::make_unique<O>(); }
-
 const std::vector<DetectorEntry>& detector_registry() {
   static const std::vector<DetectorEntry> registry = {
       {"grokking", "delayed generalisation: step_train, step_test, lag_ratio, test acc at step_train",
-       make<GrokkingOptions>, build_grokking},
+       make_options<OptionsBase, GrokkingOptions>, build_grokking},
   };
   return registry;
 }

@@ -9,16 +9,13 @@ std::unique_ptr<Probe> build_weight_norm(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_grad_norm(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_lr(const ProbeOptions&, BuildContext&);
 
-template <class O>
-std::unique_ptr<ProbeOptions> make() { return std::make_unique<O>(); }
-
 const std::vector<ProbeEntry>& probe_registry() {
   static const std::vector<ProbeEntry> registry = {
       {"loss_accuracy", "train/loss, train/acc, test/loss, test/acc on the full splits (on by default)",
-       make<LossAccuracyOptions>, build_loss_accuracy},
-      {"weight_norm", "total L2 norm of the parameters (weight_norm) and per tensor", make<WeightNormOptions>, build_weight_norm},
-      {"grad_norm", "L2 norm of the last step's gradient", make<EmptyProbeOptions>, build_grad_norm},
-      {"lr", "the scheduled learning rate", make<EmptyProbeOptions>, build_lr},
+       make_options<ProbeOptions, LossAccuracyOptions>, build_loss_accuracy},
+      {"weight_norm", "total L2 norm of the parameters (weight_norm) and per tensor", make_options<ProbeOptions, WeightNormOptions>, build_weight_norm},
+      {"grad_norm", "L2 norm of the last step's gradient", make_options<ProbeOptions, EmptyProbeOptions>, build_grad_norm},
+      {"lr", "the scheduled learning rate", make_options<ProbeOptions, EmptyProbeOptions>, build_lr},
   };
   return registry;
 }

@@ -55,6 +55,10 @@ std::vector<std::string> entry_names(const std::vector<E>& registry) {
   return names;
 }
 
+// Registry helper: a factory for options struct O, returned as its registry's base type.
+template <class Base, class O>
+std::unique_ptr<Base> make_options() { return std::make_unique<O>(); }
+
 // A configured component: its registered type and its typed options.
 template <class OptionsT>
 struct Component {

@@ -77,14 +77,15 @@ void Reader::check_number(const std::string& key, const YAML::Node& node, double
   }
 }
 
-void Reader::field(const char* name, int64_t& value, const char*, const Check& check) {
+template <class T>
+void Reader::read_number(const char* name, T& value, const Check& check, const char* what) {
   auto found = lookup(name);
   if (!found) return;
   const YAML::Node& node = *found;
   std::string key = join_path(path_, name);
-  int64_t parsed = 0;
-  if (!node.IsScalar() || !YAML::convert<int64_t>::decode(node, parsed)) {
-    context_.add(key, node, "found " + describe_node(node) + "; allowed: an integer" +
+  T parsed{};
+  if (!node.IsScalar() || !YAML::convert<T>::decode(node, parsed)) {
+    context_.add(key, node, "found " + describe_node(node) + "; allowed: " + what +
                                 (check.describe().empty() ? "" : " " + check.describe()) + ".");
     return;
   }
@@ -92,19 +93,12 @@ void Reader::field(const char* name, int64_t& value, const char*, const Check& c
   check_number(key, node, static_cast<double>(parsed), check);
 }
 
+void Reader::field(const char* name, int64_t& value, const char*, const Check& check) {
+  read_number(name, value, check, "an integer");
+}
+
 void Reader::field(const char* name, double& value, const char*, const Check& check) {
-  auto found = lookup(name);
-  if (!found) return;
-  const YAML::Node& node = *found;
-  std::string key = join_path(path_, name);
-  double parsed = 0;
-  if (!node.IsScalar() || !YAML::convert<double>::decode(node, parsed)) {
-    context_.add(key, node, "found " + describe_node(node) + "; allowed: a number" +
-                                (check.describe().empty() ? "" : " " + check.describe()) + ".");
-    return;
-  }
-  value = parsed;
-  check_number(key, node, parsed, check);
+  read_number(name, value, check, "a number");
 }
 
 void Reader::field(const char* name, bool& value, const char*, const Check&) {

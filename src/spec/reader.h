@@ -42,6 +42,8 @@ class Reader : public Visitor {
 
  private:
   std::optional<YAML::Node> lookup(const char* name);  // records the key as declared; nullopt when absent
+  template <class T>
+  void read_number(const char* name, T& value, const Check& check, const char* what);
   void check_number(const std::string& key, const YAML::Node& node, double value, const Check& check);
 
   YAML::Node map_;

@@ -6,13 +6,10 @@ namespace phenom {
 
 std::unique_ptr<Task> build_modular_arithmetic(const TaskOptions&, BuildContext&);
 
-template <class O>
-std::unique_ptr<TaskOptions> make() { return std::make_unique<O>(); }
-
 const std::vector<TaskEntry>& task_registry() {
   static const std::vector<TaskEntry> registry = {
       {"modular_arithmetic", "(a op b) mod p on the full table; tokens [a, b, =], answer at the last position",
-       make<ModularArithmeticOptions>, build_modular_arithmetic},
+       make_options<TaskOptions, ModularArithmeticOptions>, build_modular_arithmetic},
   };
   return registry;
 }

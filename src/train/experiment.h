@@ -17,13 +17,6 @@ struct BuildContext {
   BuildContext(const Spec& s, torch::Device d);
 };
 
-class Task;
-class Model;
-class Optimizer;
-class Schedule;
-class Probe;
-class Detector;
-
 // Everything one run needs, built from the registries.
 struct Experiment {
   std::unique_ptr<Task> task;
