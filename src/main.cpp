@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "core/error.h"
+#include "run/plot.h"
 #include "run/run.h"
 #include "spec/spec.h"
 
@@ -34,6 +35,8 @@ int main(int argc, char** argv) {
   run->add_option("--threads", request.threads, "CPU threads for torch and OpenBLAS together (default: all cores)")
       ->check(CLI::PositiveNumber);
   run->add_flag("--quiet", request.quiet, "no progress line and no log lines on the console");
+  bool no_plot = false;
+  run->add_flag("--no-plot", no_plot, "do not write figures at the end of the run");
 
   std::string spec_path, kind;
   std::vector<std::string> overrides;
@@ -47,6 +50,10 @@ int main(int argc, char** argv) {
   list->add_option("kind", kind, "tasks | models | optimizers | schedules | probes | phenomena | train")
       ->check(CLI::IsMember(component_kinds()));
 
+  std::string plot_dir;
+  auto* plot = app.add_subcommand("plot", "figures of a run directory into DIR/plots/ (scripts/plot.py, matplotlib)");
+  plot->add_option("dir", plot_dir, "run directory")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -55,7 +62,14 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (*run) return run_experiment(request);
+    if (*run) {
+      request.plot = !no_plot;
+      return run_experiment(request);
+    }
+    if (*plot) {
+      std::cout << plot_run(plot_dir);
+      return 0;
+    }
     if (*validate) {
       Spec spec = load_spec(spec_path, overrides);
       std::cout << "ok: " << spec_path << " is valid (spec hash " << spec_hash(spec) << ")\n";

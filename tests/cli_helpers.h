@@ -63,7 +63,7 @@ inline std::string small_grokking_spec(int steps = 300, int checkpoint_every = 1
          "optimizer: {type: adamw, lr: 1.0e-2, betas: [0.9, 0.98], weight_decay: 5.0}\n"
          "train: {steps: " + std::to_string(steps) + ", loss: mse, eval_every: 2, checkpoint_every: " +
          std::to_string(checkpoint_every) + "}\n"
-         "probes: [{type: weight_norm, every: 10}, {type: grad_norm, every: 10}]\n"
+         "probes: [{type: weight_norm, every: 10}, {type: grad_norm, every: 10}, {type: fourier, every: 50}]\n"
          "phenomena: [{type: grokking}]\n"
          "expect: {grokking.detected: true, grokking.lag_ratio: '>= 3', final.test/acc: '>= 0.95'}\n";
 }

@@ -162,6 +162,10 @@ TEST(Spec, HashChangesWithResultsAffectingKeysOnly) {
   Spec c = load_spec_text(std::string(kValid) + "sweep: {seed: [0, 1]}\n");
   EXPECT_EQ(spec_hash(a), spec_hash(c));  // the sweep block does not change a run
   EXPECT_EQ(spec_hash(a).size(), 8u);
+  // Writing a default explicitly does not change the hash; changing it does.
+  EXPECT_EQ(spec_hash(a), spec_hash(load_spec_text(kValid, {"train.grad_clip=0", "model.depth=1"})));
+  EXPECT_NE(spec_hash(a), spec_hash(load_spec_text(kValid, {"train.grad_clip=1"})));
+  EXPECT_EQ(spec_hash_text(a).find("train.grad_clip"), std::string::npos);
 }
 
 TEST(Spec, ListComesFromTheRegistries) {

@@ -1,6 +1,7 @@
 // Grokking: memorisation (train accuracy) first, generalisation (test accuracy) much later.
 #include "phenomena/grokking.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "phenomena/detector.h"
@@ -41,6 +42,37 @@ class Grokking : public Detector {
       r["below_chance_at_step_train"] = at < chance;
     }
     r["final_test_acc"] = test.empty() ? Json(nullptr) : Json(test.values.back());
+    // The weight norm rises while the network memorises and falls while it cleans up.
+    Series norm = history.series("weight_norm");
+    if (!norm.empty()) {
+      size_t peak = std::max_element(norm.values.begin(), norm.values.end()) - norm.values.begin();
+      r["step_peak_weight_norm"] = norm.steps[peak];
+      r["peak_weight_norm"] = norm.values[peak];
+      r["final_weight_norm"] = norm.values.back();
+    }
+    // Mechanism: Fourier concentration of the weights (fourier probe), first vs last.
+    Series ipr = history.series("fourier/ipr_median");
+    if (!ipr.empty()) {
+      r["ipr_median_init"] = ipr.values.front();
+      r["ipr_median_final"] = ipr.values.back();
+      r["ipr_ratio"] = ipr.values.front() > 0 ? ipr.values.back() / ipr.values.front() : 0.0;
+    }
+    // Progress measure (transformer): restricted loss falls before test loss does.
+    Series restricted = history.series("fourier/restricted_loss");
+    if (!restricted.empty()) {
+      Series test_loss = history.series(o_.test_loss_metric);
+      auto first_below = [&](const Series& s) -> Json {
+        for (size_t i = 0; !s.empty() && i < s.steps.size(); ++i) {
+          if (s.values[i] <= o_.loss_fraction * s.values.front()) return s.steps[i];
+        }
+        return nullptr;
+      };
+      r["step_restricted_loss"] = first_below(restricted);
+      r["step_test_loss"] = first_below(test_loss);
+      r["restricted_leads"] = !r["step_restricted_loss"].is_null() &&
+                              (r["step_test_loss"].is_null() ||
+                               r["step_restricted_loss"].get<int64_t>() < r["step_test_loss"].get<int64_t>());
+    }
     r["generalized"] = step_test >= 0;
     r["detected"] = step_train > 0 && step_test >= 0 && lag >= o_.min_lag_ratio;
     return r;

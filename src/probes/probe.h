@@ -2,6 +2,8 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <nlohmann/json.hpp>
+
 #include "run/metrics.h"
 #include "spec/spec.h"
 
@@ -24,6 +26,9 @@ class Probe {
   virtual ~Probe() = default;
   bool due(int64_t step) const { return step % every_ == 0; }
   virtual void measure(ProbeContext& context, MetricRow& row) = 0;
+  // At the end of a run a probe may add a final analysis to summary.json under its type.
+  using Json = nlohmann::ordered_json;
+  virtual void summarize(ProbeContext& /*context*/, Json& /*out*/) {}
 
  private:
   int64_t every_;

@@ -1,5 +1,6 @@
 // Probes: one line per probe.
 #include "probes/basic.h"
+#include "probes/fourier.h"
 #include "spec/component.h"
 
 namespace phenom {
@@ -8,6 +9,7 @@ std::unique_ptr<Probe> build_loss_accuracy(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_weight_norm(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_grad_norm(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_lr(const ProbeOptions&, BuildContext&);
+std::unique_ptr<Probe> build_fourier(const ProbeOptions&, BuildContext&);
 
 const std::vector<ProbeEntry>& probe_registry() {
   static const std::vector<ProbeEntry> registry = {
@@ -16,6 +18,8 @@ const std::vector<ProbeEntry>& probe_registry() {
       {"weight_norm", "total L2 norm of the parameters (weight_norm) and per tensor", make_options<ProbeOptions, WeightNormOptions>, build_weight_norm},
       {"grad_norm", "L2 norm of the last step's gradient", make_options<ProbeOptions, EmptyProbeOptions>, build_grad_norm},
       {"lr", "the scheduled learning rate", make_options<ProbeOptions, EmptyProbeOptions>, build_lr},
+      {"fourier", "modular arithmetic: per-unit Fourier IPR over residues, top-frequency power, key frequencies",
+       make_options<ProbeOptions, FourierOptions>, build_fourier},
   };
   return registry;
 }

@@ -13,7 +13,9 @@
 #include "core/text.h"
 #include "core/threads.h"
 #include "phenomena/detector.h"
+#include "probes/probe.h"
 #include "run/console.h"
+#include "run/plot.h"
 #include "run/rundir.h"
 #include "tasks/task.h"
 #include "train/checkpoint.h"
@@ -132,6 +134,16 @@ int run_experiment(const RunRequest& request) {
     verdicts.push_back(spec.phenomena[i].type + ": " + ex.detectors[i]->describe(result));
     summary[spec.phenomena[i].type] = result;
   }
+  {
+    // Probes' final analyses (e.g. the key frequencies) under their type.
+    const double lr = 0.0;
+    ProbeContext context{*ex.model, *ex.task, spec, outcome.step, lr};
+    for (size_t i = 0; i < ex.probes.size(); ++i) {
+      Json analysis = Json::object();
+      ex.probes[i]->summarize(context, analysis);
+      if (!analysis.empty()) summary[spec.probes[i].type] = analysis;
+    }
+  }
   auto expectations = check_expectations(spec.expect, summary);
   bool all_met = true;
   Json expect_json = Json::array();
@@ -155,6 +167,18 @@ int run_experiment(const RunRequest& request) {
     return static_cast<int>(ExitCode::kRunFailed);
   }
   dir.write("DONE", now_iso() + "\n");
+  if (request.plot) {
+    if (std::string reason = plotting_unavailable_reason(); reason.empty()) {
+      try {
+        plot_run(dir.path());
+        console.info("figures: " + dir.path() + "/plots/");
+      } catch (const std::exception& e) {
+        console.warn(e.what());
+      }
+    } else {
+      console.info("no figures: " + reason + "; then run `phenom plot " + dir.path() + "`.");
+    }
+  }
 
   // The verdict, on stdout (and in log.txt).
   char speed[128];

@@ -12,6 +12,7 @@ struct RunRequest {
   bool fresh = false;
   int threads = 0;      // 0 -> all cores
   bool quiet = false;
+  bool plot = true;     // figures into plots/ at the end when matplotlib is available
 };
 
 // Returns the process exit code (0, 1, 130); throws SpecError / BadInput for exit code 2.

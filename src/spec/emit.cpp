@@ -91,6 +91,70 @@ std::string resolve_text(const Spec& spec, bool with_sweep) {
   return std::string(out.c_str()) + "\n";
 }
 
-std::string spec_hash(const Spec& spec) { return hex8(fnv1a64(resolve_text(spec, /*with_sweep=*/false))); }
+namespace {
+
+// Collects "name=value" texts of an options struct, in declaration order.
+class Collector : public Visitor {
+ public:
+  std::vector<std::pair<std::string, std::string>> items;
+  void field(const char* n, int64_t& v, const char*, const Check&) override { items.emplace_back(n, std::to_string(v)); }
+  void field(const char* n, double& v, const char*, const Check&) override { items.emplace_back(n, format_double(v)); }
+  void field(const char* n, bool& v, const char*, const Check&) override { items.emplace_back(n, v ? "true" : "false"); }
+  void field(const char* n, std::string& v, const char*, const Check&) override { items.emplace_back(n, v); }
+  void field(const char* n, std::vector<double>& v, const char*, const Check&) override {
+    std::string text;
+    for (double x : v) text += format_double(x) + ",";
+    items.emplace_back(n, text);
+  }
+  void field(const char* n, CountOrFull& v, const char*, const Check&) override {
+    items.emplace_back(n, v.full() ? "full" : std::to_string(v.n));
+  }
+};
+
+// "prefix.name=value\n" for every field whose value differs from the default-constructed struct's.
+std::string non_default_lines(const std::string& prefix, OptionsBase& value, OptionsBase& defaults) {
+  Collector actual, initial;
+  value.visit(actual);
+  defaults.visit(initial);
+  std::string out;
+  for (size_t i = 0; i < actual.items.size(); ++i) {
+    if (actual.items[i].second != initial.items[i].second) {
+      out += prefix + "." + actual.items[i].first + "=" + actual.items[i].second + "\n";
+    }
+  }
+  return out;
+}
+
+template <class OptionsT, class EntryT>
+std::string component_lines(const std::string& prefix, const Component<OptionsT>& c, const std::vector<EntryT>& registry) {
+  auto defaults = find_entry(registry, c.type)->make_options();
+  std::string out = prefix + ".type=" + c.type + "\n";
+  if constexpr (std::is_same_v<OptionsT, ProbeOptions>) out += prefix + ".every=" + std::to_string(c.options->every) + "\n";
+  return out + non_default_lines(prefix, *c.options, *defaults);
+}
+
+}  // namespace
+
+// Like open_lth, the hash covers only values that differ from their defaults, so adding an option
+// (with a default) to phenom does not move existing runs to new directories.
+std::string spec_hash_text(const Spec& spec) {
+  Spec defaults;
+  std::string text = "name=" + spec.name + "\nseed=" + std::to_string(spec.seed) + "\ndtype=" + spec.dtype + "\n";
+  text += "device=" + spec.device + "\n";
+  text += component_lines("task", spec.task, task_registry());
+  text += component_lines("model", spec.model, model_registry());
+  text += component_lines("optimizer", spec.optimizer, optimizer_registry());
+  text += component_lines("schedule", spec.schedule, schedule_registry());
+  TrainOptions train = spec.train, train_defaults;
+  text += non_default_lines("train", train, train_defaults);
+  for (size_t i = 0; i < spec.probes.size(); ++i) text += component_lines("probes." + std::to_string(i), spec.probes[i], probe_registry());
+  for (size_t i = 0; i < spec.phenomena.size(); ++i) {
+    text += component_lines("phenomena." + std::to_string(i), spec.phenomena[i], detector_registry());
+  }
+  for (const auto& e : spec.expect) text += "expect." + e.key + "=" + e.text() + "\n";
+  return text;
+}
+
+std::string spec_hash(const Spec& spec) { return hex8(fnv1a64(spec_hash_text(spec))); }
 
 }  // namespace phenom

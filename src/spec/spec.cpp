@@ -237,6 +237,7 @@ void read_spec(const YAML::Node& root, Spec& spec, LoadContext& context) {
   if (YAML::Node expect = root["expect"]) {
     std::vector<std::string> roots = {"final", "status", "steps", "steps_per_second", "wall_seconds"};
     for (const auto& d : spec.phenomena) roots.push_back(d.type);
+    for (const auto& p : spec.probes) roots.push_back(p.type);  // probes' final analyses
     if (!expect.IsMap()) {
       context.add("expect", expect, "found " + describe_node(expect) + "; allowed: a mapping such as "
                                     "`grokking.detected: true`.");

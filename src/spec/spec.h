@@ -18,6 +18,7 @@ struct TrainOptions : OptionsBase {
   int64_t eval_every = 10;
   int64_t checkpoint_every = 0;  // 0: only last.pt at the end (and on interrupt)
   double grad_clip = 0.0;        // max global grad norm; 0 disables
+  double weight_norm_constraint = 0.0;  // rescale all parameters to this total L2 norm after each step
   void visit(Visitor& v) override {
     v.field("steps", steps, "number of optimizer steps", AtLeast(1));
     v.field("batch_size", batch_size, "examples per step, or `full` for full-batch gradient descent", AtLeast(1));
@@ -28,6 +29,9 @@ struct TrainOptions : OptionsBase {
             "write checkpoints/step_<N>.pt every N steps (0: only last.pt, at the end and on interrupt)",
             NonNegative());
     v.field("grad_clip", grad_clip, "clip the global gradient norm to this value (0: off)", NonNegative());
+    v.field("weight_norm_constraint", weight_norm_constraint,
+            "after every step rescale all parameters to this total L2 norm (Omnigrok's fixed-norm training; 0: off)",
+            NonNegative());
   }
 };
 
@@ -86,6 +90,8 @@ std::string resolve_text(const Spec& spec, bool with_sweep = true);
 std::string overrides_text(const std::vector<std::string>& overrides);
 // Stable hash of everything that can change a run's results (the resolved spec without sweep).
 std::string spec_hash(const Spec& spec);
+// What the hash covers: "key=value" lines of the values that differ from their defaults.
+std::string spec_hash_text(const Spec& spec);
 
 // `phenom list [kind]`
 std::string list_components(const std::string& kind);

@@ -51,6 +51,15 @@ class BatchSampler {
   torch::Tensor order_;
 };
 
+// Rescales every parameter by one factor so that the total L2 norm equals `norm`.
+void constrain_norm(std::vector<torch::Tensor>& parameters, double norm) {
+  torch::NoGradGuard no_grad;
+  torch::Tensor squared = torch::zeros({}, parameters.front().options());
+  for (const auto& p : parameters) squared += p.pow(2).sum();
+  const torch::Tensor factor = norm / squared.sqrt();
+  for (auto& p : parameters) p.mul_(factor);
+}
+
 }  // namespace
 
 Trainer::Trainer(const Spec& spec, Experiment& ex, RunDir& dir, Console& console, std::string spec_hash)
@@ -114,6 +123,7 @@ TrainOutcome Trainer::run(int64_t start_step, MetricHistory& history) {
     loss.backward();
     if (train.grad_clip > 0) torch::nn::utils::clip_grad_norm_(parameters, train.grad_clip);
     ex_.optimizer->step(lr);
+    if (train.weight_norm_constraint > 0) constrain_norm(parameters, train.weight_norm_constraint);
     ++step;
     if (log_due(step) && !measure(step, history, loss.item<double>())) {
       outcome.status = TrainOutcome::Status::kDiverged;

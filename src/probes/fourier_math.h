@@ -1,0 +1,32 @@
+// The discrete Fourier spectrum of weights over residues, per unit (neuron / embedding column).
+#pragma once
+#include <torch/torch.h>
+
+#include <vector>
+
+namespace phenom {
+
+struct FourierStats {
+  // power [n_freq, units]: frequency f in 0..p/2 holds |F_f|^2 + |F_{p-f}|^2 (f and -f together),
+  // summed over the blocks of rows (MLP: the a-block and the b-block).
+  torch::Tensor power;
+  torch::Tensor ipr;           // [units]: sum_f P_f^2 / (sum_f P_f)^2; 1 for a single frequency
+  torch::Tensor top_fraction;  // [units]: max_f P_f / sum_f P_f
+  torch::Tensor top_frequency; // [units]: argmax_f P_f (int64)
+  std::vector<int64_t> key_frequencies;  // fewest f >= 1 holding key_fraction of the power of f >= 1
+  std::vector<int64_t> strongest;        // every f >= 1, strongest first
+};
+
+// weights: [blocks * p, units] (rows: residues of each block in turn).
+FourierStats fourier_stats(const torch::Tensor& weights, int64_t p, double key_fraction);
+
+// Splits logits over the full table, L [p*p, p] (row a*p + b, column c), into the part spanned by
+// cos(w_k s), sin(w_k s) with s = (a + sign*b - c) mod p and w_k = 2*pi*k/p for the key
+// frequencies k (the algorithm's trig-identity terms; Nanda et al.'s "restricted" logits) and
+// the rest ("excluded" logits = L - restricted). sign = +1 for a+b, -1 for a-b.
+struct LogitSplit {
+  torch::Tensor restricted, excluded;  // both [p*p, p], double
+};
+LogitSplit split_logits(const torch::Tensor& logits, int64_t p, const std::vector<int64_t>& key_frequencies, int sign);
+
+}  // namespace phenom
