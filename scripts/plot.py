@@ -85,14 +85,16 @@ def plot_weight_norm(ax, rows, summary):
 
 
 def plot_fourier(ax, rows, summary):
-    for name, colour, label in (("fourier/ipr_median", "tab:green", "median IPR"),
-                                ("fourier/top_fraction_median", "tab:olive", "median top-frequency power fraction")):
+    for name, colour, label in (("fourier/ipr_median", "tab:green", "weights: median IPR"),
+                                ("fourier/top_fraction_median", "tab:olive", "weights: median top-frequency power"),
+                                ("fourier/mlp_ipr_median", "tab:cyan", "MLP neurons: median IPR"),
+                                ("fourier/mlp_top_fraction_median", "tab:blue", "MLP neurons: median top-frequency power")):
         x, y = series(rows, name, positive_steps=True)
         if x:
             ax.plot(x, y, color=colour, label=label)
     mark_grokking(ax, summary)
     ax.set_ylim(0, 1.02)
-    finish(ax, "Fourier concentration of the weights", "fraction")
+    finish(ax, "Fourier concentration", "fraction")
 
 
 def main():

@@ -48,6 +48,29 @@ TEST(Fourier, EqualMixturesAndFlatSpectraHaveTheExpectedIpr) {
   EXPECT_NEAR(fourier_stats(delta, kP, 0.9).ipr[0].item<double>(), 25.0 / 169.0, 1e-12);
 }
 
+TEST(Fourier, NeuronsAsFunctionsOfBothOperandsAreAttributedToTheirFrequency) {
+  // Unit 0: cos(w3 (a + b)) = cos(w3 a)cos(w3 b) - sin(w3 a)sin(w3 b): all power at frequency 3.
+  // Unit 1: cos(w2 a) + sin(w5 b): half at 2, half at 5. Unit 2 adds a constant, which is ignored.
+  auto x = torch::zeros({kP * kP, 3}, torch::kDouble);
+  auto acc = x.accessor<double, 2>();
+  const double w = 2 * M_PI / kP;
+  for (int64_t a = 0; a < kP; ++a) {
+    for (int64_t b = 0; b < kP; ++b) {
+      acc[a * kP + b][0] = std::cos(3 * w * (a + b));
+      acc[a * kP + b][1] = std::cos(2 * w * a) + std::sin(5 * w * b);
+      acc[a * kP + b][2] = 4.0 + std::cos(3 * w * (a + b));
+    }
+  }
+  FourierStats s = neuron_fourier_stats(x, kP, 0.9);
+  EXPECT_NEAR(s.ipr[0].item<double>(), 1.0, 1e-9);
+  EXPECT_NEAR(s.top_fraction[0].item<double>(), 1.0, 1e-9);
+  EXPECT_EQ(s.top_frequency[0].item<int64_t>(), 3);
+  EXPECT_NEAR(s.ipr[1].item<double>(), 0.5, 1e-9);
+  EXPECT_NEAR(s.top_fraction[1].item<double>(), 0.5, 1e-9);
+  EXPECT_NEAR(s.ipr[2].item<double>(), 1.0, 1e-9);
+  EXPECT_EQ(s.key_frequencies, (std::vector<int64_t>{2, 3, 5}));
+}
+
 // Logits over the full table, L[a*p + b, c].
 torch::Tensor table(const std::function<double(int64_t, int64_t, int64_t)>& f) {
   auto L = torch::zeros({kP * kP, kP}, torch::kDouble);

@@ -47,6 +47,42 @@ FourierStats fourier_stats(const torch::Tensor& weights, int64_t p, double key_f
   return s;
 }
 
+FourierStats neuron_fourier_stats(const torch::Tensor& activations, int64_t p, double key_fraction) {
+  torch::NoGradGuard no_grad;
+  auto x = activations.detach().to(torch::kCPU, torch::kDouble);
+  const int64_t units = x.size(1), n_freq = p / 2 + 1;
+  auto spectrum = torch::fft::fft2(x.view({p, p, units}), c10::nullopt, {0, 1}).abs().pow(2).view({p * p, units});
+  // fold[k] = min(k, p - k): the frequency of DFT index k.
+  auto k = torch::arange(p, torch::kLong);
+  auto fold = torch::minimum(k, p - k);
+  auto fa = fold.view({p, 1}).expand({p, p}).reshape({p * p});
+  auto fb = fold.view({1, p}).expand({p, p}).reshape({p * p});
+  auto mask = torch::zeros({n_freq, p * p}, torch::kDouble);
+  for (int64_t f = 1; f < n_freq; ++f) {
+    mask[f] = (((fa == f) | (fa == 0)) & ((fb == f) | (fb == 0)) & ~((fa == 0) & (fb == 0))).to(torch::kDouble);
+  }
+  FourierStats s;
+  s.power = mask.matmul(spectrum);  // [n_freq, units]
+  auto non_constant = (spectrum.sum(0) - spectrum[0]).clamp_min(1e-300);  // all but the (0, 0) term
+  auto by_unit = s.power.sum(0).clamp_min(1e-300);
+  s.ipr = s.power.pow(2).sum(0) / by_unit.pow(2);
+  auto top = s.power.max(0);
+  s.top_fraction = std::get<0>(top) / non_constant;
+  s.top_frequency = std::get<1>(top);
+  auto by_frequency = s.power.slice(0, 1).sum(1);
+  auto order = by_frequency.argsort(0, /*descending=*/true);
+  const double all = by_frequency.sum().item<double>();
+  double held = 0;
+  for (int64_t i = 0; i < order.size(0); ++i) {
+    int64_t f = order[i].item<int64_t>();
+    s.strongest.push_back(f + 1);
+    if (held < key_fraction * all) s.key_frequencies.push_back(f + 1);
+    held += by_frequency[f].item<double>();
+  }
+  std::sort(s.key_frequencies.begin(), s.key_frequencies.end());
+  return s;
+}
+
 LogitSplit split_logits(const torch::Tensor& logits, int64_t p, const std::vector<int64_t>& key_frequencies, int sign) {
   torch::NoGradGuard no_grad;
   auto L = logits.detach().to(torch::kCPU, torch::kDouble);
@@ -90,7 +126,17 @@ class Fourier : public Probe {
       const int64_t p = inputs.num_classes;
       torch::NoGradGuard no_grad;
       c.model.eval();
+      const bool neurons = has_hook(c.model, "blocks.0.mlp.hook_post");
+      if (neurons) c.model.hooks().capture("blocks.0.mlp.hook_post");
       auto logits = c.model.forward(full_table(p, c.task.train().inputs.device()));
+      if (neurons) {
+        // MLP neurons at the readout position as functions of (a, b): [p*p, d_mlp].
+        auto post = c.model.hooks().cached("blocks.0.mlp.hook_post").select(1, -1);
+        c.model.hooks().clear();
+        FourierStats n = neuron_fourier_stats(post, p, options_.key_power_fraction);
+        row.set("fourier/mlp_ipr_median", n.ipr.median().item<double>());
+        row.set("fourier/mlp_top_fraction_median", n.top_fraction.median().item<double>());
+      }
       c.model.train();
       const size_t k = std::min<size_t>(options_.restricted_frequencies, s.strongest.size());
       LogitSplit split = split_logits(logits, p, {s.strongest.begin(), s.strongest.begin() + k}, sign_);
@@ -138,6 +184,11 @@ class Fourier : public Probe {
                                   "; rows must be a multiple of p = " + std::to_string(p));
     }
     return fourier_stats(w, p, options_.key_power_fraction);
+  }
+
+  static bool has_hook(Model& model, const std::string& name) {
+    const auto& names = model.hooks().names();
+    return std::find(names.begin(), names.end(), name) != names.end();
   }
 
   // Every pair [a, b, =] in row order a*p + b.

@@ -20,6 +20,13 @@ struct FourierStats {
 // weights: [blocks * p, units] (rows: residues of each block in turn).
 FourierStats fourier_stats(const torch::Tensor& weights, int64_t p, double key_fraction);
 
+// Neurons as functions of (a, b): activations [p*p, units] (row a*p + b). The 2-D spectrum of each
+// unit is attributed to frequency f when both of its indices fold to 0 or f (the terms cos(wa),
+// sin(wb), cos(wa)cos(wb), ... of one frequency w); the constant and cross-frequency terms are
+// counted in the total only. Returns power [n_freq, units] (row 0 unused, zero) with IPR and top
+// fraction computed over frequencies 1..p/2, the top fraction relative to all non-constant power.
+FourierStats neuron_fourier_stats(const torch::Tensor& activations, int64_t p, double key_fraction);
+
 // Splits logits over the full table, L [p*p, p] (row a*p + b, column c), into the part spanned by
 // cos(w_k s), sin(w_k s) with s = (a + sign*b - c) mod p and w_k = 2*pi*k/p for the key
 // frequencies k (the algorithm's trig-identity terms; Nanda et al.'s "restricted" logits) and
