@@ -69,6 +69,10 @@ TEST(Fourier, NeuronsAsFunctionsOfBothOperandsAreAttributedToTheirFrequency) {
   EXPECT_NEAR(s.top_fraction[1].item<double>(), 0.5, 1e-9);
   EXPECT_NEAR(s.ipr[2].item<double>(), 1.0, 1e-9);
   EXPECT_EQ(s.key_frequencies, (std::vector<int64_t>{2, 3, 5}));
+  // A dead neuron (all zeros) has IPR 0, not NaN.
+  FourierStats dead = neuron_fourier_stats(torch::zeros({kP * kP, 1}, torch::kDouble), kP, 0.9);
+  EXPECT_EQ(dead.ipr[0].item<double>(), 0.0);
+  EXPECT_EQ(dead.top_fraction[0].item<double>(), 0.0);
 }
 
 // Logits over the full table, L[a*p + b, c].

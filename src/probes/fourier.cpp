@@ -4,6 +4,8 @@
 // (IPR near 1) and use a handful of key frequencies (Nanda et al. 2023; Gromov 2023).
 #include "probes/fourier.h"
 
+#include <limits>
+
 #include "models/model.h"
 #include "probes/fourier_math.h"
 #include "probes/probe.h"
@@ -13,6 +15,13 @@
 #include "train/experiment.h"
 
 namespace phenom {
+
+namespace {
+// a / b, and 0 where b is 0 (a dead ReLU neuron or an all-zero weight column has no spectrum).
+torch::Tensor safe_ratio(const torch::Tensor& a, const torch::Tensor& b) {
+  return torch::where(b > 0, a / b.clamp_min(std::numeric_limits<double>::min()), torch::zeros_like(a));
+}
+}  // namespace
 
 FourierStats fourier_stats(const torch::Tensor& weights, int64_t p, double key_fraction) {
   torch::NoGradGuard no_grad;
@@ -27,10 +36,10 @@ FourierStats fourier_stats(const torch::Tensor& weights, int64_t p, double key_f
   }
   FourierStats s;
   s.power = power;
-  auto total = power.sum(0).clamp_min(1e-300);
-  s.ipr = power.pow(2).sum(0) / total.pow(2);
+  auto total = power.sum(0);
+  s.ipr = safe_ratio(power.pow(2).sum(0), total.pow(2));
   auto top = power.max(0);
-  s.top_fraction = std::get<0>(top) / total;
+  s.top_fraction = safe_ratio(std::get<0>(top), total);
   s.top_frequency = std::get<1>(top);
   // Key frequencies over all units, ignoring the constant (f = 0) component.
   auto by_frequency = power.slice(0, 1).sum(1);  // [n_freq - 1]
@@ -63,11 +72,11 @@ FourierStats neuron_fourier_stats(const torch::Tensor& activations, int64_t p, d
   }
   FourierStats s;
   s.power = mask.matmul(spectrum);  // [n_freq, units]
-  auto non_constant = (spectrum.sum(0) - spectrum[0]).clamp_min(1e-300);  // all but the (0, 0) term
-  auto by_unit = s.power.sum(0).clamp_min(1e-300);
-  s.ipr = s.power.pow(2).sum(0) / by_unit.pow(2);
+  auto non_constant = spectrum.sum(0) - spectrum[0];  // all but the (0, 0) term
+  auto by_unit = s.power.sum(0);
+  s.ipr = safe_ratio(s.power.pow(2).sum(0), by_unit.pow(2));
   auto top = s.power.max(0);
-  s.top_fraction = std::get<0>(top) / non_constant;
+  s.top_fraction = safe_ratio(std::get<0>(top), non_constant);
   s.top_frequency = std::get<1>(top);
   auto by_frequency = s.power.slice(0, 1).sum(1);
   auto order = by_frequency.argsort(0, /*descending=*/true);
