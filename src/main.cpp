@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "run/plot.h"
 #include "run/run.h"
+#include "sweep/sweep.h"
 #include "spec/spec.h"
 
 using namespace phenom;
@@ -50,6 +51,26 @@ int main(int argc, char** argv) {
   list->add_option("kind", kind, "tasks | models | optimizers | schedules | probes | phenomena | train")
       ->check(CLI::IsMember(component_kinds()));
 
+  SweepRequest sweep_request;
+  auto* sweep = app.add_subcommand("sweep", "expand the spec's sweep: block and key=a,b,c / key=range(a,b) overrides "
+                                            "into runs; run those not done; aggregate");
+  sweep->add_option("spec", sweep_request.spec_path, "spec YAML file")->required();
+  sweep->add_option("overrides", sweep_request.arguments, "key=value (all jobs), key=a,b,c or key=range(a,b) (axes)");
+  sweep->add_option("--jobs", sweep_request.jobs, "runs at once, as separate processes (threads split between them)")
+      ->check(CLI::PositiveNumber);
+  sweep->add_option("--threads", sweep_request.threads, "CPU threads for the whole sweep (default: all cores)")
+      ->check(CLI::PositiveNumber);
+  sweep->add_option("--root", sweep_request.root, "directory for the sweep and its runs (default runs)");
+  sweep->add_option("--index", sweep_request.index, "run exactly job I of the manifest (e.g. $SLURM_ARRAY_TASK_ID)")
+      ->check(CLI::NonNegativeNumber);
+  sweep->add_option("--expect-fraction", sweep_request.expect_fraction,
+                    "a run-level expectation holds for the sweep when it passes in this fraction of the runs")
+      ->check(CLI::Range(0.0, 1.0));
+  sweep->add_flag("--fail-fast", sweep_request.fail_fast, "stop at the first failed job");
+  sweep->add_flag("--status", sweep_request.status_only, "print done / running / interrupted / failed / pending per job");
+  sweep->add_flag("--aggregate", sweep_request.aggregate_only, "only (re)write sweep.csv and summary.json");
+  sweep->add_flag("--quiet", sweep_request.quiet, "no progress lines");
+
   std::string plot_dir;
   auto* plot = app.add_subcommand("plot", "figures of a run directory into DIR/plots/ (scripts/plot.py, matplotlib)");
   plot->add_option("dir", plot_dir, "run directory")->required();
@@ -66,6 +87,7 @@ int main(int argc, char** argv) {
       request.plot = !no_plot;
       return run_experiment(request);
     }
+    if (*sweep) return run_sweep(sweep_request);
     if (*plot) {
       std::cout << plot_run(plot_dir);
       return 0;

@@ -1,5 +1,7 @@
 #include "run/run.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -82,6 +84,11 @@ int run_experiment(const RunRequest& request) {
   if (request.fresh) dir.clear();
   const bool resume = dir.has_checkpoint();
   dir.prepare(resolved, overrides_text(request.overrides));
+  // One process per run directory (two sweeps may share a run): held until this process exits.
+  int lock = ::open(dir.file(".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) != 0) {
+    throw BadInput("another phenom process is running '" + dir.path() + "'. Fix: wait for it, or use another --out.");
+  }
   Console console(request.quiet, dir.file("log.txt"));
   const InputSpec inputs = ex.task->inputs();
 

@@ -37,7 +37,7 @@ void RunDir::prepare(const std::string& resolved_spec, const std::string& overri
 
 void RunDir::clear() {
   close_metrics();
-  for (const char* name : {"DONE", "summary.json", "metrics.jsonl", "metrics.csv", "meta.json", "log.txt",
+  for (const char* name : {".lock", "DONE", "summary.json", "metrics.jsonl", "metrics.csv", "meta.json", "log.txt",
                            "spec.yaml", "overrides.yaml"}) {
     fs::remove(file(name));
   }

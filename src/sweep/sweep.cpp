@@ -1,0 +1,324 @@
+#include "sweep/sweep.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "core/error.h"
+#include "core/signals.h"
+#include "core/text.h"
+#include "core/threads.h"
+#include "run/run.h"
+#include "spec/spec.h"
+#include "sweep/grid.h"
+
+namespace fs = std::filesystem;
+
+namespace phenom {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+struct Job {
+  int index = 0;
+  std::vector<std::string> overrides;
+  std::string spec_hash, run_dir;
+};
+
+enum class JobState { kPending, kRunning, kDone, kInterrupted, kFailed };
+
+const char* state_name(JobState s) {
+  switch (s) {
+    case JobState::kPending: return "pending";
+    case JobState::kRunning: return "running";
+    case JobState::kDone: return "done";
+    case JobState::kInterrupted: return "interrupted";
+    case JobState::kFailed: return "failed";
+  }
+  return "?";
+}
+
+// A run directory's state, from what it holds; "running" when another process holds its lock.
+JobState inspect(const std::string& dir) {
+  if (fs::exists(dir + "/DONE")) return JobState::kDone;
+  if (!fs::exists(dir + "/spec.yaml")) return JobState::kPending;
+  int fd = ::open((dir + "/.lock").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    bool locked = flock(fd, LOCK_EX | LOCK_NB) != 0;
+    ::close(fd);
+    if (locked) return JobState::kRunning;
+  }
+  if (fs::exists(dir + "/summary.json")) {
+    Json s = Json::parse(read_file(dir + "/summary.json"), nullptr, false);
+    if (!s.is_discarded() && s.value("status", "") == "diverged") return JobState::kFailed;
+  }
+  return JobState::kInterrupted;
+}
+
+// Expands and validates every job before anything runs (all problems at once, exit 2).
+std::vector<Job> plan_jobs(const SweepRequest& request, std::string& name, SweepPlan& plan) {
+  Spec base = load_spec(request.spec_path);
+  name = base.name;
+  plan = plan_sweep(base.sweep, request.arguments);
+  std::vector<Job> jobs;
+  std::vector<Problem> problems;
+  for (size_t i = 0; i < plan.jobs.size(); ++i) {
+    try {
+      Spec spec = load_spec(request.spec_path, plan.jobs[i]);
+      std::string hash = spec_hash(spec);
+      jobs.push_back({static_cast<int>(i), plan.jobs[i], hash, request.root + "/" + spec.name + "/" + hash});
+    } catch (const SpecError& e) {
+      for (auto p : e.problems) {
+        p.message = "(sweep job " + std::to_string(i) + ") " + p.message;
+        problems.push_back(p);
+      }
+    }
+  }
+  if (!problems.empty()) throw SpecError(problems);
+  return jobs;
+}
+
+std::string sweep_dir_for(const SweepRequest& request, const std::string& name, const std::vector<Job>& jobs) {
+  std::string identity;
+  for (const auto& j : jobs) identity += j.spec_hash + "\n";
+  return request.root + "/" + name + "/sweep-" + hex8(fnv1a64(identity));
+}
+
+void write_manifest(const std::string& dir, const std::vector<Job>& jobs) {
+  std::string text;
+  for (const auto& j : jobs) {
+    text += Json{{"index", j.index}, {"overrides", j.overrides}, {"spec_hash", j.spec_hash}, {"run_dir", j.run_dir}}.dump() + "\n";
+  }
+  std::error_code error;
+  fs::create_directories(dir + "/logs", error);
+  if (error) throw BadInput("cannot create the sweep directory '" + dir + "': " + error.message());
+  if (!fs::exists(dir + "/manifest.jsonl")) write_file_atomic(dir + "/manifest.jsonl", text);
+}
+
+// Starts `phenom run` for one job in its own process, output to logs/<index>.log.
+pid_t launch(const SweepRequest& request, const Job& job, const std::string& sweep_dir, int threads) {
+  std::vector<std::string> args = {"phenom", "run", request.spec_path};
+  args.insert(args.end(), job.overrides.begin(), job.overrides.end());
+  args.insert(args.end(), {"--out", job.run_dir, "--threads", std::to_string(threads), "--no-plot"});
+  std::string log = sweep_dir + "/logs/" + std::to_string(job.index) + ".log";
+  pid_t pid = fork();
+  if (pid == 0) {
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+    }
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv("/proc/self/exe", argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// sweep.csv and summary.json from the runs' summaries.
+int aggregate(const SweepRequest& request, const SweepPlan& plan, const std::vector<Job>& jobs,
+              const std::string& sweep_dir, bool quiet) {
+  std::vector<std::string> metric_columns, detector_columns;
+  std::vector<Json> summaries;
+  for (const auto& job : jobs) {
+    Json s = fs::exists(job.run_dir + "/summary.json") ? Json::parse(read_file(job.run_dir + "/summary.json"), nullptr, false)
+                                                       : Json::object();
+    if (s.is_discarded()) s = Json::object();
+    const Json final_values = s.value("final", Json::object());  // kept alive: items() is a view
+    for (auto& [k, v] : final_values.items()) {
+      if (std::find(metric_columns.begin(), metric_columns.end(), k) == metric_columns.end()) metric_columns.push_back(k);
+    }
+    for (auto& [section, v] : s.items()) {
+      if (!v.is_object() || section == "final") continue;
+      for (auto& [k, x] : v.items()) {
+        std::string column = section + "." + k;
+        if ((x.is_number() || x.is_boolean()) &&
+            std::find(detector_columns.begin(), detector_columns.end(), column) == detector_columns.end()) {
+          detector_columns.push_back(column);
+        }
+      }
+    }
+    summaries.push_back(s);
+  }
+  auto cell = [](const Json& v) -> std::string {
+    if (v.is_null()) return "";
+    if (v.is_number_float()) return format_double(v.get<double>());
+    if (v.is_string()) return v.get<std::string>();
+    return v.dump();
+  };
+  std::string csv = "index";
+  for (const auto& axis : plan.axes) csv += "," + axis.key;
+  csv += ",state,status,wall_seconds";
+  for (const auto& c : metric_columns) csv += ",final." + c;
+  for (const auto& c : detector_columns) csv += "," + c;
+  csv += ",run_dir\n";
+  std::map<std::string, std::pair<int, int>> expect;  // key -> (passed, of)
+  std::vector<std::string> expect_order;
+  int done = 0;
+  Json failed = Json::array();
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    const Json& s = summaries[i];
+    JobState state = inspect(jobs[i].run_dir);
+    done += state == JobState::kDone;
+    if (state == JobState::kFailed) failed.push_back(jobs[i].index);
+    csv += std::to_string(jobs[i].index);
+    for (const auto& axis : plan.axes) {
+      std::string value;
+      for (const auto& o : jobs[i].overrides) if (o.rfind(axis.key + "=", 0) == 0) value = o.substr(axis.key.size() + 1);
+      csv += "," + (value.find(',') != std::string::npos ? "\"" + value + "\"" : value);
+    }
+    csv += std::string(",") + state_name(state) + "," + cell(s.value("status", Json())) + "," + cell(s.value("wall_seconds", Json()));
+    for (const auto& c : metric_columns) csv += "," + cell(s.value("final", Json::object()).value(c, Json()));
+    for (const auto& c : detector_columns) {
+      size_t dot = c.find('.');
+      csv += "," + cell(s.value(c.substr(0, dot), Json::object()).value(c.substr(dot + 1), Json()));
+    }
+    csv += "," + jobs[i].run_dir + "\n";
+    if (state != JobState::kDone) continue;
+    for (const auto& e : s.value("expect", Json::array())) {
+      std::string key = e.value("key", "") + " " + e.value("expected", "");
+      if (!expect.count(key)) expect_order.push_back(key);
+      expect[key].first += e.value("passed", false);
+      expect[key].second += 1;
+    }
+  }
+  write_file_atomic(sweep_dir + "/sweep.csv", csv);
+  Json summary;
+  summary["jobs"] = jobs.size();
+  summary["done"] = done;
+  summary["failed"] = failed;
+  summary["axes"] = Json::object();
+  for (const auto& axis : plan.axes) summary["axes"][axis.key] = axis.values;
+  summary["expect_fraction"] = request.expect_fraction;
+  Json expectations = Json::object();
+  bool met = done == static_cast<int>(jobs.size());
+  for (const auto& key : expect_order) {
+    auto [passed, of] = expect[key];
+    bool holds = of > 0 && passed >= request.expect_fraction * of - 1e-9;
+    met &= holds;
+    expectations[key] = {{"passed", passed}, {"of", of}, {"holds", holds},
+                         {"text", "passed in " + std::to_string(passed) + " of " + std::to_string(of) + " runs"}};
+  }
+  summary["expect"] = expectations;
+  summary["expectations_met"] = met;
+  write_file_atomic(sweep_dir + "/summary.json", summary.dump(2) + "\n");
+  if (!quiet) {
+    std::cout << "sweep: " << done << " of " << jobs.size() << " jobs done";
+    if (!failed.empty()) std::cout << "; failed jobs: " << failed.dump() << " (logs in " << sweep_dir << "/logs/)";
+    std::cout << "\n";
+    for (const auto& key : expect_order) {
+      std::cout << (expectations[key]["holds"].get<bool>() ? "  ok    " : "  FAIL  ") << key << ": "
+                << expectations[key]["text"].get<std::string>() << "\n";
+    }
+    std::cout << "sweep directory: " << sweep_dir << " (sweep.csv, summary.json)\n";
+  }
+  return failed.empty() && met ? 0 : 1;
+}
+
+}  // namespace
+
+int run_sweep(const SweepRequest& request) {
+  std::string name;
+  SweepPlan plan;
+  std::vector<Job> jobs = plan_jobs(request, name, plan);
+  const std::string sweep_dir = sweep_dir_for(request, name, jobs);
+  write_manifest(sweep_dir, jobs);
+
+  if (request.status_only) {
+    std::map<std::string, int> counts;
+    for (const auto& job : jobs) {
+      const char* state = state_name(inspect(job.run_dir));
+      ++counts[state];
+      std::string overrides;
+      for (const auto& o : job.overrides) overrides += o + " ";
+      std::cout << job.index << "\t" << state << "\t" << job.run_dir << "\t" << overrides << "\n";
+    }
+    std::cout << "sweep " << sweep_dir << ":";
+    for (const auto& [state, n] : counts) std::cout << " " << n << " " << state;
+    std::cout << "\n";
+    return 0;
+  }
+  if (request.index >= 0) {
+    if (request.index >= static_cast<int>(jobs.size())) {
+      throw BadInput("--index " + std::to_string(request.index) + " is outside the sweep's " +
+                     std::to_string(jobs.size()) + " jobs (0.." + std::to_string(jobs.size() - 1) + ").");
+    }
+    const Job& job = jobs[request.index];
+    RunRequest run{request.spec_path, job.overrides, job.run_dir, false, request.threads, request.quiet, false};
+    return run_experiment(run);
+  }
+  if (request.aggregate_only) return aggregate(request, plan, jobs, sweep_dir, request.quiet);
+
+  std::vector<const Job*> todo;
+  for (const auto& job : jobs) {
+    JobState s = inspect(job.run_dir);
+    if (s == JobState::kPending || s == JobState::kInterrupted) todo.push_back(&job);
+  }
+  const int parallel = std::max(1, std::min<int>(request.jobs, static_cast<int>(std::max<size_t>(1, todo.size()))));
+  const int budget = request.threads > 0 ? request.threads : machine_cores();
+  const int threads = std::max(1, budget / parallel);
+  if (!request.quiet) {
+    std::cout << "sweep " << sweep_dir << ": " << jobs.size() << " jobs, " << jobs.size() - todo.size()
+              << " already done, " << todo.size() << " to run (" << parallel << " at a time, " << threads
+              << " thread(s) each)\n" << std::flush;
+  }
+  install_stop_handlers();
+  std::map<pid_t, const Job*> running;
+  size_t next = 0, finished = 0;
+  bool stop_launching = false, any_failed = false;
+  const auto started = std::chrono::steady_clock::now();
+  while (next < todo.size() || !running.empty()) {
+    if (stop_requested() && !stop_launching) {
+      stop_launching = true;
+      for (auto& [pid, job] : running) kill(pid, SIGINT);  // each run checkpoints and exits 130
+    }
+    while (!stop_launching && next < todo.size() && static_cast<int>(running.size()) < parallel) {
+      const Job* job = todo[next++];
+      running[launch(request, *job, sweep_dir, threads)] = job;
+    }
+    int status = 0;
+    pid_t pid = waitpid(-1, &status, WNOHANG);
+    if (pid <= 0) {
+      if (running.empty()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      continue;
+    }
+    auto it = running.find(pid);
+    if (it == running.end()) continue;
+    const Job* job = it->second;
+    running.erase(it);
+    ++finished;
+    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    const JobState state = inspect(job->run_dir);
+    const bool failed = state != JobState::kDone && code != 130;
+    any_failed |= failed;
+    if (!request.quiet) {
+      double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      double eta = elapsed / finished * (todo.size() - finished);
+      std::cout << "[sweep] job " << job->index << " " << (failed ? "FAILED" : state_name(state)) << " (exit " << code
+                << "); " << finished << "/" << todo.size() << " finished, ETA " << format_double(std::round(eta))
+                << " s\n" << std::flush;
+    }
+    if (failed && request.fail_fast && !stop_launching) {
+      stop_launching = true;
+      for (auto& [other, j] : running) kill(other, SIGINT);
+    }
+  }
+  int code = aggregate(request, plan, jobs, sweep_dir, request.quiet);
+  if (stop_requested()) return static_cast<int>(ExitCode::kInterrupted);
+  return any_failed ? 1 : code;
+}
+
+}  // namespace phenom

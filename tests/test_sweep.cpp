@@ -1,0 +1,136 @@
+// Sweeps: grid expansion, the frozen manifest, local execution with --jobs, idempotent re-runs,
+// failure isolation, --index and aggregation across seeds.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_helpers.h"
+#include "core/error.h"
+#include "sweep/grid.h"
+
+namespace phenom {
+namespace {
+
+TEST(SweepGrid, CartesianProductRangesAndCommandLinePrecedence) {
+  // Spec block: seed [0, 1], lr [1e-3, 1e-2]; the command line replaces the seeds with a range,
+  // adds a width axis and fixes lr (removing that axis).
+  std::vector<std::pair<std::string, std::vector<std::string>>> spec_axes = {{"seed", {"0", "1"}},
+                                                                              {"optimizer.lr", {"1e-3", "1e-2"}}};
+  SweepPlan plan = plan_sweep(spec_axes, {"seed=range(0,6,2)", "model.width=16,32", "optimizer.lr=3e-3",
+                                          "optimizer.betas=[0.9,0.98]"});
+  ASSERT_EQ(plan.axes.size(), 2u);
+  EXPECT_EQ(plan.axes[0].key, "seed");
+  EXPECT_EQ(plan.axes[0].values, (std::vector<std::string>{"0", "2", "4"}));
+  EXPECT_EQ(plan.axes[1].values, (std::vector<std::string>{"16", "32"}));
+  EXPECT_EQ(plan.fixed, (std::vector<std::string>{"optimizer.lr=3e-3", "optimizer.betas=[0.9,0.98]"}));
+  ASSERT_EQ(plan.jobs.size(), 6u);
+  EXPECT_EQ(plan.jobs[0], (std::vector<std::string>{"optimizer.lr=3e-3", "optimizer.betas=[0.9,0.98]", "seed=0", "model.width=16"}));
+  EXPECT_EQ(plan.jobs[5].back(), "model.width=32");
+  EXPECT_EQ(plan.jobs[5][2], "seed=4");
+  EXPECT_THROW(plan_sweep({}, {"seed=range(0)"}), BadInput);
+  EXPECT_THROW(plan_sweep({}, {"seed=range(3,1)"}), BadInput);
+  EXPECT_EQ(plan_sweep({}, {}).jobs.size(), 1u);  // no axes: one job
+}
+
+}  // namespace
+}  // namespace phenom
+
+namespace phenom::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+// A fast spec: the small grokking MLP for 40 steps (memorises, does not yet generalise).
+std::string sweep_spec() {
+  return small_grokking_spec(40, 20) + "sweep: {seed: [0, 1]}\n";
+}
+
+std::string find_sweep_dir(const std::string& root) {
+  for (const auto& entry : fs::directory_iterator(root + "/small-grok")) {
+    if (entry.path().filename().string().rfind("sweep-", 0) == 0) return entry.path();
+  }
+  return "";
+}
+
+TEST(Sweep, RunsTheGridOnceThenOnlyWhatIsNotDone) {
+  TempDir tmp;
+  write_text(tmp / "spec.yaml", sweep_spec());
+  // 2 seeds x 2 widths, two at a time. The runs do not grok in 40 steps: each expectation fails
+  // in every run, so the sweep exits 1 with the runs themselves done.
+  CliResult r = run_cli("sweep spec.yaml model.width=100,200 --jobs 2", tmp.path);
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("4 to run"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("final.test/acc >= 0.95: passed in 0 of 4 runs"), std::string::npos) << r.output;
+  std::string sweep = find_sweep_dir(tmp / "runs");
+  ASSERT_FALSE(sweep.empty());
+  std::string manifest = slurp(sweep + "/manifest.jsonl");
+  EXPECT_EQ(std::count(manifest.begin(), manifest.end(), '\n'), 4);
+  std::string csv = slurp(sweep + "/sweep.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 5);  // header + 4 rows
+  EXPECT_EQ(csv.rfind("index,seed,model.width,state,status,wall_seconds,", 0), 0u) << csv;
+  Json summary = Json::parse(slurp(sweep + "/summary.json"));
+  EXPECT_EQ(summary["done"], 4);
+  EXPECT_EQ(summary["expect"]["grokking.detected true"]["of"], 4);
+  // Every job is an ordinary run directory, content-addressed.
+  size_t runs = 0;
+  for (const auto& entry : fs::directory_iterator(tmp / "runs/small-grok")) {
+    runs += fs::exists(entry.path() / "DONE");
+  }
+  EXPECT_EQ(runs, 4u);
+  // Re-running the same sweep executes nothing and lands in the same sweep directory.
+  CliResult again = run_cli("sweep spec.yaml model.width=100,200 --jobs 2", tmp.path);
+  EXPECT_NE(again.output.find("4 already done, 0 to run"), std::string::npos) << again.output;
+  EXPECT_EQ(find_sweep_dir(tmp / "runs"), sweep);
+  CliResult status = run_cli("sweep spec.yaml model.width=100,200 --status", tmp.path);
+  EXPECT_NE(status.output.find("4 done"), std::string::npos) << status.output;
+  // A different grid is a different sweep, sharing the runs it has in common.
+  CliResult wider = run_cli("sweep spec.yaml model.width=100,200,300 --jobs 2 --quiet", tmp.path);
+  EXPECT_EQ(wider.code, 1);
+  size_t sweeps = 0;
+  for (const auto& entry : fs::directory_iterator(tmp / "runs/small-grok")) {
+    sweeps += entry.path().filename().string().rfind("sweep-", 0) == 0;
+  }
+  EXPECT_EQ(sweeps, 2u);
+}
+
+TEST(Sweep, AFailingJobDoesNotStopTheOthersUnlessFailFast) {
+  TempDir tmp;
+  std::string spec = sweep_spec();
+  const std::string adamw = "{type: adamw, lr: 1.0e-2, betas: [0.9, 0.98], weight_decay: 5.0}";
+  spec.replace(spec.find(adamw), adamw.size(), "{type: sgd, lr: 1.0e-2}");
+  write_text(tmp / "spec.yaml", spec);
+  // lr 1e30 diverges; the other two jobs must still complete.
+  CliResult r = run_cli("sweep spec.yaml optimizer.lr=1e30,0.01 seed=0 --jobs 1", tmp.path);
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("failed jobs: [0]"), std::string::npos) << r.output;
+  Json summary = Json::parse(slurp(find_sweep_dir(tmp / "runs") + "/summary.json"));
+  EXPECT_EQ(summary["done"], 1);
+  // --index runs exactly one job of the manifest.
+  TempDir other;
+  write_text(other / "spec.yaml", spec);
+  CliResult one = run_cli("sweep spec.yaml optimizer.lr=0.01,0.02 seed=0 --index 1 --quiet", other.path);
+  EXPECT_NE(one.code, 2) << one.output;
+  CliResult status = run_cli("sweep spec.yaml optimizer.lr=0.01,0.02 seed=0 --status", other.path);
+  EXPECT_NE(status.output.find("1 done"), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find("1 pending"), std::string::npos) << status.output;
+  EXPECT_EQ(run_cli("sweep spec.yaml seed=0 --index 5", other.path).code, 2);
+  // --fail-fast with one job at a time: the failure comes first and nothing else starts.
+  TempDir fast;
+  write_text(fast / "spec.yaml", spec);
+  CliResult ff = run_cli("sweep spec.yaml optimizer.lr=1e30,0.01,0.02 seed=0 --jobs 1 --fail-fast", fast.path);
+  EXPECT_EQ(ff.code, 1);
+  EXPECT_NE(ff.output.find("0 of 3 jobs done"), std::string::npos) << ff.output;
+}
+
+TEST(Sweep, AnInvalidJobIsReportedBeforeAnythingRuns) {
+  TempDir tmp;
+  write_text(tmp / "spec.yaml", sweep_spec());
+  CliResult r = run_cli("sweep spec.yaml optimizer.lr=0.01,-1", tmp.path);
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("sweep job 1"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(tmp / "runs"));
+}
+
+}  // namespace
+}  // namespace phenom::testing
