@@ -2,7 +2,12 @@
 // failure isolation, --index and aggregation across seeds.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <signal.h>
+
+#include <chrono>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "cli_helpers.h"
 #include "core/error.h"
@@ -130,6 +135,57 @@ TEST(Sweep, AnInvalidJobIsReportedBeforeAnythingRuns) {
   EXPECT_EQ(r.code, 2) << r.output;
   EXPECT_NE(r.output.find("sweep job 1"), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(tmp / "runs"));
+}
+
+}  // namespace
+}  // namespace phenom::testing
+
+namespace phenom::testing {
+namespace {
+
+TEST(Sweep, InterruptedSweepResumesWithoutRedoingFinishedJobs) {
+  TempDir tmp;
+  write_text(tmp / "spec.yaml", small_grokking_spec(1500, 100) + "sweep: {seed: [0, 1]}\n");
+  pid_t pid = fork();
+  if (pid == 0) {
+    chdir(tmp.path.c_str());
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    execl(binary().c_str(), "phenom", "sweep", "spec.yaml", "--jobs", "1", nullptr);
+    _exit(127);
+  }
+  // Interrupt once the first job has finished (one DONE among the runs).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  bool one_done = false;
+  while (!one_done && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (!fs::exists(tmp / "runs/small-grok")) continue;
+    for (const auto& e : fs::directory_iterator(tmp / "runs/small-grok")) one_done |= fs::exists(e.path() / "DONE");
+  }
+  ASSERT_TRUE(one_done);
+  // Wait until the second job is training (it has logged rows), then interrupt the sweep.
+  bool training = false;
+  while (!training && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (const auto& e : fs::directory_iterator(tmp / "runs/small-grok")) {
+      if (fs::exists(e.path() / "DONE") || !fs::exists(e.path() / "metrics.jsonl")) continue;
+      std::string rows = slurp(e.path() / "metrics.jsonl");
+      training |= std::count(rows.begin(), rows.end(), '\n') >= 50;
+    }
+  }
+  ASSERT_TRUE(training);
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  CliResult state = run_cli("sweep spec.yaml --status", tmp.path);
+  EXPECT_NE(state.output.find("1 done"), std::string::npos) << state.output;
+  EXPECT_NE(state.output.find("1 interrupted"), std::string::npos) << state.output;
+  CliResult resumed = run_cli("sweep spec.yaml --jobs 1", tmp.path);
+  EXPECT_EQ(resumed.code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("1 already done, 1 to run"), std::string::npos) << resumed.output;
 }
 
 }  // namespace
