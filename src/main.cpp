@@ -70,6 +70,11 @@ int main(int argc, char** argv) {
   sweep->add_flag("--status", sweep_request.status_only, "print done / running / interrupted / failed / pending per job");
   sweep->add_flag("--aggregate", sweep_request.aggregate_only, "only (re)write sweep.csv and summary.json");
   sweep->add_flag("--quiet", sweep_request.quiet, "no progress lines");
+  sweep->add_option("--slurm", sweep_request.slurm_file,
+                    "write a Slurm job-array script (FILE, or <sweep dir>/sweep.sbatch without a value) whose tasks "
+                    "run --index $SLURM_ARRAY_TASK_ID; options from the spec's slurm: block or slurm.KEY=VALUE")
+      ->expected(0, 1);
+  sweep->add_flag("--submit", sweep_request.submit, "with --slurm: submit the script with sbatch");
 
   std::string plot_dir;
   auto* plot = app.add_subcommand("plot", "figures of a run directory into DIR/plots/ (scripts/plot.py, matplotlib)");
@@ -87,7 +92,10 @@ int main(int argc, char** argv) {
       request.plot = !no_plot;
       return run_experiment(request);
     }
-    if (*sweep) return run_sweep(sweep_request);
+    if (*sweep) {
+      if (sweep->count("--slurm") > 0 && sweep_request.slurm_file.empty()) sweep_request.slurm_file = "-";
+      return run_sweep(sweep_request);
+    }
     if (*plot) {
       std::cout << plot_run(plot_dir);
       return 0;

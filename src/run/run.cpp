@@ -69,7 +69,7 @@ int run_experiment(const RunRequest& request) {
   RunDir dir(request.out_dir.empty() ? "runs/" + spec.name + "/" + hash : request.out_dir);
 
   if (dir.exists() && !request.fresh) {
-    if (resolve_text(load_spec_text(dir.stored_spec(), {}, dir.file("spec.yaml"))) != resolved) {
+    if (spec_hash(load_spec_text(dir.stored_spec(), {}, dir.file("spec.yaml"))) != hash) {
       throw BadInput("'" + dir.path() + "' holds a run of a different spec. Fix: pass --fresh to replace it, or "
                      "choose another --out directory.");
     }

@@ -78,6 +78,11 @@ std::string resolve_text(const Spec& spec, bool with_sweep) {
     if (e.op == "==") out << e.value; else out << YAML::DoubleQuoted << e.text();
   }
   out << YAML::EndMap;
+  if (with_sweep) {
+    out << YAML::Key << "slurm" << YAML::Value << YAML::BeginMap;
+    s.slurm.visit(emitter);
+    out << YAML::EndMap;
+  }
   if (with_sweep && !spec.sweep.empty()) {
     out << YAML::Key << "sweep" << YAML::Value << YAML::BeginMap;
     for (const auto& [key, values] : spec.sweep) {

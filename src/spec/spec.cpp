@@ -12,7 +12,7 @@ namespace {
 
 const std::vector<std::string> kSections = {"name",  "seed",  "device",  "dtype",     "task",
                                             "model", "optimizer", "schedule", "train", "probes",
-                                            "phenomena", "expect", "sweep"};
+                                            "phenomena", "expect", "sweep", "slurm"};
 // Keys whose remainder is one key containing dots (expect: final.test/acc, sweep: optimizer.lr).
 bool is_flat_map(const std::string& section) { return section == "expect" || section == "sweep"; }
 
@@ -168,7 +168,7 @@ void read_spec(const YAML::Node& root, Spec& spec, LoadContext& context) {
     return;
   }
   Reader top(root, "", context, {"task", "model", "optimizer", "schedule", "train", "probes", "phenomena",
-                                 "expect", "sweep"});
+                                 "expect", "sweep", "slurm"});
   Visitor& fields = top;  // defaults of the Visitor signature
   fields.field("name", spec.name, "run family name (directory runs/<name>/<hash8>)");
   fields.field("seed", spec.seed, "derives the init, data and batch-order generators", NonNegative());
@@ -259,6 +259,15 @@ void read_spec(const YAML::Node& root, Spec& spec, LoadContext& context) {
     }
   }
 
+  if (YAML::Node slurm = root["slurm"]) {
+    if (!slurm.IsMap()) {
+      context.add("slurm", slurm, "found " + describe_node(slurm) + "; allowed: a mapping (partition, time, mem, ...).");
+    } else {
+      Reader reader(slurm, "slurm", context);
+      spec.slurm.visit(reader);
+      reader.finish();
+    }
+  }
   if (YAML::Node sweep = root["sweep"]) {
     if (!sweep.IsMap()) {
       context.add("sweep", sweep, "found " + describe_node(sweep) + "; allowed: a mapping key: [values].");

@@ -35,6 +35,27 @@ struct TrainOptions : OptionsBase {
   }
 };
 
+// Slurm array options for `phenom sweep --slurm` (not part of a run's hash).
+struct SlurmOptions : OptionsBase {
+  std::string partition, account;
+  std::string time = "01:00:00";
+  std::string mem = "4G";
+  int64_t cpus_per_task = 2;
+  int64_t max_parallel = 0;
+  int64_t signal_seconds = 120;
+  void visit(Visitor& v) override {
+    v.field("partition", partition, "#SBATCH --partition (empty: the cluster's default)");
+    v.field("account", account, "#SBATCH --account (empty: none)");
+    v.field("time", time, "#SBATCH --time per array task, e.g. 01:00:00");
+    v.field("mem", mem, "#SBATCH --mem per array task, e.g. 4G");
+    v.field("cpus_per_task", cpus_per_task, "#SBATCH --cpus-per-task; also each run's --threads", AtLeast(1));
+    v.field("max_parallel", max_parallel, "at most this many array tasks at once (--array=0-(N-1)%P; 0: no limit)",
+            NonNegative());
+    v.field("signal_seconds", signal_seconds,
+            "#SBATCH --signal=B:USR1@S: warn the run S seconds before the time limit so it checkpoints", NonNegative());
+  }
+};
+
 // One assertion on a summary value: `grokking.lag_ratio: ">= 1.5"`.
 struct Expectation {
   std::string key;     // dotted path into summary.json, e.g. final.test/acc
@@ -58,6 +79,7 @@ struct Spec {
   std::vector<Expectation> expect;
   // Sweep grid (used by `phenom sweep`): key -> values as YAML flow text. Not part of a run's hash.
   std::vector<std::pair<std::string, std::vector<std::string>>> sweep;
+  SlurmOptions slurm;
 
   std::string source;  // the file it came from (for messages)
 };

@@ -66,10 +66,14 @@ JobState inspect(const std::string& dir) {
 }
 
 // Expands and validates every job before anything runs (all problems at once, exit 2).
-std::vector<Job> plan_jobs(const SweepRequest& request, std::string& name, SweepPlan& plan) {
-  Spec base = load_spec(request.spec_path);
+std::vector<Job> plan_jobs(const SweepRequest& request, std::string& name, SweepPlan& plan, SlurmOptions& slurm) {
+  // slurm.* overrides configure the array script, not the runs.
+  std::vector<std::string> slurm_overrides, arguments;
+  for (const auto& a : request.arguments) (a.rfind("slurm.", 0) == 0 ? slurm_overrides : arguments).push_back(a);
+  Spec base = load_spec(request.spec_path, slurm_overrides);
   name = base.name;
-  plan = plan_sweep(base.sweep, request.arguments);
+  slurm = base.slurm;
+  plan = plan_sweep(base.sweep, arguments);
   std::vector<Job> jobs;
   std::vector<Problem> problems;
   for (size_t i = 0; i < plan.jobs.size(); ++i) {
@@ -227,14 +231,64 @@ int aggregate(const SweepRequest& request, const SweepPlan& plan, const std::vec
   return failed.empty() && met ? 0 : 1;
 }
 
+std::string absolute(const std::string& path) { return fs::absolute(path).lexically_normal().string(); }
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// The sbatch job-array script: task i runs `phenom sweep SPEC ARGS --index i`.
+std::string sbatch_script(const SweepRequest& request, const std::string& name, const SlurmOptions& slurm,
+                          size_t jobs, const std::string& sweep_dir) {
+  std::string array = "0-" + std::to_string(jobs - 1);
+  if (slurm.max_parallel > 0) array += "%" + std::to_string(slurm.max_parallel);
+  std::string s = "#!/bin/bash\n";
+  s += "# Written by `phenom sweep --slurm`: one array task per job of " + absolute(sweep_dir) + "/manifest.jsonl.\n";
+  s += "# Submit with: sbatch " + (request.slurm_file == "-" ? absolute(sweep_dir + "/sweep.sbatch") : absolute(request.slurm_file)) + "\n";
+  s += "# A task warned by SIGUSR1 (time limit) or SIGTERM (preemption) checkpoints and exits; a requeued\n";
+  s += "# or resubmitted task resumes its run exactly. Aggregate afterwards with `phenom sweep ... --aggregate`.\n";
+  s += "#SBATCH --job-name=phenom-" + name + "\n";
+  s += "#SBATCH --array=" + array + "\n";
+  s += "#SBATCH --cpus-per-task=" + std::to_string(slurm.cpus_per_task) + "\n";
+  s += "#SBATCH --time=" + slurm.time + "\n";
+  s += "#SBATCH --mem=" + slurm.mem + "\n";
+  if (!slurm.partition.empty()) s += "#SBATCH --partition=" + slurm.partition + "\n";
+  if (!slurm.account.empty()) s += "#SBATCH --account=" + slurm.account + "\n";
+  s += "#SBATCH --output=" + absolute(sweep_dir) + "/logs/%A_%a.out\n";
+  if (slurm.signal_seconds > 0) s += "#SBATCH --signal=B:USR1@" + std::to_string(slurm.signal_seconds) + "\n";
+  s += "#SBATCH --requeue\n";
+  s += "#SBATCH --chdir=" + absolute(".") + "\n";
+  std::string command = "exec " + shell_quote(fs::read_symlink("/proc/self/exe").string()) +
+                        " sweep " + shell_quote(absolute(request.spec_path));
+  for (const auto& a : request.arguments) command += " " + shell_quote(a);
+  command += " --root " + shell_quote(absolute(request.root)) + " --threads " + std::to_string(slurm.cpus_per_task) +
+             " --index \"$SLURM_ARRAY_TASK_ID\"";
+  return s + command + "\n";
+}
+
 }  // namespace
 
 int run_sweep(const SweepRequest& request) {
   std::string name;
   SweepPlan plan;
-  std::vector<Job> jobs = plan_jobs(request, name, plan);
+  SlurmOptions slurm;
+  std::vector<Job> jobs = plan_jobs(request, name, plan, slurm);
   const std::string sweep_dir = sweep_dir_for(request, name, jobs);
   write_manifest(sweep_dir, jobs);
+
+  if (!request.slurm_file.empty()) {
+    const std::string file = request.slurm_file == "-" ? sweep_dir + "/sweep.sbatch" : request.slurm_file;
+    write_file_atomic(file, sbatch_script(request, name, slurm, jobs.size(), sweep_dir));
+    if (!request.submit) {
+      std::cout << "wrote " << file << " (" << jobs.size() << " array tasks). Submit it with:\n  sbatch " << file << "\n";
+      return 0;
+    }
+    int code = std::system(("sbatch " + shell_quote(file)).c_str());
+    if (code != 0) throw RunFailed("sbatch " + file + " failed (exit " + std::to_string(code) + ")");
+    return 0;
+  }
 
   if (request.status_only) {
     std::map<std::string, int> counts;

@@ -18,6 +18,8 @@ struct SweepRequest {
   int index = -1;                      // run exactly this job of the manifest
   double expect_fraction = 1.0;        // a run-level expectation holds for the sweep when it passes in this fraction
   bool quiet = false;
+  std::string slurm_file;  // --slurm: write the sbatch array script here ("-": <sweep dir>/sweep.sbatch)
+  bool submit = false;     // --submit: run sbatch on it
 };
 
 // Returns the exit code: 0 all jobs done and expectations met, 1 a job failed or an expectation
