@@ -1,7 +1,9 @@
 #!/usr/bin/python3
-"""Figures of a phenom run directory: RUN_DIR/plots/*.png (matplotlib, Debian python3-matplotlib).
+"""Figures of a phenom run or sweep directory into DIR/plots/*.png (matplotlib, Debian's
+python3-matplotlib). A sweep directory (it holds manifest.jsonl) gets each final metric against each
+swept key (mean and min-max over the other keys, e.g. seeds) and the curves of all its runs.
 
-Usage: plot.py RUN_DIR
+Usage: plot.py RUN_OR_SWEEP_DIR
 """
 import json
 import math
@@ -97,10 +99,94 @@ def plot_fourier(ax, rows, summary):
     finish(ax, "Fourier concentration", "fraction")
 
 
+def as_number(text):
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def plot_sweep(sweep_dir):
+    import csv
+    jobs = [json.loads(line) for line in open(os.path.join(sweep_dir, "manifest.jsonl")) if line.strip()]
+    summary = json.load(open(os.path.join(sweep_dir, "summary.json"))) if os.path.exists(
+        os.path.join(sweep_dir, "summary.json")) else {}
+    axes = list((summary.get("axes") or {}).keys())
+    rows = list(csv.DictReader(open(os.path.join(sweep_dir, "sweep.csv")))) if os.path.exists(
+        os.path.join(sweep_dir, "sweep.csv")) else []
+    out = os.path.join(sweep_dir, "plots")
+    os.makedirs(out, exist_ok=True)
+    written = []
+    metrics = [c for c in (rows[0].keys() if rows else []) if c.startswith("final.") and "/" in c
+               and not c.startswith("final.weight_norm/")]
+    for axis in [a for a in axes if a != "seed"]:  # seeds are replicates: min-max bands, not an x-axis
+        values = sorted({r[axis] for r in rows}, key=lambda v: (as_number(v) is None, as_number(v) or 0, v))
+        numeric = all(as_number(v) is not None for v in values)
+        xs = [as_number(v) if numeric else i for i, v in enumerate(values)]
+        geometric = numeric and len(xs) > 2 and min(xs) > 0 and max(xs) / min(xs) >= 10
+        for metric in metrics:
+            means, lows, highs = [], [], []
+            for v in values:
+                ys = [as_number(r[metric]) for r in rows if r[axis] == v and as_number(r[metric]) is not None]
+                means.append(sum(ys) / len(ys) if ys else float("nan"))
+                lows.append(min(ys) if ys else float("nan"))
+                highs.append(max(ys) if ys else float("nan"))
+            fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
+            ax.plot(xs, means, marker="o", color="tab:blue", label="mean")
+            ax.fill_between(xs, lows, highs, color="tab:blue", alpha=0.2, label="min-max over the other keys")
+            if not numeric:
+                ax.set_xticks(xs)
+                ax.set_xticklabels(values)
+            if geometric:
+                ax.set_xscale("log")
+            ax.set_xlabel(axis)
+            ax.set_ylabel(metric)
+            ax.set_title(f"{metric} against {axis}")
+            ax.grid(True, alpha=0.3)
+            ax.legend(fontsize=8)
+            fig.tight_layout()
+            path = os.path.join(out, f"{metric.replace('final.', '').replace('/', '_')}_vs_{axis.replace('.', '_')}.png")
+            fig.savefig(path)
+            plt.close(fig)
+            written.append(path)
+    # The curves of every run, overlaid.
+    for name in ("test/acc", "train/acc", "test/loss"):
+        fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
+        drawn = 0
+        for job in jobs:
+            path = os.path.join(job["run_dir"], "metrics.jsonl")
+            if not os.path.exists(path):
+                continue
+            run_rows, _ = load(job["run_dir"])
+            x, y = series(run_rows, name, positive_steps=True)
+            if x:
+                label = " ".join(o for o in job["overrides"] if o.split("=")[0] in axes) or f"job {job['index']}"
+                ax.plot(x, y, linewidth=1, alpha=0.8, label=label)
+                drawn += 1
+        if drawn:
+            ax.set_xscale("log")
+            if name.endswith("loss"):
+                ax.set_yscale("log")
+            ax.set_xlabel("step")
+            ax.set_ylabel(name)
+            ax.set_title(f"{name}: all {drawn} runs")
+            ax.grid(True, alpha=0.3)
+            ax.legend(fontsize=7, ncol=2)
+            fig.tight_layout()
+            path = os.path.join(out, f"curves_{name.replace('/', '_')}.png")
+            fig.savefig(path)
+            written.append(path)
+        plt.close(fig)
+    print("\n".join(written))
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     run_dir = sys.argv[1]
+    if os.path.exists(os.path.join(run_dir, "manifest.jsonl")):
+        plot_sweep(run_dir)
+        return
     rows, summary = load(run_dir)
     if not rows:
         sys.exit(f"error: {run_dir}/metrics.jsonl has no rows to plot")

@@ -83,6 +83,14 @@ TEST(Sweep, RunsTheGridOnceThenOnlyWhatIsNotDone) {
     runs += fs::exists(entry.path() / "DONE");
   }
   EXPECT_EQ(runs, 4u);
+  // The sweep's name is the hash of its runs' hashes; pinned so that a change to hashing (which
+  // would orphan every existing sweep) is deliberate.
+  EXPECT_EQ(fs::path(sweep).filename().string(), "sweep-39ec3b74");
+  // Figures: each final metric against the width, and the curves of all runs.
+  CliResult plot = run_cli("plot " + sweep, tmp.path);
+  EXPECT_EQ(plot.code, 0) << plot.output;
+  EXPECT_TRUE(fs::exists(sweep + "/plots/test_acc_vs_model_width.png")) << plot.output;
+  EXPECT_TRUE(fs::exists(sweep + "/plots/curves_test_acc.png")) << plot.output;
   // Re-running the same sweep executes nothing and lands in the same sweep directory.
   CliResult again = run_cli("sweep spec.yaml model.width=100,200 --jobs 2", tmp.path);
   EXPECT_NE(again.output.find("4 already done, 0 to run"), std::string::npos) << again.output;
