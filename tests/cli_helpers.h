@@ -1,5 +1,6 @@
 // Helpers for tests that drive the real binary (build/phenom) as a user would.
 #pragma once
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace phenom::testing {
 
@@ -42,6 +44,24 @@ inline CliResult run_cli(const std::string& args, const std::string& cwd = "") {
   int status = pclose(pipe);
   result.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
+}
+
+// Starts `phenom ARGS...` in `cwd` in the background (output discarded); returns its pid.
+inline pid_t spawn_phenom(const std::string& cwd, std::vector<std::string> args) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (chdir(cwd.c_str()) != 0) _exit(127);
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    args.insert(args.begin(), "phenom");
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(binary().c_str(), argv.data());
+    _exit(127);
+  }
+  return pid;
 }
 
 inline std::string slurp(const std::string& path) {

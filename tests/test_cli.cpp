@@ -133,15 +133,7 @@ std::string reference_metrics(const TempDir& tmp, const std::string& spec_file) 
 
 // Starts `phenom run` in the background and sends `signal` once metrics.jsonl reaches `min_rows`.
 int run_and_signal(const TempDir& tmp, const std::string& spec_file, int signal, size_t min_rows) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    chdir(tmp.path.c_str());
-    int null = open("/dev/null", O_WRONLY);
-    dup2(null, 1);
-    dup2(null, 2);
-    execl(binary().c_str(), "phenom", "run", spec_file.c_str(), "--no-plot", "--out", "resumed", "--threads", "1", nullptr);
-    _exit(127);
-  }
+  pid_t pid = spawn_phenom(tmp.path, {"run", spec_file, "--no-plot", "--out", "resumed", "--threads", "1"});
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (std::chrono::steady_clock::now() < deadline) {
     std::string text = slurp(tmp / "resumed/metrics.jsonl");

@@ -154,15 +154,7 @@ namespace {
 TEST(Sweep, InterruptedSweepResumesWithoutRedoingFinishedJobs) {
   TempDir tmp;
   write_text(tmp / "spec.yaml", small_grokking_spec(1500, 100) + "sweep: {seed: [0, 1]}\n");
-  pid_t pid = fork();
-  if (pid == 0) {
-    chdir(tmp.path.c_str());
-    int null = open("/dev/null", O_WRONLY);
-    dup2(null, 1);
-    dup2(null, 2);
-    execl(binary().c_str(), "phenom", "sweep", "spec.yaml", "--jobs", "1", nullptr);
-    _exit(127);
-  }
+  pid_t pid = spawn_phenom(tmp.path, {"sweep", "spec.yaml", "--jobs", "1"});
   // Interrupt once the first job has finished (one DONE among the runs).
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   bool one_done = false;

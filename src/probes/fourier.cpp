@@ -21,6 +21,25 @@ namespace {
 torch::Tensor safe_ratio(const torch::Tensor& a, const torch::Tensor& b) {
   return torch::where(b > 0, a / b.clamp_min(std::numeric_limits<double>::min()), torch::zeros_like(a));
 }
+// From s.power: each unit's strongest frequency and its share of `unit_total`, and over all units
+// the frequencies f >= 1 ranked by power (the constant f = 0 is ignored) and the key ones.
+void rank_frequencies(FourierStats& s, const torch::Tensor& unit_total, double key_fraction) {
+  auto top = s.power.max(0);
+  s.top_fraction = safe_ratio(std::get<0>(top), unit_total);
+  s.top_frequency = std::get<1>(top);
+  auto by_frequency = s.power.slice(0, 1).sum(1);  // [n_freq - 1]
+  auto order = by_frequency.argsort(0, /*descending=*/true);
+  const double all = by_frequency.sum().item<double>();
+  double held = 0;
+  for (int64_t i = 0; i < order.size(0); ++i) {
+    int64_t f = order[i].item<int64_t>();
+    s.strongest.push_back(f + 1);
+    if (held < key_fraction * all) s.key_frequencies.push_back(f + 1);
+    held += by_frequency[f].item<double>();
+  }
+  std::sort(s.key_frequencies.begin(), s.key_frequencies.end());
+}
+
 }  // namespace
 
 FourierStats fourier_stats(const torch::Tensor& weights, int64_t p, double key_fraction) {
@@ -38,21 +57,7 @@ FourierStats fourier_stats(const torch::Tensor& weights, int64_t p, double key_f
   s.power = power;
   auto total = power.sum(0);
   s.ipr = safe_ratio(power.pow(2).sum(0), total.pow(2));
-  auto top = power.max(0);
-  s.top_fraction = safe_ratio(std::get<0>(top), total);
-  s.top_frequency = std::get<1>(top);
-  // Key frequencies over all units, ignoring the constant (f = 0) component.
-  auto by_frequency = power.slice(0, 1).sum(1);  // [n_freq - 1]
-  auto order = by_frequency.argsort(0, /*descending=*/true);
-  const double all = by_frequency.sum().item<double>();
-  double held = 0;
-  for (int64_t i = 0; i < order.size(0); ++i) {
-    int64_t f = order[i].item<int64_t>();
-    s.strongest.push_back(f + 1);
-    if (held < key_fraction * all) s.key_frequencies.push_back(f + 1);
-    held += by_frequency[f].item<double>();
-  }
-  std::sort(s.key_frequencies.begin(), s.key_frequencies.end());
+  rank_frequencies(s, total, key_fraction);
   return s;
 }
 
@@ -75,20 +80,7 @@ FourierStats neuron_fourier_stats(const torch::Tensor& activations, int64_t p, d
   auto non_constant = spectrum.sum(0) - spectrum[0];  // all but the (0, 0) term
   auto by_unit = s.power.sum(0);
   s.ipr = safe_ratio(s.power.pow(2).sum(0), by_unit.pow(2));
-  auto top = s.power.max(0);
-  s.top_fraction = safe_ratio(std::get<0>(top), non_constant);
-  s.top_frequency = std::get<1>(top);
-  auto by_frequency = s.power.slice(0, 1).sum(1);
-  auto order = by_frequency.argsort(0, /*descending=*/true);
-  const double all = by_frequency.sum().item<double>();
-  double held = 0;
-  for (int64_t i = 0; i < order.size(0); ++i) {
-    int64_t f = order[i].item<int64_t>();
-    s.strongest.push_back(f + 1);
-    if (held < key_fraction * all) s.key_frequencies.push_back(f + 1);
-    held += by_frequency[f].item<double>();
-  }
-  std::sort(s.key_frequencies.begin(), s.key_frequencies.end());
+  rank_frequencies(s, non_constant, key_fraction);
   return s;
 }
 
