@@ -24,7 +24,9 @@ py() {  # $1: torch threads, $2: OpenBLAS threads, $3: first layer
 }
 : > "$out/phenom"; : > "$out/onehot"; : > "$out/embed"; : > "$out/split"
 for _ in $(seq "$reps"); do
-  build/phenom run configs/grokking/mlp.yaml train.steps="$steps" --out "$out/run" --fresh --threads "$threads" --quiet || true
+  # The fourier probe (probes.3) has no counterpart in the PyTorch script: only at the last step.
+  build/phenom run configs/grokking/mlp.yaml train.steps="$steps" probes.3.every=1000000 --out "$out/run" --fresh \
+    --threads "$threads" --quiet --no-plot || true
   /usr/bin/python3 -c "import json;print(json.dumps(json.load(open('$out/run/summary.json'))))" >> "$out/phenom"
   py "$threads" "$threads" onehot >> "$out/onehot"
   py "$threads" "$threads" embed >> "$out/embed"

@@ -2,7 +2,10 @@
 #include <gtest/gtest.h>
 
 #include "phenomena/detector.h"
+#include "core/error.h"
 #include "phenomena/grokking.h"
+#include "sweep/detector.h"
+#include "sweep/trend.h"
 #include "spec/spec.h"
 #include "train/experiment.h"
 
@@ -73,6 +76,29 @@ TEST(Expectations, CompareNumbersBooleansAndMissingValues) {
   EXPECT_TRUE(results[3].passed);
   EXPECT_FALSE(results[4].passed);  // never produced
   EXPECT_FALSE(results[5].passed);  // no such metric
+}
+
+TEST(TrendDetector, MeansMonotonicityAndRankCorrelation) {
+  TrendOptions options;
+  options.x = "task.train_fraction";
+  options.y = "grokking.step_test";
+  options.expect = "decreasing";
+  auto trend = find_entry(sweep_detector_registry(), "trend")->build(options);
+  EXPECT_THROW(trend->check({"seed"}), BadInput);
+  std::vector<SweepRow> rows;
+  // step_test falls as the train fraction grows; two seeds per fraction.
+  for (auto [fraction, step] : std::vector<std::pair<const char*, int>>{{"0.3", 300}, {"0.3", 340}, {"0.5", 100}, {"0.5", 120}, {"0.4", 200}}) {
+    rows.push_back({{{"task.train_fraction", fraction}, {"seed", "0"}}, {{"grokking", {{"step_test", step}}}}});
+  }
+  rows.push_back({{{"task.train_fraction", "0.6"}}, {{"grokking", {{"step_test", nullptr}}}}});  // never generalised: skipped
+  Json r = trend->detect(rows);
+  ASSERT_EQ(r["points"].size(), 3u);
+  EXPECT_DOUBLE_EQ(r["points"][0]["mean"].get<double>(), 320.0);
+  EXPECT_EQ(r["points"][0]["n"], 2);
+  EXPECT_TRUE(r["monotone_decreasing"].get<bool>());
+  EXPECT_FALSE(r["monotone_increasing"].get<bool>());
+  EXPECT_LT(r["spearman"].get<double>(), -0.8);
+  EXPECT_TRUE(r["detected"].get<bool>());
 }
 
 }  // namespace

@@ -47,8 +47,9 @@ namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
 // A fast spec: the small grokking MLP for 40 steps (memorises, does not yet generalise).
-std::string sweep_spec() {
-  return small_grokking_spec(40, 20) + "sweep: {seed: [0, 1]}\n";
+std::string sweep_spec(bool with_trend = false) {
+  return small_grokking_spec(40, 20) + "sweep: {seed: [0, 1]}\n" +
+         (with_trend ? "sweep_phenomena: [{type: trend, x: model.width, y: grokking.step_train}]\n" : "");
 }
 
 std::string find_sweep_dir(const std::string& root) {
@@ -60,7 +61,7 @@ std::string find_sweep_dir(const std::string& root) {
 
 TEST(Sweep, RunsTheGridOnceThenOnlyWhatIsNotDone) {
   TempDir tmp;
-  write_text(tmp / "spec.yaml", sweep_spec());
+  write_text(tmp / "spec.yaml", sweep_spec(/*with_trend=*/true));
   // 2 seeds x 2 widths, two at a time. The runs do not grok in 40 steps: each expectation fails
   // in every run, so the sweep exits 1 with the runs themselves done.
   CliResult r = run_cli("sweep spec.yaml model.width=100,200 --jobs 2", tmp.path);
@@ -77,6 +78,11 @@ TEST(Sweep, RunsTheGridOnceThenOnlyWhatIsNotDone) {
   Json summary = Json::parse(slurp(sweep + "/summary.json"));
   EXPECT_EQ(summary["done"], 4);
   EXPECT_EQ(summary["expect"]["grokking.detected true"]["of"], 4);
+  // The sweep-level trend: step_train per width, two seeds each.
+  ASSERT_EQ(summary["trend"]["points"].size(), 2u) << summary.dump();
+  EXPECT_EQ(summary["trend"]["points"][0]["x"], 100.0);
+  EXPECT_EQ(summary["trend"]["points"][0]["n"], 2);
+  EXPECT_LE(summary["trend"]["points"][0]["min"].get<double>(), summary["trend"]["points"][0]["max"].get<double>());
   // Every job is an ordinary run directory, content-addressed.
   size_t runs = 0;
   for (const auto& entry : fs::directory_iterator(tmp / "runs/small-grok")) {
@@ -142,6 +148,11 @@ TEST(Sweep, AnInvalidJobIsReportedBeforeAnythingRuns) {
   CliResult r = run_cli("sweep spec.yaml optimizer.lr=0.01,-1", tmp.path);
   EXPECT_EQ(r.code, 2) << r.output;
   EXPECT_NE(r.output.find("sweep job 1"), std::string::npos) << r.output;
+  // A sweep-level detector over a key that is not swept (the trend needs model.width).
+  write_text(tmp / "spec.yaml", sweep_spec(/*with_trend=*/true));
+  CliResult unswept = run_cli("sweep spec.yaml", tmp.path);
+  EXPECT_EQ(unswept.code, 2) << unswept.output;
+  EXPECT_NE(unswept.output.find("not a swept key"), std::string::npos) << unswept.output;
   EXPECT_FALSE(fs::exists(tmp / "runs"));
 }
 

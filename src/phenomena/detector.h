@@ -17,6 +17,9 @@ class Detector {
   virtual std::string describe(const Json& result) const = 0;
 };
 
+// A value of a summary.json by dotted path: "final.test/acc", "grokking.lag_ratio".
+const Json* summary_value(const Json& summary, const std::string& path);
+
 // Expectations (`expect:`) checked against summary.json.
 struct ExpectationResult {
   std::string key, expected;

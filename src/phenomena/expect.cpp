@@ -7,17 +7,6 @@
 namespace phenom {
 namespace {
 
-const Json* lookup(const Json& summary, const std::string& key) {
-  size_t dot = key.find('.');
-  std::string head = key.substr(0, dot);
-  if (!summary.contains(head)) return nullptr;
-  const Json& section = summary[head];
-  if (dot == std::string::npos) return &section;
-  std::string rest = key.substr(dot + 1);
-  if (!section.is_object() || !section.contains(rest)) return nullptr;
-  return &section[rest];
-}
-
 bool compare(const Json& actual, const std::string& op, const std::string& value) {
   if (actual.is_boolean()) {
     bool expected = value == "true" || value == "yes" || value == "on";
@@ -45,11 +34,22 @@ bool compare(const Json& actual, const std::string& op, const std::string& value
 
 }  // namespace
 
+const Json* summary_value(const Json& summary, const std::string& path) {
+  size_t dot = path.find('.');
+  std::string head = path.substr(0, dot);
+  if (!summary.contains(head)) return nullptr;
+  const Json& section = summary[head];
+  if (dot == std::string::npos) return &section;
+  std::string rest = path.substr(dot + 1);
+  if (!section.is_object() || !section.contains(rest)) return nullptr;
+  return &section[rest];
+}
+
 std::vector<ExpectationResult> check_expectations(const std::vector<Expectation>& expect, const Json& summary) {
   std::vector<ExpectationResult> results;
   for (const auto& e : expect) {
     ExpectationResult r{e.key, e.text(), nullptr, false};
-    if (const Json* actual = lookup(summary, e.key)) {
+    if (const Json* actual = summary_value(summary, e.key)) {
       r.actual = *actual;
       r.passed = compare(*actual, e.op, e.value);
     }

@@ -78,6 +78,11 @@ std::string resolve_text(const Spec& spec, bool with_sweep) {
     if (e.op == "==") out << e.value; else out << YAML::DoubleQuoted << e.text();
   }
   out << YAML::EndMap;
+  if (with_sweep && !spec.sweep_phenomena.empty()) {
+    out << YAML::Key << "sweep_phenomena" << YAML::Value << YAML::BeginSeq;
+    for (const auto& d : spec.sweep_phenomena) emit_component(out, d);
+    out << YAML::EndSeq;
+  }
   if (with_sweep) {
     out << YAML::Key << "slurm" << YAML::Value << YAML::BeginMap;
     s.slurm.visit(emitter);

@@ -4,6 +4,7 @@
 
 #include "core/text.h"
 #include "spec/spec.h"
+#include "sweep/detector.h"
 
 namespace phenom {
 namespace {
@@ -51,7 +52,7 @@ void list_registry(std::ostringstream& out, const char* title, const std::vector
 }  // namespace
 
 std::vector<std::string> component_kinds() {
-  return {"tasks", "models", "optimizers", "schedules", "probes", "phenomena", "train"};
+  return {"tasks", "models", "optimizers", "schedules", "probes", "phenomena", "sweep_phenomena", "train"};
 }
 
 std::string list_components(const std::string& kind) {
@@ -63,6 +64,7 @@ std::string list_components(const std::string& kind) {
   if (all || kind == "schedules") list_registry(out, "schedules", schedule_registry());
   if (all || kind == "probes") list_registry(out, "probes", probe_registry());
   if (all || kind == "phenomena") list_registry(out, "phenomena", detector_registry());
+  if (all || kind == "sweep_phenomena") list_registry(out, "sweep_phenomena (phenom sweep)", sweep_detector_registry());
   if (all || kind == "train") {
     TrainOptions train;
     out << "train (section):\n";

@@ -6,13 +6,14 @@
 #include "core/error.h"
 #include "core/text.h"
 #include "spec/reader.h"
+#include "sweep/detector.h"
 
 namespace phenom {
 namespace {
 
 const std::vector<std::string> kSections = {"name",  "seed",  "device",  "dtype",     "task",
                                             "model", "optimizer", "schedule", "train", "probes",
-                                            "phenomena", "expect", "sweep", "slurm"};
+                                            "phenomena", "expect", "sweep", "slurm", "sweep_phenomena"};
 // Keys whose remainder is one key containing dots (expect: final.test/acc, sweep: optimizer.lr).
 bool is_flat_map(const std::string& section) { return section == "expect" || section == "sweep"; }
 
@@ -168,7 +169,7 @@ void read_spec(const YAML::Node& root, Spec& spec, LoadContext& context) {
     return;
   }
   Reader top(root, "", context, {"task", "model", "optimizer", "schedule", "train", "probes", "phenomena",
-                                 "expect", "sweep", "slurm"});
+                                 "expect", "sweep", "slurm", "sweep_phenomena"});
   Visitor& fields = top;  // defaults of the Visitor signature
   fields.field("name", spec.name, "run family name (directory runs/<name>/<hash8>)");
   fields.field("seed", spec.seed, "derives the init, data and batch-order generators", NonNegative());
@@ -222,6 +223,7 @@ void read_spec(const YAML::Node& root, Spec& spec, LoadContext& context) {
   };
   read_list("probes", spec.probes, probe_registry(), "probe");
   read_list("phenomena", spec.phenomena, detector_registry(), "phenomenon");
+  read_list("sweep_phenomena", spec.sweep_phenomena, sweep_detector_registry(), "sweep phenomenon");
 
   // loss_accuracy is on by default: add it at the default cadence unless the spec lists it.
   bool has_loss_accuracy = false;

@@ -80,6 +80,8 @@ struct Spec {
   // Sweep grid (used by `phenom sweep`): key -> values as YAML flow text. Not part of a run's hash.
   std::vector<std::pair<std::string, std::vector<std::string>>> sweep;
   SlurmOptions slurm;
+  // Sweep-level detectors (read the table of a sweep's runs). Not part of a run's hash.
+  std::vector<Component<OptionsBase>> sweep_phenomena;
 
   std::string source;  // the file it came from (for messages)
 };

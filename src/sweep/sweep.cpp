@@ -20,6 +20,7 @@
 #include "core/threads.h"
 #include "run/run.h"
 #include "spec/spec.h"
+#include "sweep/detector.h"
 #include "sweep/grid.h"
 
 namespace fs = std::filesystem;
@@ -66,7 +67,13 @@ JobState inspect(const std::string& dir) {
 }
 
 // Expands and validates every job before anything runs (all problems at once, exit 2).
-std::vector<Job> plan_jobs(const SweepRequest& request, std::string& name, SweepPlan& plan, SlurmOptions& slurm) {
+struct SweepDetectors {
+  std::vector<std::string> types;
+  std::vector<std::unique_ptr<SweepDetector>> detectors;
+};
+
+std::vector<Job> plan_jobs(const SweepRequest& request, std::string& name, SweepPlan& plan, SlurmOptions& slurm,
+                           SweepDetectors& detectors) {
   // slurm.* overrides configure the array script, not the runs.
   std::vector<std::string> slurm_overrides, arguments;
   for (const auto& a : request.arguments) (a.rfind("slurm.", 0) == 0 ? slurm_overrides : arguments).push_back(a);
@@ -74,6 +81,7 @@ std::vector<Job> plan_jobs(const SweepRequest& request, std::string& name, Sweep
   name = base.name;
   slurm = base.slurm;
   plan = plan_sweep(base.sweep, arguments);
+
   std::vector<Job> jobs;
   std::vector<Problem> problems;
   for (size_t i = 0; i < plan.jobs.size(); ++i) {
@@ -89,6 +97,13 @@ std::vector<Job> plan_jobs(const SweepRequest& request, std::string& name, Sweep
     }
   }
   if (!problems.empty()) throw SpecError(problems);
+  std::vector<std::string> axis_keys;
+  for (const auto& axis : plan.axes) axis_keys.push_back(axis.key);
+  for (const auto& d : base.sweep_phenomena) {
+    detectors.types.push_back(d.type);
+    detectors.detectors.push_back(find_entry(sweep_detector_registry(), d.type)->build(*d.options));
+    detectors.detectors.back()->check(axis_keys);
+  }
   return jobs;
 }
 
@@ -133,7 +148,7 @@ pid_t launch(const SweepRequest& request, const Job& job, const std::string& swe
 
 // sweep.csv and summary.json from the runs' summaries.
 int aggregate(const SweepRequest& request, const SweepPlan& plan, const std::vector<Job>& jobs,
-              const std::string& sweep_dir, bool quiet) {
+              const std::string& sweep_dir, const SweepDetectors& detectors, bool quiet) {
   std::vector<std::string> metric_columns, detector_columns;
   std::vector<Json> summaries;
   for (const auto& job : jobs) {
@@ -217,6 +232,21 @@ int aggregate(const SweepRequest& request, const SweepPlan& plan, const std::vec
   }
   summary["expect"] = expectations;
   summary["expectations_met"] = met;
+  // Sweep-level detectors over the table of done runs.
+  std::vector<SweepRow> table;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    if (inspect(jobs[i].run_dir) != JobState::kDone) continue;
+    SweepRow row{{}, summaries[i]};
+    for (const auto& axis : plan.axes) {
+      for (const auto& o : jobs[i].overrides) if (o.rfind(axis.key + "=", 0) == 0) row.swept[axis.key] = o.substr(axis.key.size() + 1);
+    }
+    table.push_back(row);
+  }
+  for (size_t i = 0; i < detectors.detectors.size(); ++i) {
+    std::string key = detectors.types[i];
+    if (summary.contains(key)) key += "." + std::to_string(i);
+    summary[key] = detectors.detectors[i]->detect(table);
+  }
   write_file_atomic(sweep_dir + "/summary.json", summary.dump(2) + "\n");
   if (!quiet) {
     std::cout << "sweep: " << done << " of " << jobs.size() << " jobs done";
@@ -225,6 +255,10 @@ int aggregate(const SweepRequest& request, const SweepPlan& plan, const std::vec
     for (const auto& key : expect_order) {
       std::cout << (expectations[key]["holds"].get<bool>() ? "  ok    " : "  FAIL  ") << key << ": "
                 << expectations[key]["text"].get<std::string>() << "\n";
+    }
+    for (size_t i = 0; i < detectors.types.size(); ++i) {
+      const Json& r = summary[summary.contains(detectors.types[i] + "." + std::to_string(i)) ? detectors.types[i] + "." + std::to_string(i) : detectors.types[i]];
+      std::cout << "  " << detectors.types[i] << ": " << r.dump() << "\n";
     }
     std::cout << "sweep directory: " << sweep_dir << " (sweep.csv, summary.json)\n";
   }
@@ -274,7 +308,8 @@ int run_sweep(const SweepRequest& request) {
   std::string name;
   SweepPlan plan;
   SlurmOptions slurm;
-  std::vector<Job> jobs = plan_jobs(request, name, plan, slurm);
+  SweepDetectors detectors;
+  std::vector<Job> jobs = plan_jobs(request, name, plan, slurm, detectors);
   const std::string sweep_dir = sweep_dir_for(request, name, jobs);
   write_manifest(sweep_dir, jobs);
 
@@ -313,7 +348,7 @@ int run_sweep(const SweepRequest& request) {
     RunRequest run{request.spec_path, job.overrides, job.run_dir, false, request.threads, request.quiet, false};
     return run_experiment(run);
   }
-  if (request.aggregate_only) return aggregate(request, plan, jobs, sweep_dir, request.quiet);
+  if (request.aggregate_only) return aggregate(request, plan, jobs, sweep_dir, detectors, request.quiet);
 
   std::vector<const Job*> todo;
   for (const auto& job : jobs) {
@@ -370,7 +405,7 @@ int run_sweep(const SweepRequest& request) {
       for (auto& [other, j] : running) kill(other, SIGINT);
     }
   }
-  int code = aggregate(request, plan, jobs, sweep_dir, request.quiet);
+  int code = aggregate(request, plan, jobs, sweep_dir, detectors, request.quiet);
   if (stop_requested()) return static_cast<int>(ExitCode::kInterrupted);
   return any_failed ? 1 : code;
 }

@@ -1,0 +1,116 @@
+// trend: how a run summary value moves along one swept key (mean, min and max over the other keys,
+// e.g. seeds; monotonicity; Spearman rank correlation).
+#include "sweep/trend.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+#include "core/text.h"
+#include "sweep/detector.h"
+
+namespace phenom {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// Ranks with ties averaged (for Spearman's rho).
+std::vector<double> ranks(const std::vector<double>& v) {
+  std::vector<size_t> order(v.size());
+  for (size_t i = 0; i < v.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return v[a] < v[b]; });
+  std::vector<double> r(v.size());
+  for (size_t i = 0; i < order.size();) {
+    size_t j = i;
+    while (j + 1 < order.size() && v[order[j + 1]] == v[order[i]]) ++j;
+    for (size_t k = i; k <= j; ++k) r[order[k]] = (static_cast<double>(i + j) / 2.0) + 1;
+    i = j + 1;
+  }
+  return r;
+}
+
+double pearson(const std::vector<double>& a, const std::vector<double>& b) {
+  const double n = static_cast<double>(a.size());
+  double ma = 0, mb = 0;
+  for (size_t i = 0; i < a.size(); ++i) ma += a[i] / n, mb += b[i] / n;
+  double sab = 0, saa = 0, sbb = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    sab += (a[i] - ma) * (b[i] - mb);
+    saa += (a[i] - ma) * (a[i] - ma);
+    sbb += (b[i] - mb) * (b[i] - mb);
+  }
+  return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : 0.0;
+}
+
+class Trend : public SweepDetector {
+ public:
+  explicit Trend(const TrendOptions& o) : o_(o) {}
+
+  void check(const std::vector<std::string>& axes) const override {
+    if (std::find(axes.begin(), axes.end(), o_.x) == axes.end()) {
+      std::string near = closest_match(o_.x, axes);
+      throw BadInput("sweep_phenomena trend: x '" + o_.x + "' is not a swept key" +
+                     (near.empty() ? "" : "; did you mean '" + near + "'?") + " Swept keys: " + join(axes) + ".");
+    }
+  }
+
+  Json detect(const std::vector<SweepRow>& rows) const override {
+    // Group y by x; x values sorted numerically.
+    std::map<double, std::vector<double>> groups;
+    std::vector<double> xs, ys;
+    for (const auto& row : rows) {
+      auto it = row.swept.find(o_.x);
+      const Json* y = summary_value(row.summary, o_.y);
+      if (it == row.swept.end() || !y || !y->is_number()) continue;
+      char* end = nullptr;
+      double x = std::strtod(it->second.c_str(), &end);
+      if (end == it->second.c_str()) continue;
+      groups[x].push_back(y->get<double>());
+      xs.push_back(x);
+      ys.push_back(y->get<double>());
+    }
+    Json r;
+    r["x"] = o_.x;
+    r["y"] = o_.y;
+    Json points = Json::array();
+    std::vector<double> means;
+    for (const auto& [x, values] : groups) {
+      double mean = 0;
+      for (double v : values) mean += v / static_cast<double>(values.size());
+      means.push_back(mean);
+      points.push_back({{"x", x}, {"mean", mean}, {"min", *std::min_element(values.begin(), values.end())},
+                        {"max", *std::max_element(values.begin(), values.end())}, {"n", values.size()}});
+    }
+    r["points"] = points;
+    bool increasing = means.size() >= 2, decreasing = means.size() >= 2;
+    for (size_t i = 1; i < means.size(); ++i) {
+      increasing &= means[i] >= means[i - 1];
+      decreasing &= means[i] <= means[i - 1];
+    }
+    r["monotone_increasing"] = increasing;
+    r["monotone_decreasing"] = decreasing;
+    r["spearman"] = xs.size() >= 2 ? pearson(ranks(xs), ranks(ys)) : 0.0;
+    r["detected"] = o_.expect == "increasing" ? increasing : o_.expect == "decreasing" ? decreasing : means.size() >= 2;
+    return r;
+  }
+
+ private:
+  TrendOptions o_;
+};
+
+std::unique_ptr<SweepDetector> build_trend(const OptionsBase& o) {
+  return std::make_unique<Trend>(dynamic_cast<const TrendOptions&>(o));
+}
+
+}  // namespace
+
+// Sweep-level detectors: one line each.
+const std::vector<SweepDetectorEntry>& sweep_detector_registry() {
+  static const std::vector<SweepDetectorEntry> registry = {
+      {"trend", "a run summary value along one swept key: mean/min/max per value, monotone?, Spearman rho",
+       make_options<OptionsBase, TrendOptions>, build_trend},
+  };
+  return registry;
+}
+
+}  // namespace phenom

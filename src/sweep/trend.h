@@ -1,0 +1,23 @@
+#pragma once
+#include <string>
+
+#include "spec/options.h"
+
+namespace phenom {
+
+struct TrendOptions : OptionsBase {
+  std::string x;
+  std::string y = "final.test/acc";
+  std::string expect = "any";
+  void visit(Visitor& v) override {
+    v.field("x", x, "a swept key, e.g. task.train_fraction (required)");
+    v.field("y", y, "a run summary value: final.<metric> or <detector>.<field>, e.g. grokking.step_test");
+    v.field("expect", expect, "detected when the mean of y over the other keys is monotone this way",
+            OneOf({"increasing", "decreasing", "any"}));
+  }
+  void check(std::vector<std::pair<std::string, std::string>>& problems) const override {
+    if (x.empty()) problems.push_back({"x", "set x to the swept key the trend is over, e.g. x: task.train_fraction."});
+  }
+};
+
+}  // namespace phenom
