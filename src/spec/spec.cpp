@@ -134,6 +134,20 @@ Component<OptionsT> read_component(const YAML::Node& node, const std::string& pa
   return component;
 }
 
+// A fixed (type-less) section such as train: or slurm:, when present.
+void read_section(const YAML::Node& root, const char* key, OptionsBase& options, const char* example,
+                  LoadContext& context) {
+  const YAML::Node node = root[key];
+  if (!node) return;
+  if (!node.IsMap()) {
+    context.add(key, node, "found " + describe_node(node) + "; allowed: a mapping (" + example + ").");
+    return;
+  }
+  Reader reader(node, key, context);
+  options.visit(reader);
+  reader.finish();
+}
+
 const std::vector<std::string> kOps = {">=", "<=", "==", "!=", ">", "<"};
 
 Expectation parse_expectation(const std::string& key, const YAML::Node& node, LoadContext& context,
@@ -198,15 +212,7 @@ void read_spec(const YAML::Node& root, Spec& spec, LoadContext& context) {
   const YAML::Node schedule = root["schedule"] ? root["schedule"] : YAML::Load("{type: constant}");
   spec.schedule = read_component<ScheduleOptions>(schedule, "schedule", schedule_registry(), "schedule", context);
 
-  if (YAML::Node train = root["train"]) {
-    if (!train.IsMap()) {
-      context.add("train", train, "found " + describe_node(train) + "; allowed: a mapping (steps, batch_size, ...).");
-    } else {
-      Reader reader(train, "train", context);
-      spec.train.visit(reader);
-      reader.finish();
-    }
-  }
+  read_section(root, "train", spec.train, "steps, batch_size, ...", context);
 
   auto read_list = [&](const char* key, auto& out, const auto& registry, const char* kind) {
     YAML::Node list = root[key];
@@ -261,15 +267,7 @@ void read_spec(const YAML::Node& root, Spec& spec, LoadContext& context) {
     }
   }
 
-  if (YAML::Node slurm = root["slurm"]) {
-    if (!slurm.IsMap()) {
-      context.add("slurm", slurm, "found " + describe_node(slurm) + "; allowed: a mapping (partition, time, mem, ...).");
-    } else {
-      Reader reader(slurm, "slurm", context);
-      spec.slurm.visit(reader);
-      reader.finish();
-    }
-  }
+  read_section(root, "slurm", spec.slurm, "partition, time, mem, ...", context);
   if (YAML::Node sweep = root["sweep"]) {
     if (!sweep.IsMap()) {
       context.add("sweep", sweep, "found " + describe_node(sweep) + "; allowed: a mapping key: [values].");
