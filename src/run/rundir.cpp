@@ -92,6 +92,5 @@ void RunDir::close_metrics() {
 }
 
 void RunDir::write(const std::string& name, const std::string& content) { write_file_atomic(file(name), content); }
-void RunDir::remove(const std::string& name) { fs::remove(file(name)); }
 
 }  // namespace phenom

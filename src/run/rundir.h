@@ -36,7 +36,6 @@ class RunDir {
   void close_metrics();
 
   void write(const std::string& name, const std::string& content);  // atomic
-  void remove(const std::string& name);
 
   ~RunDir() { close_metrics(); }
 

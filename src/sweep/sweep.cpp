@@ -146,11 +146,19 @@ pid_t launch(const SweepRequest& request, const Job& job, const std::string& swe
   return pid;
 }
 
+// The value a job gives a swept key ("" if none).
+std::string swept_value(const Job& job, const std::string& key) {
+  for (const auto& o : job.overrides) if (o.rfind(key + "=", 0) == 0) return o.substr(key.size() + 1);
+  return "";
+}
+
 // sweep.csv and summary.json from the runs' summaries.
 int aggregate(const SweepRequest& request, const SweepPlan& plan, const std::vector<Job>& jobs,
               const std::string& sweep_dir, const SweepDetectors& detectors, bool quiet) {
   std::vector<std::string> metric_columns, detector_columns;
   std::vector<Json> summaries;
+  std::vector<JobState> states;
+  for (const auto& job : jobs) states.push_back(inspect(job.run_dir));
   for (const auto& job : jobs) {
     Json s = fs::exists(job.run_dir + "/summary.json") ? Json::parse(read_file(job.run_dir + "/summary.json"), nullptr, false)
                                                        : Json::object();
@@ -189,13 +197,12 @@ int aggregate(const SweepRequest& request, const SweepPlan& plan, const std::vec
   Json failed = Json::array();
   for (size_t i = 0; i < jobs.size(); ++i) {
     const Json& s = summaries[i];
-    JobState state = inspect(jobs[i].run_dir);
+    const JobState state = states[i];
     done += state == JobState::kDone;
     if (state == JobState::kFailed) failed.push_back(jobs[i].index);
     csv += std::to_string(jobs[i].index);
     for (const auto& axis : plan.axes) {
-      std::string value;
-      for (const auto& o : jobs[i].overrides) if (o.rfind(axis.key + "=", 0) == 0) value = o.substr(axis.key.size() + 1);
+      const std::string value = swept_value(jobs[i], axis.key);
       csv += "," + (value.find(',') != std::string::npos ? "\"" + value + "\"" : value);
     }
     csv += std::string(",") + state_name(state) + "," + cell(s.value("status", Json())) + "," + cell(s.value("wall_seconds", Json()));
@@ -235,17 +242,17 @@ int aggregate(const SweepRequest& request, const SweepPlan& plan, const std::vec
   // Sweep-level detectors over the table of done runs.
   std::vector<SweepRow> table;
   for (size_t i = 0; i < jobs.size(); ++i) {
-    if (inspect(jobs[i].run_dir) != JobState::kDone) continue;
+    if (states[i] != JobState::kDone) continue;
     SweepRow row{{}, summaries[i]};
-    for (const auto& axis : plan.axes) {
-      for (const auto& o : jobs[i].overrides) if (o.rfind(axis.key + "=", 0) == 0) row.swept[axis.key] = o.substr(axis.key.size() + 1);
-    }
+    for (const auto& axis : plan.axes) row.swept[axis.key] = swept_value(jobs[i], axis.key);
     table.push_back(row);
   }
+  std::vector<std::string> detector_keys;  // the type, or type.<i> when the type repeats
   for (size_t i = 0; i < detectors.detectors.size(); ++i) {
     std::string key = detectors.types[i];
     if (summary.contains(key)) key += "." + std::to_string(i);
     summary[key] = detectors.detectors[i]->detect(table);
+    detector_keys.push_back(key);
   }
   write_file_atomic(sweep_dir + "/summary.json", summary.dump(2) + "\n");
   if (!quiet) {
@@ -256,10 +263,7 @@ int aggregate(const SweepRequest& request, const SweepPlan& plan, const std::vec
       std::cout << (expectations[key]["holds"].get<bool>() ? "  ok    " : "  FAIL  ") << key << ": "
                 << expectations[key]["text"].get<std::string>() << "\n";
     }
-    for (size_t i = 0; i < detectors.types.size(); ++i) {
-      const Json& r = summary[summary.contains(detectors.types[i] + "." + std::to_string(i)) ? detectors.types[i] + "." + std::to_string(i) : detectors.types[i]];
-      std::cout << "  " << detectors.types[i] << ": " << r.dump() << "\n";
-    }
+    for (const auto& key : detector_keys) std::cout << "  " << key << ": " << summary[key].dump() << "\n";
     std::cout << "sweep directory: " << sweep_dir << " (sweep.csv, summary.json)\n";
   }
   return failed.empty() && met ? 0 : 1;

@@ -98,19 +98,10 @@ class Trend : public SweepDetector {
   TrendOptions o_;
 };
 
-std::unique_ptr<SweepDetector> build_trend(const OptionsBase& o) {
-  return std::make_unique<Trend>(dynamic_cast<const TrendOptions&>(o));
-}
-
 }  // namespace
 
-// Sweep-level detectors: one line each.
-const std::vector<SweepDetectorEntry>& sweep_detector_registry() {
-  static const std::vector<SweepDetectorEntry> registry = {
-      {"trend", "a run summary value along one swept key: mean/min/max per value, monotone?, Spearman rho",
-       make_options<OptionsBase, TrendOptions>, build_trend},
-  };
-  return registry;
+std::unique_ptr<SweepDetector> build_trend(const OptionsBase& o) {
+  return std::make_unique<Trend>(dynamic_cast<const TrendOptions&>(o));
 }
 
 }  // namespace phenom

@@ -65,6 +65,10 @@ void constrain_norm(std::vector<torch::Tensor>& parameters, double norm) {
 Trainer::Trainer(const Spec& spec, Experiment& ex, RunDir& dir, Console& console, std::string spec_hash)
     : spec_(spec), ex_(ex), dir_(dir), console_(console), spec_hash_(std::move(spec_hash)) {}
 
+double Trainer::lr_at(int64_t step) const {
+  return ex_.optimizer->base_lr() * spec_.schedule.options->factor(step, spec_.train.steps);
+}
+
 bool Trainer::log_due(int64_t step) const {
   if (step == spec_.train.steps) return true;
   for (const auto& p : ex_.probes) if (p->due(step)) return true;
@@ -72,8 +76,7 @@ bool Trainer::log_due(int64_t step) const {
 }
 
 bool Trainer::measure(int64_t step, MetricHistory& history, double last_batch_loss) {
-  const double lr = ex_.optimizer->base_lr() * spec_.schedule.options->factor(step, spec_.train.steps);
-  ProbeContext context{*ex_.model, *ex_.task, spec_, step, lr};
+  ProbeContext context{*ex_.model, *ex_.task, spec_, step, lr_at(step)};
   MetricRow row{step, {}};
   for (auto& probe : ex_.probes) {
     if (probe->due(step) || step == spec_.train.steps) probe->measure(context, row);
@@ -116,7 +119,7 @@ TrainOutcome Trainer::run(int64_t start_step, MetricHistory& history) {
       outcome.message = "interrupted by signal " + std::to_string(stop_signal()) + " at step " + std::to_string(step);
       break;
     }
-    const double lr = ex_.optimizer->base_lr() * spec_.schedule.options->factor(step, train.steps);
+    const double lr = lr_at(step);
     Split batch = sampler.batch(step);
     ex_.optimizer->zero_grad();
     loss = compute_loss(train.loss, model.forward(batch.inputs), batch.targets);

@@ -29,6 +29,7 @@ class Trainer {
 
  private:
   bool log_due(int64_t step) const;
+  double lr_at(int64_t step) const;  // the schedule's learning rate for the update at `step`
   // Runs the due probes; returns false if a loss is not finite.
   bool measure(int64_t step, MetricHistory& history, double last_batch_loss);
   void checkpoint(int64_t step, bool keep_numbered);
