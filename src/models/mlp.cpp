@@ -62,7 +62,7 @@ class Mlp : public Model {
         }
         if (!biases_.empty()) h = h + biases_[0];
       } else {
-        h = torch::nn::functional::linear(l == 0 ? inputs : h, weights_[l], biases_.empty() ? torch::Tensor() : biases_[l]);
+        h = torch::nn::functional::linear(l == 0 ? inputs.flatten(1) : h, weights_[l], biases_.empty() ? torch::Tensor() : biases_[l]);
       }
       h = hook(hook_pre_[l], h);
       h = hook(hook_post_[l], activate(options_.activation, h));

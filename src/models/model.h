@@ -12,6 +12,12 @@ class Model : public torch::nn::Module {
   virtual torch::Tensor forward(const torch::Tensor& inputs) = 0;
   HookPoints& hooks() { return hooks_; }
 
+  // Models whose only trainable part is a linear readout (ModelOptions::linear_readout) expose the
+  // fixed features it reads and its parameters, for closed-form fits (train.fit: min_norm).
+  virtual torch::Tensor readout_features(const torch::Tensor& /*inputs*/) { throw std::logic_error("no linear readout"); }
+  virtual torch::Tensor readout_weight() { return {}; }  // [outputs, features]
+  virtual torch::Tensor readout_bias() { return {}; }    // [outputs], or undefined
+
  protected:
   torch::Tensor hook(int id, torch::Tensor x) { return hooks_.apply(id, std::move(x)); }
   HookPoints hooks_;

@@ -25,6 +25,7 @@ class LossAccuracy : public Probe {
   void evaluate(ProbeContext& c, const Split& split, const std::string& prefix, MetricRow& row) {
     if (split.size() == 0) return;
     const int64_t n = split.size();
+    const bool regression = split.targets.is_floating_point();  // no accuracy for real-valued targets
     const int64_t chunk = options_.eval_batch_size > 0 ? options_.eval_batch_size : n;
     torch::Tensor loss_sum = torch::zeros({}, torch::kDouble), correct = torch::zeros({}, torch::kLong);
     for (int64_t start = 0; start < n; start += chunk) {
@@ -32,10 +33,10 @@ class LossAccuracy : public Probe {
       auto targets = split.targets.slice(0, start, start + chunk);
       auto logits = c.model.forward(inputs);
       loss_sum += compute_loss(c.spec.train.loss, logits, targets).to(torch::kCPU, torch::kDouble) * targets.size(0);
-      correct += (logits.argmax(1) == targets).sum().to(torch::kCPU);
+      if (!regression) correct += (logits.argmax(1) == targets).sum().to(torch::kCPU);
     }
     row.set(prefix + "/loss", loss_sum.item<double>() / n);
-    row.set(prefix + "/acc", static_cast<double>(correct.item<int64_t>()) / n);
+    if (!regression) row.set(prefix + "/acc", static_cast<double>(correct.item<int64_t>()) / n);
   }
   LossAccuracyOptions options_;
 };

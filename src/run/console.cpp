@@ -43,14 +43,24 @@ void Console::progress(int64_t step, int64_t start_step, int64_t total_steps, co
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   double rate = elapsed > 0 ? static_cast<double>(step - start_step) / elapsed : 0.0;
   double eta = rate > 0 ? static_cast<double>(total_steps - step) / rate : 0.0;
-  char text[256];
-  auto value = [&](const char* name) { const double* v = row.find(name); return v ? *v : NAN; };
-  std::snprintf(text, sizeof(text), "step %lld/%lld  %.1f steps/s  ETA %s  train loss %.4g acc %.3f | test loss %.4g acc %.3f",
-                static_cast<long long>(step), static_cast<long long>(total_steps), rate, format_duration(eta).c_str(),
-                value("train/loss"), value("train/acc"), value("test/loss"), value("test/acc"));
+  char head[96];
+  std::snprintf(head, sizeof(head), "step %lld/%lld  %.1f steps/s  ETA %s", static_cast<long long>(step),
+                static_cast<long long>(total_steps), rate, format_duration(eta).c_str());
+  std::string text = head;
+  // "train loss 0.1 acc 0.9 | test loss 0.2 acc 0.8", with what the row has (no acc for regression).
+  for (const char* split : {"train", "test"}) {
+    const double* loss = row.find(std::string(split) + "/loss");
+    const double* acc = row.find(std::string(split) + "/acc");
+    if (!loss && !acc) continue;
+    char part[96];
+    std::snprintf(part, sizeof(part), "%s%s", std::string(split) == "test" ? " | " : "  ", split);
+    text += part;
+    if (loss) std::snprintf(part, sizeof(part), " loss %.4g", *loss), text += part;
+    if (acc) std::snprintf(part, sizeof(part), " acc %.3f", *acc), text += part;
+  }
   if (quiet_) return;
   if (tty_) {
-    std::fprintf(stderr, "\r\033[K%s", text);
+    std::fprintf(stderr, "\r\033[K%s", text.c_str());
     std::fflush(stderr);
     line_open_ = true;
   } else if (step >= next_plain_step_ || step == total_steps) {

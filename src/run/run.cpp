@@ -14,6 +14,7 @@
 #include "core/signals.h"
 #include "core/text.h"
 #include "core/threads.h"
+#include "models/model.h"
 #include "phenomena/detector.h"
 #include "probes/probe.h"
 #include "run/console.h"
@@ -58,6 +59,15 @@ int report_finished(const RunDir& dir, bool quiet) {
               << (met ? "" : ", expectations NOT met") << "). Use --fresh to run it again.\n";
   }
   return summary.value("status", "") == "completed" && met ? 0 : 1;
+}
+
+// Whether the last measured train/acc reached `threshold` (a run that hit the stop condition exactly
+// at its final step).
+bool final_reached(const MetricHistory& history, double threshold) {
+  for (auto it = history.rows().rbegin(); it != history.rows().rend(); ++it) {
+    if (const double* acc = it->find("train/acc")) return *acc >= threshold;
+  }
+  return false;
 }
 
 }  // namespace
@@ -114,7 +124,9 @@ int run_experiment(const RunRequest& request) {
     console.info("resuming " + dir.path() + " from step " + std::to_string(start_step));
   } else {
     console.info("run " + spec.name + " -> " + dir.path() + " (device " + ex.device.str() + ", threads " +
-                 threads.describe() + ", " + std::to_string(spec.train.steps) + " steps)");
+                 threads.describe() + ", " +
+                 (spec.train.fit == "min_norm" ? std::string("closed-form min-norm fit")
+                                               : std::to_string(spec.train.steps) + " steps") + ")");
   }
   dir.rewrite_metrics(history);  // exactly the rows up to the resume point (empty for a new run)
   meta["resumed_from_step"] = start_step;
@@ -132,6 +144,24 @@ int run_experiment(const RunRequest& request) {
   summary["steps_per_second"] = outcome.seconds > 0 ? (outcome.step - outcome.start_step) / outcome.seconds : 0.0;
   summary["resumed_from_step"] = start_step;
   if (!outcome.message.empty()) summary["message"] = outcome.message;
+  if (spec.train.stop_train_acc > 0) {
+    summary["stop"] = {{"train_acc", spec.train.stop_train_acc},
+                       {"reached", outcome.stopped_early || (outcome.status == TrainOutcome::Status::kCompleted &&
+                                                              final_reached(history, spec.train.stop_train_acc))},
+                       {"step", Json()}};
+    if (summary["stop"]["reached"].get<bool>()) summary["stop"]["step"] = outcome.step;
+  }
+  {
+    Json task = Json::object();
+    ex.task->describe(task);
+    if (!task.empty()) summary["task"] = task;
+    int64_t parameters = 0, trainable = 0;
+    for (const auto& p : ex.model->parameters()) {
+      parameters += p.numel();
+      if (p.requires_grad()) trainable += p.numel();
+    }
+    summary["model"] = {{"parameters", parameters}, {"trainable", trainable}};
+  }
   Json final_values = Json::object();
   for (const auto& [name, value] : history.final_values()) final_values[name] = value;
   summary["final"] = final_values;

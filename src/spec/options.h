@@ -32,6 +32,7 @@ inline Check AtLeast(double v) { Check c; c.min = v; return c; }
 inline Check OpenInterval(double lo, double hi) {
   Check c; c.min = lo; c.max = hi; c.min_exclusive = c.max_exclusive = true; return c;
 }
+inline Check Between(double lo, double hi) { Check c; c.min = lo; c.max = hi; return c; }  // [lo, hi]
 inline Check HalfOpen(double lo, double hi) {  // [lo, hi)
   Check c; c.min = lo; c.max = hi; c.max_exclusive = true; return c;
 }
@@ -57,7 +58,8 @@ struct InputSpec {
   int64_t operand_tokens = 0;  // tokens: leading positions that carry information (0: all)
   int64_t operand_vocab = 0;   // tokens: ids those positions can take (0: vocab_size)
   int64_t feature_dim = 0;   // features: input width
-  int64_t num_classes = 0;   // classes predicted at the readout
+  int64_t num_classes = 0;   // classes predicted at the readout (regression: outputs, 1)
+  bool regression = false;   // targets are real numbers [N] (mse on the single output), not class ids
   std::string describe() const;
 };
 
@@ -76,6 +78,8 @@ struct TaskOptions : OptionsBase {
 struct ModelOptions : OptionsBase {
   // "" if the model can consume these inputs, else why not.
   virtual std::string accepts(const InputSpec& inputs) const = 0;
+  // True if the only trainable part is a linear readout of fixed features (train.fit: min_norm).
+  virtual bool linear_readout() const { return false; }
 };
 
 // A learning-rate schedule is a pure function of the step: lr(step) = optimizer.lr * factor(step).

@@ -293,6 +293,17 @@ void read_spec(const YAML::Node& root, Spec& spec, LoadContext& context) {
       context.add("model.type", root["model"], "model '" + spec.model.type + "' cannot consume the inputs of task '" +
                                                    spec.task.type + "' (" + inputs.describe() + "): " + why);
     }
+    const YAML::Node& top = root;  // const lookups never insert keys
+    auto train_key = [&](const char* key) { return top["train"] && top["train"][key] ? top["train"][key] : top["train"]; };
+    if (inputs.regression && spec.train.loss != "mse") {
+      context.add("train.loss", train_key("loss"), "task '" + spec.task.type + "' has real-valued targets, so the loss "
+                  "must be mse (found " + spec.train.loss + "). Fix: set train.loss: mse.");
+    }
+    if (spec.train.fit == "min_norm" && !spec.model.options->linear_readout()) {
+      context.add("train.fit", train_key("fit"), "fit: min_norm solves for a linear readout in closed form, but model '" +
+                  spec.model.type + "' trains more than a readout. Allowed: models linear and random_features. "
+                  "Fix: use fit: gradient, or one of those models.");
+    }
   }
 }
 
@@ -354,7 +365,8 @@ std::string InputSpec::describe() const {
     return "token sequences of length " + std::to_string(seq_len) + " over " + std::to_string(vocab_size) +
            " tokens, " + std::to_string(num_classes) + " classes";
   }
-  return "feature vectors of width " + std::to_string(feature_dim) + ", " + std::to_string(num_classes) + " classes";
+  return "feature vectors of width " + std::to_string(feature_dim) + ", " +
+         (regression ? std::string("real-valued targets") : std::to_string(num_classes) + " classes");
 }
 
 std::string Expectation::text() const { return op == "==" ? value : op + " " + value; }

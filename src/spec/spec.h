@@ -19,6 +19,11 @@ struct TrainOptions : OptionsBase {
   int64_t checkpoint_every = 0;  // 0: only last.pt at the end (and on interrupt)
   double grad_clip = 0.0;        // max global grad norm; 0 disables
   double weight_norm_constraint = 0.0;  // rescale all parameters to this total L2 norm after each step
+  std::string fit = "gradient";          // or min_norm: closed-form least squares for a linear readout
+  double min_norm_cutoff = 1e-10;        // drop singular values below cutoff * the largest
+  double stop_train_acc = 0.0;           // stop once train/acc >= this (0: off)
+  // Optimizer steps the run takes: a closed-form fit is one step.
+  int64_t total_steps() const { return fit == "min_norm" ? 1 : steps; }
   void visit(Visitor& v) override {
     v.field("steps", steps, "number of optimizer steps", AtLeast(1));
     v.field("batch_size", batch_size, "examples per step, or `full` for full-batch gradient descent", AtLeast(1));
@@ -32,6 +37,24 @@ struct TrainOptions : OptionsBase {
     v.field("weight_norm_constraint", weight_norm_constraint,
             "after every step rescale all parameters to this total L2 norm (Omnigrok's fixed-norm training; 0: off)",
             NonNegative());
+    v.field("fit", fit,
+            "gradient: train.steps optimizer steps; min_norm: one closed-form fit of the model's linear readout (minimum-"
+            "norm least squares in float64 via SVD; needs loss: mse and a model whose only trainable part is a linear "
+            "readout, e.g. linear or random_features)",
+            OneOf({"gradient", "min_norm"}));
+    v.field("min_norm_cutoff", min_norm_cutoff,
+            "min_norm: singular values below cutoff x the largest are treated as zero (logged as fit/rank)",
+            HalfOpen(0, 1));
+    v.field("stop_train_acc", stop_train_acc,
+            "stop as soon as a measured train/acc reaches this value (e.g. 1.0: fit the training set); train.steps "
+            "is the cap; the step goes to summary.json as stop.step (0: off)",
+            Between(0, 1));
+  }
+  void check(std::vector<std::pair<std::string, std::string>>& problems) const override {
+    if (fit == "min_norm" && loss != "mse") {
+      problems.push_back({"loss", "fit: min_norm minimises squared error, so it needs loss: mse (found " + loss +
+                                      "). Fix: set train.loss: mse, or use fit: gradient."});
+    }
   }
 };
 

@@ -5,9 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/error.h"
-#include "core/text.h"
 #include "sweep/detector.h"
+#include "sweep/points.h"
 
 namespace phenom {
 namespace {
@@ -46,42 +45,21 @@ class Trend : public SweepDetector {
  public:
   explicit Trend(const TrendOptions& o) : o_(o) {}
 
-  void check(const std::vector<std::string>& axes) const override {
-    if (std::find(axes.begin(), axes.end(), o_.x) == axes.end()) {
-      std::string near = closest_match(o_.x, axes);
-      throw BadInput("sweep_phenomena trend: x '" + o_.x + "' is not a swept key" +
-                     (near.empty() ? "" : "; did you mean '" + near + "'?") + " Swept keys: " + join(axes) + ".");
-    }
-  }
+  void check(const std::vector<std::string>& axes) const override { require_swept("trend", o_.x, axes); }
 
   Json detect(const std::vector<SweepRow>& rows) const override {
-    // Group y by x; x values sorted numerically.
-    std::map<double, std::vector<double>> groups;
-    std::vector<double> xs, ys;
-    for (const auto& row : rows) {
-      auto it = row.swept.find(o_.x);
-      const Json* y = summary_value(row.summary, o_.y);
-      if (it == row.swept.end() || !y || !y->is_number()) continue;
-      char* end = nullptr;
-      double x = std::strtod(it->second.c_str(), &end);
-      if (end == it->second.c_str()) continue;
-      groups[x].push_back(y->get<double>());
-      xs.push_back(x);
-      ys.push_back(y->get<double>());
-    }
+    std::vector<Point> points = points_along(rows, o_.x, o_.y);
+    std::vector<double> xs, ys, means;
     Json r;
     r["x"] = o_.x;
     r["y"] = o_.y;
-    Json points = Json::array();
-    std::vector<double> means;
-    for (const auto& [x, values] : groups) {
-      double mean = 0;
-      for (double v : values) mean += v / static_cast<double>(values.size());
-      means.push_back(mean);
-      points.push_back({{"x", x}, {"mean", mean}, {"min", *std::min_element(values.begin(), values.end())},
-                        {"max", *std::max_element(values.begin(), values.end())}, {"n", values.size()}});
+    Json out = Json::array();
+    for (const auto& p : points) {
+      for (double y : p.ys) xs.push_back(p.x), ys.push_back(y);
+      means.push_back(p.mean());
+      out.push_back({{"x", p.x}, {"mean", p.mean()}, {"min", p.min()}, {"max", p.max()}, {"n", p.ys.size()}});
     }
-    r["points"] = points;
+    r["points"] = out;
     bool increasing = means.size() >= 2, decreasing = means.size() >= 2;
     for (size_t i = 1; i < means.size(); ++i) {
       increasing &= means[i] >= means[i - 1];

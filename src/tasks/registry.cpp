@@ -1,15 +1,24 @@
 // Tasks: one line per task. `phenom list tasks` and "known tasks" come from here.
 #include "spec/component.h"
+#include "tasks/fashion_mnist.h"
+#include "tasks/linear_regression.h"
 #include "tasks/modular_arithmetic.h"
 
 namespace phenom {
 
 std::unique_ptr<Task> build_modular_arithmetic(const TaskOptions&, BuildContext&);
+std::unique_ptr<Task> build_fashion_mnist(const TaskOptions&, BuildContext&);
+std::unique_ptr<Task> build_linear_regression(const TaskOptions&, BuildContext&);
 
 const std::vector<TaskEntry>& task_registry() {
   static const std::vector<TaskEntry> registry = {
       {"modular_arithmetic", "(a op b) mod p on the full table; tokens [a, b, =], answer at the last position",
        make_options<TaskOptions, ModularArithmeticOptions>, build_modular_arithmetic},
+      {"fashion_mnist", "Fashion-MNIST images (Debian's dataset-fashion-mnist): class-balanced subsets, label noise, "
+                        "random labels, shuffled/random pixels, Gaussian inputs",
+       make_options<TaskOptions, FashionMnistOptions>, build_fashion_mnist},
+      {"linear_regression", "y = x . beta + noise, x ~ N(0, I_d), |beta| = 1; real-valued targets (loss mse)",
+       make_options<TaskOptions, LinearRegressionOptions>, build_linear_regression},
   };
   return registry;
 }

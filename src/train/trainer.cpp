@@ -17,6 +17,7 @@
 #include "tasks/task.h"
 #include "train/checkpoint.h"
 #include "train/experiment.h"
+#include "train/fit.h"
 #include "train/loss.h"
 
 namespace phenom {
@@ -60,32 +61,58 @@ void constrain_norm(std::vector<torch::Tensor>& parameters, double norm) {
   for (auto& p : parameters) p.mul_(factor);
 }
 
+std::string four_digits(double v) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%.4g", v);
+  return buffer;
+}
+
 }  // namespace
 
 Trainer::Trainer(const Spec& spec, Experiment& ex, RunDir& dir, Console& console, std::string spec_hash)
     : spec_(spec), ex_(ex), dir_(dir), console_(console), spec_hash_(std::move(spec_hash)) {}
 
 double Trainer::lr_at(int64_t step) const {
-  return ex_.optimizer->base_lr() * spec_.schedule.options->factor(step, spec_.train.steps);
+  return ex_.optimizer->base_lr() * spec_.schedule.options->factor(step, spec_.train.total_steps());
 }
 
 bool Trainer::log_due(int64_t step) const {
-  if (step == spec_.train.steps) return true;
+  if (step == spec_.train.total_steps()) return true;
   for (const auto& p : ex_.probes) if (p->due(step)) return true;
   return false;
 }
 
-bool Trainer::measure(int64_t step, MetricHistory& history, double last_batch_loss) {
+bool Trainer::measure(int64_t step, MetricHistory& history, double last_batch_loss, const MetricRow& extra) {
+  const int64_t total = spec_.train.total_steps();
   ProbeContext context{*ex_.model, *ex_.task, spec_, step, lr_at(step)};
   MetricRow row{step, {}};
   for (auto& probe : ex_.probes) {
-    if (probe->due(step) || step == spec_.train.steps) probe->measure(context, row);
+    if (probe->due(step) || step == total) probe->measure(context, row);
   }
+  for (const auto& [name, value] : extra.values) row.set(name, value);
   history.append(row);
   dir_.append_metrics(history.jsonl_line(row));
-  console_.progress(step, start_step_, spec_.train.steps, row);
+  console_.progress(step, start_step_, total, row);
   const double* train_loss = row.find("train/loss");
+  const double* train_acc = row.find("train/acc");
+  reached_stop_ = spec_.train.stop_train_acc > 0 && train_acc && *train_acc >= spec_.train.stop_train_acc;
   return std::isfinite(last_batch_loss) && (!train_loss || std::isfinite(*train_loss));
+}
+
+void Trainer::fit_closed_form(MetricHistory& history) {
+  const bool regression = ex_.task->inputs().regression;
+  MinNormFit fit = fit_min_norm(*ex_.model, ex_.task->train(), regression, spec_.train.min_norm_cutoff);
+  console_.info("min-norm fit: rank " + std::to_string(fit.rank) + " of " + std::to_string(fit.features) +
+                " features (singular values " + four_digits(fit.smallest_kept) + " .. " +
+                four_digits(fit.largest) + " kept, cutoff " + four_digits(fit.cutoff) + "), |W| " +
+                four_digits(fit.coef_norm));
+  MetricRow extra{1, {}};
+  extra.set("fit/rank", static_cast<double>(fit.rank));
+  extra.set("fit/cutoff", fit.cutoff);
+  extra.set("fit/smallest_kept_singular_value", fit.smallest_kept);
+  extra.set("fit/coef_norm", fit.coef_norm);
+  measure(1, history, 0.0, extra);
+  checkpoint(1, false);
 }
 
 void Trainer::checkpoint(int64_t step, bool keep_numbered) {
@@ -110,9 +137,19 @@ TrainOutcome Trainer::run(int64_t start_step, MetricHistory& history) {
   std::vector<torch::Tensor> parameters = model.parameters();
 
   int64_t step = start_step;
-  if (step == 0) measure(0, history, 0.0);
+  // A closed-form fit has one row, after the fit (its zero-initialised readout says nothing).
+  if (step == 0 && train.fit != "min_norm") measure(0, history, 0.0);
+  if (train.fit == "min_norm" && step == 0) {
+    fit_closed_form(history);
+    step = 1;
+  }
+  if (step > 0 && train.stop_train_acc > 0 && !history.rows().empty() && history.rows().back().step == step) {
+    // Resumed from the checkpoint written where the stop condition held: stay stopped.
+    const double* acc = history.rows().back().find("train/acc");
+    reached_stop_ = acc && *acc >= train.stop_train_acc;
+  }
   torch::Tensor loss;
-  while (step < train.steps) {
+  while (step < train.total_steps() && !reached_stop_) {
     if (stop_requested()) {
       checkpoint(step, false);
       outcome.status = TrainOutcome::Status::kInterrupted;
@@ -135,8 +172,9 @@ TrainOutcome Trainer::run(int64_t start_step, MetricHistory& history) {
       break;
     }
     const bool numbered = train.checkpoint_every > 0 && step % train.checkpoint_every == 0;
-    if (numbered || step == train.steps) checkpoint(step, numbered);
+    if (numbered || step == train.steps || reached_stop_) checkpoint(step, numbered);
   }
+  outcome.stopped_early = reached_stop_ && step < train.total_steps();
   outcome.step = step;
   outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   console_.end_progress();

@@ -17,6 +17,7 @@ struct TrainOutcome {
   int64_t start_step = 0;  // where this process started (resume point)
   int64_t step = 0;        // where it stopped
   double seconds = 0;      // wall time of the loop in this process
+  bool stopped_early = false;  // train.stop_train_acc was reached before train.steps
   std::string message;
 };
 
@@ -31,7 +32,8 @@ class Trainer {
   bool log_due(int64_t step) const;
   double lr_at(int64_t step) const;  // the schedule's learning rate for the update at `step`
   // Runs the due probes; returns false if a loss is not finite.
-  bool measure(int64_t step, MetricHistory& history, double last_batch_loss);
+  bool measure(int64_t step, MetricHistory& history, double last_batch_loss, const MetricRow& extra = {});
+  void fit_closed_form(MetricHistory& history);  // train.fit: min_norm, recorded as step 1
   void checkpoint(int64_t step, bool keep_numbered);
 
   const Spec& spec_;
@@ -40,6 +42,7 @@ class Trainer {
   Console& console_;
   std::string spec_hash_;
   int64_t start_step_ = 0;
+  bool reached_stop_ = false;  // the last measured train/acc reached train.stop_train_acc
 };
 
 }  // namespace phenom

@@ -1,0 +1,45 @@
+// Models whose only trainable part is a linear readout: `linear` (readout of the inputs) and
+// `random_features` (readout of frozen random features). Both can be fitted in closed form
+// (train.fit: min_norm) or trained by gradient steps.
+#pragma once
+#include <string>
+
+#include "spec/options.h"
+
+namespace phenom {
+
+struct ReadoutOptionsBase : ModelOptions {
+  bool bias = false;
+  std::string init = "zero";
+  void visit_readout(Visitor& v) {
+    v.field("bias", bias, "a trainable bias in the readout (the closed-form theory has none)");
+    v.field("init", init, "readout initialisation: zero (gradient descent from zero converges to the minimum-norm "
+                          "solution) or default (PyTorch's U(+-1/sqrt(fan_in)))",
+            OneOf({"zero", "default"}));
+  }
+  std::string accepts(const InputSpec& inputs) const override {
+    return inputs.kind == InputSpec::Kind::kFeatures ? "" : "it needs feature-vector inputs, not tokens";
+  }
+  bool linear_readout() const override { return true; }
+};
+
+struct LinearOptions : ReadoutOptionsBase {
+  void visit(Visitor& v) override { visit_readout(v); }
+};
+
+struct RandomFeaturesOptions : ReadoutOptionsBase {
+  int64_t width = 1000;
+  std::string features = "relu";
+  double bandwidth = 1.0;
+  void visit(Visitor& v) override {
+    v.field("width", width, "number of random features N", AtLeast(1));
+    v.field("features", features,
+            "relu: relu(W x) with W ~ N(0, 1/d); fourier: sqrt(2) cos(W x + b), W ~ N(0, 1/(bandwidth^2 d)), "
+            "b ~ U(0, 2 pi) (random Fourier features of a Gaussian kernel); both divided by sqrt(N)",
+            OneOf({"relu", "fourier"}));
+    v.field("bandwidth", bandwidth, "fourier: kernel length scale in units of sqrt(input dimension)", Positive());
+    visit_readout(v);
+  }
+};
+
+}  // namespace phenom
