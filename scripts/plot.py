@@ -149,6 +149,8 @@ def plot_sweep(sweep_dir):
             fig.savefig(path)
             plt.close(fig)
             written.append(path)
+    written += plot_double_descent(sweep_dir, summary, rows, axes, out)
+    written += plot_random_labels(summary, jobs, axes, out)
     # The curves of every run, overlaid.
     for name in ("test/acc", "train/acc", "test/loss"):
         fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
@@ -180,6 +182,129 @@ def plot_sweep(sweep_dir):
     print("\n".join(written))
 
 
+def grouped(rows, axis, metric, axes):
+    """{group label: (xs, means, lows, highs)} of a final metric along a numeric axis, one group per
+    combination of the other non-seed axes (e.g. label noise 0 and 0.2)."""
+    others = [a for a in axes if a not in (axis, "seed")]
+    groups = {}
+    for r in rows:
+        x, y = as_number(r.get(axis, "")), as_number(r.get(metric, "") or "")
+        if x is None or y is None:
+            continue
+        label = ", ".join(f"{a}={r[a]}" for a in others)
+        groups.setdefault(label, {}).setdefault(x, []).append(y)
+    out = {}
+    for label, by_x in groups.items():
+        xs = sorted(by_x)
+        out[label] = (xs, [sum(by_x[x]) / len(by_x[x]) for x in xs], [min(by_x[x]) for x in xs],
+                      [max(by_x[x]) for x in xs])
+    return out
+
+
+def plot_double_descent(sweep_dir, summary, rows, axes, out):
+    """Per double_descent detector: the test metric, test and train error, train loss and the
+    coefficient norm against the swept capacity / sample size, threshold marked (log-x)."""
+    written = []
+    for key, result in summary.items():
+        if not key.startswith("double_descent") or not isinstance(result, dict) or "x" not in result:
+            continue
+        axis, ymetric = result["x"], result["y"]
+        panels = [(ymetric, ymetric.replace("final.", ""), True)]
+        if any("final.test/acc" in r for r in rows[:1]):
+            panels.append(("error", "error (1 - accuracy)", False))
+        for metric, label, logy in (("final.train/loss", "train/loss", True), ("final.fit/coef_norm", "readout norm |W|", True)):
+            if metric != ymetric and rows and metric in rows[0]:
+                panels.append((metric, label, logy))
+        cols = 2 if len(panels) > 2 else len(panels)
+        nrows = math.ceil(len(panels) / cols)
+        fig, axs = plt.subplots(nrows, cols, figsize=(6 * cols, 4.2 * nrows), dpi=110, squeeze=False)
+        for ax in list(axs.flat)[len(panels):]:
+            ax.axis("off")
+        for ax, (metric, label, logy) in zip(axs.flat, panels):
+            metrics = [("final.test/acc", "test"), ("final.train/acc", "train")] if metric == "error" else [(metric, None)]
+            for m, which in metrics:
+                for group, (xs, means, lows, highs) in grouped(rows, axis, m, axes).items():
+                    if metric == "error":
+                        means, lows, highs = [1 - v for v in means], [1 - v for v in highs], [1 - v for v in lows]
+                    name = " ".join(t for t in (which, group) if t) or "mean over seeds"
+                    line, = ax.plot(xs, means, marker="o", markersize=3, label=name)
+                    ax.fill_between(xs, lows, highs, color=line.get_color(), alpha=0.15)
+            if metric == ymetric and any("reference" in p for p in result.get("points", [])):
+                pts = [(p["x"], p["reference"]) for p in result["points"] if p.get("reference") is not None]
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], "k--", linewidth=1, label="closed form")
+            if isinstance(result.get("threshold"), (int, float)):
+                ax.axvline(result["threshold"], color="grey", linestyle=":", label=f"threshold {result['threshold']:.4g}")
+            ax.set_xscale("log")
+            if logy:
+                ax.set_yscale("log")
+            ax.set_xlabel(axis)
+            ax.set_ylabel(label)
+            ax.grid(True, which="major", alpha=0.3)
+            ax.legend(fontsize=7)
+        verdict = "detected" if result.get("detected") else "not detected"
+        peak = result.get("peak") or {}
+        fig.suptitle(f"double descent of {ymetric} along {axis}: {verdict}"
+                     + (f" (peak at {peak['x']:.4g})" if peak else ""))
+        fig.tight_layout()
+        path = os.path.join(out, f"{key.replace('.', '_')}.png")
+        fig.savefig(path)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def plot_random_labels(summary, jobs, axes, out):
+    """random_labels detector: train accuracy curves per corruption level, steps-to-fit and clean
+    test accuracy against the level."""
+    result = summary.get("random_labels")
+    if not isinstance(result, dict) or not result.get("points"):
+        return []
+    axis = result["x"]
+    fig, (a, b, c) = plt.subplots(1, 3, figsize=(15, 4), dpi=110)
+    levels = sorted({p["x"] for p in result["points"]})
+    cmap = plt.get_cmap("viridis")
+    seen = set()
+    for job in jobs:
+        level = next((as_number(o.split("=", 1)[1]) for o in job["overrides"] if o.split("=")[0] == axis), None)
+        path = os.path.join(job["run_dir"], "metrics.jsonl")
+        if level is None or not os.path.exists(path):
+            continue
+        run_rows, _ = load(job["run_dir"])
+        x, y = series(run_rows, "train/acc", positive_steps=True)
+        colour = cmap(levels.index(level) / max(1, len(levels) - 1)) if level in levels else "grey"
+        a.plot(x, y, color=colour, linewidth=1, label=None if level in seen else f"{axis}={level:g}")
+        seen.add(level)
+    a.set_xlabel("step")
+    a.set_ylabel("train accuracy")
+    a.set_title("fitting the training labels")
+    a.legend(fontsize=7)
+    a.grid(True, alpha=0.3)
+    pts = [p for p in result["points"] if p.get("steps_to_fit") is not None]
+    b.plot([p["x"] for p in pts], [p["steps_to_fit"] for p in pts], marker="o")
+    b.set_xlabel(axis)
+    b.set_ylabel("steps to 100% train accuracy (mean)")
+    b.set_title("time to fit")
+    b.grid(True, alpha=0.3)
+    xs = [p["x"] for p in result["points"] if "test_acc" in p]
+    c.plot(xs, [p["test_acc"]["mean"] for p in result["points"] if "test_acc" in p], marker="o", label="test (clean labels)")
+    c.fill_between(xs, [p["test_acc"]["min"] for p in result["points"] if "test_acc" in p],
+                   [p["test_acc"]["max"] for p in result["points"] if "test_acc" in p], alpha=0.2)
+    c.plot(xs, [p["train_acc_mean"] for p in result["points"] if "test_acc" in p], marker="s", label="train")
+    c.axhline(result.get("chance", 0.1), color="grey", linestyle=":", label="chance")
+    c.set_xlabel(axis)
+    c.set_ylabel("accuracy")
+    c.set_ylim(0, 1.05)
+    c.set_title("generalisation")
+    c.legend(fontsize=8)
+    c.grid(True, alpha=0.3)
+    fig.suptitle("random labels: " + ("detected" if result.get("detected") else "not detected"))
+    fig.tight_layout()
+    path = os.path.join(out, "random_labels.png")
+    fig.savefig(path)
+    plt.close(fig)
+    return [path]
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -192,8 +317,8 @@ def main():
         sys.exit(f"error: {run_dir}/metrics.jsonl has no rows to plot")
     out = os.path.join(run_dir, "plots")
     os.makedirs(out, exist_ok=True)
-    panels = [("accuracy", plot_accuracy), ("loss", plot_loss)]
     names = set(k for r in rows for k in r)
+    panels = ([("accuracy", plot_accuracy)] if "train/acc" in names else []) + [("loss", plot_loss)]
     if "weight_norm" in names:
         panels.append(("weight_norm", plot_weight_norm))
     if "fourier/ipr_median" in names:

@@ -259,14 +259,14 @@ TEST(Spec, ClosedFormAndRegressionRulesAreCheckedUpFront) {
 
 TEST(Expression, ArithmeticOverSummaryKeys) {
   auto lookup = [](const std::string& key) -> double {
-    if (key == "task.n_train") return 1000;
-    if (key == "task.num_classes") return 10;
+    if (key == "data.n_train") return 1000;
+    if (key == "data.num_classes") return 10;
     throw std::invalid_argument("unknown " + key);
   };
-  EXPECT_DOUBLE_EQ(evaluate_expression("task.n_train", lookup), 1000);
-  EXPECT_DOUBLE_EQ(evaluate_expression("task.n_train * task.num_classes / (784 + 1 + 10)", lookup), 10000.0 / 795);
+  EXPECT_DOUBLE_EQ(evaluate_expression("data.n_train", lookup), 1000);
+  EXPECT_DOUBLE_EQ(evaluate_expression("data.n_train * data.num_classes / (784 + 1 + 10)", lookup), 10000.0 / 795);
   EXPECT_DOUBLE_EQ(evaluate_expression("-2 + 3 * (4 - 1)", lookup), 7);
-  EXPECT_THROW(evaluate_expression("task.n_train *", lookup), std::invalid_argument);
+  EXPECT_THROW(evaluate_expression("data.n_train *", lookup), std::invalid_argument);
   EXPECT_THROW(evaluate_expression("(1 + 2", lookup), std::invalid_argument);
   EXPECT_THROW(evaluate_expression("task.nope", lookup), std::invalid_argument);
 }
@@ -276,7 +276,7 @@ std::vector<SweepRow> curve(const std::vector<std::pair<double, double>>& xy, co
   for (auto [xv, yv] : xy) {
     std::ostringstream s;
     s << xv;
-    rows.push_back({{{x, s.str()}}, {{"final", {{"test/loss", yv}}}, {"task", {{"n_train", 100}}}}});
+    rows.push_back({{{x, s.str()}}, {{"final", {{"test/loss", yv}}}, {"data", {{"n_train", 100}}}}});
   }
   return rows;
 }
@@ -284,7 +284,7 @@ std::vector<SweepRow> curve(const std::vector<std::pair<double, double>>& xy, co
 TEST(DoubleDescentDetector, FindsTheInteriorPeakAtTheThreshold) {
   DoubleDescentOptions o;
   o.x = "model.width";
-  o.threshold = "task.n_train";
+  o.threshold = "data.n_train";
   auto detector = find_entry(sweep_detector_registry(), "double_descent")->build(o);
   EXPECT_THROW(detector->check({"seed"}), BadInput);
   // A peak of 10 at width 100 (= n), 1.0 at 25 and 0.5 at 400.
@@ -317,7 +317,7 @@ TEST(RandomLabelsDetector, FitsEverywhereSlowerWithMoreNoiseAndChanceAtFullNoise
       out.push_back({{{"task.random_labels", s.str()}},
                      {{"final", {{"train/acc", train}, {"test/acc", test}}},
                       {"stop", {{"step", steps}}},
-                      {"task", {{"num_classes", 10}}}}});
+                      {"data", {{"num_classes", 10}}}}});
     }
     return out;
   };
@@ -361,8 +361,8 @@ TEST(FashionMnistData, RandomFeaturesDoubleDescentPeaksAtTheInterpolationThresho
                       "train: {fit: min_norm, loss: mse}\n"
                       "sweep: {model.width: [20, 25, 50, 80, 100, 125, 200, 400, 800], seed: [0, 1]}\n"
                       "sweep_phenomena:\n"
-                      "  - {type: double_descent, x: model.width, y: final.test/loss, threshold: task.n_train, min_ratio: 3}\n"
-                      "  - {type: double_descent, x: model.width, y: final.fit/coef_norm, threshold: task.n_train}\n"
+                      "  - {type: double_descent, x: model.width, y: final.test/loss, threshold: data.n_train, min_ratio: 3}\n"
+                      "  - {type: double_descent, x: model.width, y: final.fit/coef_norm, threshold: data.n_train}\n"
                       "  - {type: trend, x: model.width, y: final.train/loss}\n");
   auto result = testing::run_cli("sweep rf.yaml --jobs 2 --quiet", dir.path);
   ASSERT_EQ(result.code, 0) << result.output;

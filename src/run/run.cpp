@@ -154,7 +154,7 @@ int run_experiment(const RunRequest& request) {
   {
     Json task = Json::object();
     ex.task->describe(task);
-    if (!task.empty()) summary["task"] = task;
+    if (!task.empty()) summary["data"] = task;  // not "task": sweep.csv keeps spec keys (task.*) apart
     int64_t parameters = 0, trainable = 0;
     for (const auto& p : ex.model->parameters()) {
       parameters += p.numel();

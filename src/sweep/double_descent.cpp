@@ -98,7 +98,7 @@ class DoubleDescent : public SweepDetector {
         }));
       } catch (const std::invalid_argument& e) {
         throw BadInput("sweep_phenomena double_descent: threshold '" + o_.threshold + "': " + e.what() +
-                       ". Fix: use keys that summary.json has, e.g. task.n_train.");
+                       ". Fix: use keys that summary.json has, e.g. data.n_train.");
       }
     }
     if (values.empty()) return nullptr;

@@ -20,14 +20,14 @@ struct DoubleDescentOptions : OptionsBase {
                                     "interpolation threshold", OneOf({"mean", "median"}));
     v.field("threshold", threshold,
             "the interpolation threshold in units of x: a number or an expression over run-summary keys, e.g. "
-            "task.n_train (random features), task.dim (linear, sample-wise) or "
-            "task.n_train * task.num_classes / (task.feature_dim + 1 + task.num_classes) (two-layer width); empty: none");
+            "data.n_train (random features), data.dim (linear, sample-wise) or "
+            "data.n_train * data.num_classes / (data.feature_dim + 1 + data.num_classes) (two-layer width); empty: none");
     v.field("tolerance", tolerance, "the peak is at the threshold when it lies within [t / tolerance, t * tolerance]",
             AtLeast(1));
     v.field("min_ratio", min_ratio, "detected when the peak is at least this many times the values on both sides "
                                     "(at x/4 and 4x, or the grid ends)", AtLeast(1));
     v.field("reference", reference, "a run summary value to report beside y at every x with the ratio y / "
-                                    "reference, e.g. task.min_norm_expected_excess_risk (closed form); empty: none");
+                                    "reference, e.g. data.min_norm_expected_excess_risk (closed form); empty: none");
   }
   void check(std::vector<std::pair<std::string, std::string>>& problems) const override;
 };

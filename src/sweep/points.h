@@ -1,5 +1,5 @@
 // Shared by the sweep-level detectors: a run summary value grouped by a numeric swept key, and a
-// small arithmetic expression over run-summary keys (e.g. a threshold "task.n_train * 10").
+// small arithmetic expression over run-summary keys (e.g. a threshold "data.n_train * 10").
 #pragma once
 #include <functional>
 #include <string>

@@ -24,7 +24,7 @@ class RandomLabels : public SweepDetector {
     double chance = o_.chance;
     if (chance <= 0) {
       for (const auto& row : rows) {
-        if (const Json* k = summary_value(row.summary, "task.num_classes"); k && k->is_number() && k->get<double>() > 0) {
+        if (const Json* k = summary_value(row.summary, "data.num_classes"); k && k->is_number() && k->get<double>() > 0) {
           chance = 1.0 / k->get<double>();
           break;
         }

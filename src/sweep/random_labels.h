@@ -21,7 +21,7 @@ struct RandomLabelsOptions : OptionsBase {
     v.field("test_acc", test_acc, "run summary value: clean test accuracy at the end");
     v.field("steps", steps, "run summary value: steps to fit the training set (train.stop_train_acc sets it)");
     v.field("fitted", fitted, "a run fitted its labels when train_acc >= this", Between(0, 1));
-    v.field("chance", chance, "chance accuracy (0: 1 / task.num_classes from the runs' summaries)", Between(0, 1));
+    v.field("chance", chance, "chance accuracy (0: 1 / data.num_classes from the runs' summaries)", Between(0, 1));
     v.field("chance_band", chance_band, "test accuracy at the largest x counts as chance within chance +- this",
             Between(0, 1));
     v.field("inversion_tolerance", inversion_tolerance,

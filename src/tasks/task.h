@@ -21,7 +21,7 @@ class Task {
   virtual const Split& test() const = 0;
   virtual InputSpec inputs() const = 0;
   // Facts about the data actually built (sizes, how many labels a corruption changed, closed-form
-  // references); they go to summary.json under "task".
+  // references); they go to summary.json under "data".
   virtual void describe(nlohmann::ordered_json& /*out*/) const {}
 };
 
