@@ -217,5 +217,16 @@ INSTANTIATE_TEST_SUITE_P(Configs, GrokkingConfig,
                                            "mlp_low_fraction"),
                          [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 
+TEST(Configs, EveryShippedConfigValidates) {
+  int checked = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(source_dir() + "/configs")) {
+    if (entry.path().extension() != ".yaml") continue;
+    CliResult r = run_cli("validate " + entry.path().string());
+    EXPECT_EQ(r.code, 0) << entry.path() << ": " << r.output;
+    ++checked;
+  }
+  EXPECT_GE(checked, 12);
+}
+
 }  // namespace
 }  // namespace phenom::testing
