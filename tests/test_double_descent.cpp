@@ -81,6 +81,16 @@ TEST(Idx, RoundTripsAndRejectsBadFilesWithTheFix) {
   EXPECT_THROW(read_idx(dir / "text.gz"), BadInput);
 }
 
+TEST(FashionMnist, AMissingDataFolderIsExitTwoWithTheInstallHintAndNoRunDirectory) {
+  TempDir dir;
+  testing::write_text(dir / "spec.yaml", fashion_spec(dir / "nowhere"));
+  auto result = testing::run_cli("run spec.yaml --out run --quiet --no-plot", dir.path);
+  EXPECT_EQ(result.code, 2) << result.output;
+  EXPECT_NE(result.output.find(dir / "nowhere/train-images-idx3-ubyte.gz"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("apt-get install dataset-fashion-mnist"), std::string::npos) << result.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "run"));
+}
+
 TEST(FashionMnist, ClassBalancedSubsetsAndExactLabelCorruptionFixedBySeed) {
   TempDir dir;
   write_fake_fashion_mnist(dir.path);
@@ -342,6 +352,19 @@ bool have_fashion_mnist() {
          std::getenv("PHENOM_FASHION_MNIST");
 }
 
+// Runs `phenom sweep SPEC --jobs 2` in `dir` and returns the sweep's summary.json.
+Json run_sweep(const TempDir& dir, const std::string& spec, const std::string& name) {
+  auto result = testing::run_cli("sweep " + spec + " --jobs 2 --quiet", dir.path);
+  EXPECT_EQ(result.code, 0) << result.output;
+  for (const auto& e : std::filesystem::directory_iterator(dir / ("runs/" + name))) {
+    if (e.path().filename().string().rfind("sweep-", 0) == 0) {
+      return Json::parse(testing::slurp(e.path().string() + "/summary.json"));
+    }
+  }
+  ADD_FAILURE() << "no sweep directory under runs/" << name;
+  return Json::object();
+}
+
 TEST(FashionMnistData, RealFilesHaveTheDocumentedShape) {
   if (!have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist is not installed (scripts/setup.sh installs it)";
   IdxArray labels = read_idx("/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz");
@@ -364,13 +387,7 @@ TEST(FashionMnistData, RandomFeaturesDoubleDescentPeaksAtTheInterpolationThresho
                       "  - {type: double_descent, x: model.width, y: final.test/loss, threshold: data.n_train, min_ratio: 3}\n"
                       "  - {type: double_descent, x: model.width, y: final.fit/coef_norm, threshold: data.n_train}\n"
                       "  - {type: trend, x: model.width, y: final.train/loss}\n");
-  auto result = testing::run_cli("sweep rf.yaml --jobs 2 --quiet", dir.path);
-  ASSERT_EQ(result.code, 0) << result.output;
-  std::string sweep_dir;
-  for (const auto& e : std::filesystem::directory_iterator(dir / "runs/rf-small")) {
-    if (e.path().filename().string().rfind("sweep-", 0) == 0) sweep_dir = e.path().string();
-  }
-  Json summary = Json::parse(testing::slurp(sweep_dir + "/summary.json"));
+  Json summary = run_sweep(dir, "rf.yaml", "rf-small");
   const Json& loss = summary["double_descent"];
   EXPECT_TRUE(loss["detected"].get<bool>()) << loss.dump();
   EXPECT_EQ(loss["peak"]["x"], 100.0);
@@ -391,13 +408,8 @@ TEST(FashionMnistData, RandomLabelsAreFittedButTestAccuracyIsChance) {
                       "train: {steps: 2000, batch_size: 50, loss: cross_entropy, eval_every: 5, stop_train_acc: 1.0}\n"
                       "sweep: {task.random_labels: [0.0, 1.0]}\n"
                       "sweep_phenomena: [{type: random_labels, x: task.random_labels, chance_band: 0.04}]\n");
-  auto result = testing::run_cli("sweep rl.yaml --jobs 2 --quiet", dir.path);
-  ASSERT_EQ(result.code, 0) << result.output;
-  std::string sweep_dir;
-  for (const auto& e : std::filesystem::directory_iterator(dir / "runs/rl-small")) {
-    if (e.path().filename().string().rfind("sweep-", 0) == 0) sweep_dir = e.path().string();
-  }
-  Json r = Json::parse(testing::slurp(sweep_dir + "/summary.json"))["random_labels"];
+  Json summary = run_sweep(dir, "rl.yaml", "rl-small");
+  const Json& r = summary["random_labels"];
   EXPECT_TRUE(r["all_fitted"].get<bool>()) << r.dump();
   EXPECT_TRUE(r["test_at_chance"].get<bool>()) << r.dump();
   EXPECT_GT(r["points"][1]["steps_to_fit"].get<double>(), r["points"][0]["steps_to_fit"].get<double>()) << r.dump();
