@@ -1,0 +1,210 @@
+#!/usr/bin/python3
+"""phenom vs PyTorch, side by side, on four model systems (issue: performance).
+
+For each system the suite writes a phenom spec and runs it against the idiomatic PyTorch peer in
+bench/peers.py (same LibTorch 1.13 build through Debian's python3-torch, same shapes, optimizer,
+full batch and evaluation cadence), alternating A B A B ... and reporting the median of the
+per-pair ratios (single timings on these machines wobble by +-15%). It also reports the achieved
+GFLOP/s from an analytic count of the matmul FLOPs, the machine's sgemm GFLOP/s (torch.mm at 2048,
+same threads, measured in the same invocation), the peak resident memory of each process, and
+which BLAS LibTorch is using; it refuses to report on reference BLAS.
+
+Usage: bench/suite.py [--threads T] [--pairs N] [--out bench/RESULTS.md] [--quick] [--systems a,b] [--phenom BIN]
+--quick: a few steps, one pair, results to a temporary file: checks that the suite works (a test
+runs it), not how fast anything is.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PHENOM = os.path.join(ROOT, "build", "phenom")
+PY = "/usr/bin/python3"
+
+# name -> (phenom spec, steps, quick steps, forward matmul FLOPs of a batch of B, train size, test size)
+SYSTEMS = {
+    "tiny_mlp": dict(
+        title="tiny MLP, (a+b) mod 23, width 64 (overhead-bound)",
+        spec="""task: {type: modular_arithmetic, modulus: 23, operation: add, train_fraction: 0.5}
+model: {type: mlp, width: 64, activation: relu, bias: false, init_std: 0.05}
+optimizer: {type: adamw, lr: 1.0e-2, betas: [0.9, 0.98], weight_decay: 5.0}
+train: {batch_size: full, loss: mse, eval_every: 10}
+probes: [{type: loss_accuracy, every: 10}]
+""", steps=3000, quick=20, n=round(0.5 * 23 * 23), n_test=23 * 23 - round(0.5 * 23 * 23),
+        fwd=lambda B: 2 * B * 64 * 23),
+    "grokking_mlp": dict(
+        title="grokking MLP, (a+b) mod 97, width 500 (configs/grokking/mlp.yaml)",
+        spec="""task: {type: modular_arithmetic, modulus: 97, operation: add, train_fraction: 0.5}
+model: {type: mlp, width: 500, activation: quadratic, bias: false, init_std: 0.05}
+optimizer: {type: adamw, lr: 1.0e-2, betas: [0.9, 0.98], weight_decay: 5.0}
+train: {batch_size: full, loss: mse, eval_every: 10}
+probes: [{type: loss_accuracy, every: 10}]
+""", steps=300, quick=10, n=round(0.5 * 97 * 97), n_test=97 * 97 - round(0.5 * 97 * 97),
+        fwd=lambda B: 2 * B * 500 * 97),
+    "transformer_small": dict(
+        title="grokking transformer, p 59, d_model 64 (configs/grokking/transformer_small.yaml)",
+        spec="""task: {type: modular_arithmetic, modulus: 59, operation: add, train_fraction: 0.4}
+model: {type: transformer, n_layers: 1, d_model: 64, n_heads: 4, d_head: 16, d_mlp: 256, activation: relu, layer_norm: false}
+optimizer: {type: adamw, lr: 3.0e-3, betas: [0.9, 0.98], weight_decay: 1.0}
+train: {batch_size: full, loss: cross_entropy, eval_every: 10}
+probes: [{type: loss_accuracy, every: 10}]
+""", steps=300, quick=10, n=round(0.4 * 59 * 59), n_test=59 * 59 - round(0.4 * 59 * 59),
+        # per sequence of 3: QKV, O, attention (scores and values), MLP in and out, unembed at the last position
+        fwd=lambda B: B * (2 * 3 * 64 * 3 * 64 + 2 * 3 * 64 * 64 + 2 * 2 * 4 * 9 * 16 + 2 * 2 * 3 * 64 * 256 + 2 * 64 * 59)),
+    "wide_mlp": dict(
+        title="wide MLP 784-2048-2048-10, batch 4,096 (compute-bound)",
+        spec="""task: {type: fashion_mnist, n_train: 4096, n_test: 1024}
+model: {type: mlp, depth: 2, width: 2048, activation: relu}
+optimizer: {type: sgd, lr: 0.01}
+train: {batch_size: full, loss: cross_entropy, eval_every: 10}
+probes: [{type: loss_accuracy, every: 10}]
+""", steps=30, quick=1, n=4096, n_test=1024,
+        fwd=lambda B: 2 * B * (784 * 2048 + 2048 * 2048 + 2048 * 10)),
+}
+
+PROBE_BLAS = r"""
+import ctypes, json, os, sys, time
+import torch
+threads = int(sys.argv[1])
+torch.set_num_threads(threads)
+libs = sorted({l.split()[-1] for l in open('/proc/self/maps') if 'blas' in l and '/' in l})
+real = [os.path.realpath(p) for p in libs]
+core = None
+for p in real:
+    try:
+        f = ctypes.CDLL(p).openblas_get_corename
+        f.restype = ctypes.c_char_p
+        core = f().decode()
+    except (OSError, AttributeError):
+        pass
+a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+for _ in range(3): a @ b
+best = 0.0
+for _ in range(5):
+    t = time.perf_counter(); a @ b; t = time.perf_counter() - t
+    best = max(best, 2 * 2048 ** 3 / t / 1e9)
+print(json.dumps({"libraries": real, "openblas_core": core, "sgemm_gflops": best, "torch": torch.__version__}))
+"""
+
+
+def timed(cmd, env):
+    """Runs cmd under /usr/bin/time; returns (stdout, peak RSS in MiB)."""
+    with tempfile.NamedTemporaryFile("r") as rss:
+        out = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name] + cmd, env=env, check=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True).stdout
+        return out, int(rss.read().strip().splitlines()[-1]) / 1024
+
+
+def env_with(blas_threads):
+    env = dict(os.environ)
+    env["OPENBLAS_NUM_THREADS"] = str(blas_threads)
+    return env
+
+
+def run_phenom(spec_path, steps, threads, out_dir):
+    _, rss = timed([PHENOM, "run", spec_path, f"train.steps={steps}", "--out", out_dir, "--fresh", "--quiet",
+                    "--no-plot", "--threads", str(threads)], dict(os.environ))
+    summary = json.load(open(os.path.join(out_dir, "summary.json")))
+    meta = json.load(open(os.path.join(out_dir, "meta.json")))
+    return summary["steps_per_second"], rss, meta["threads"]
+
+
+def run_peer(name, steps, torch_threads, blas_threads):
+    out, rss = timed([PY, os.path.join(ROOT, "bench", "peers.py"), name, "--steps", str(steps), "--threads",
+                      str(torch_threads)], env_with(blas_threads))
+    return json.loads(out)["steps_per_second"], rss
+
+
+def main():
+    global PHENOM
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--out", default=os.path.join(ROOT, "bench", "RESULTS.md"))
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--systems", default=",".join(SYSTEMS))
+    parser.add_argument("--phenom", default=PHENOM, help="the phenom binary (default build/phenom)")
+    args = parser.parse_args()
+    if args.quick:
+        args.pairs = 1
+        if args.out == os.path.join(ROOT, "bench", "RESULTS.md"):
+            args.out = os.path.join(tempfile.mkdtemp(), "RESULTS.md")
+    PHENOM = args.phenom
+    if not os.access(PHENOM, os.X_OK):
+        sys.exit(f"error: {PHENOM} is missing; build it first (scripts/setup.sh)")
+    T = args.threads
+
+    blas = json.loads(subprocess.run([PY, "-c", PROBE_BLAS, str(T)], env=env_with(T), check=True,
+                                     stdout=subprocess.PIPE, text=True).stdout)
+    if not any("openblas" in p for p in blas["libraries"]):
+        sys.exit("error: LibTorch is using " + ", ".join(blas["libraries"]) + ", not OpenBLAS: fp32 matmuls run "
+                 "~30x slower and the numbers would mean nothing. Fix: apt-get install libopenblas0-pthread "
+                 "(and update-alternatives --config libblas.so.3-x86_64-linux-gnu to pick it).")
+    print(f"BLAS: {', '.join(blas['libraries'])} (OpenBLAS core {blas['openblas_core']}); "
+          f"sgemm 2048: {blas['sgemm_gflops']:.1f} GFLOP/s with {T} thread(s)", flush=True)
+
+    rows = []
+    work = tempfile.mkdtemp(prefix="phenom-bench-")
+    for name in args.systems.split(","):
+        s = SYSTEMS[name]
+        steps = s["quick"] if args.quick else s["steps"]
+        spec_path = os.path.join(work, f"{name}.yaml")
+        with open(spec_path, "w") as f:
+            f.write(f"name: bench-{name}\ndevice: cpu\n" + s["spec"])
+        # The peer gets its best thread split: torch 1 or T intra-op threads, OpenBLAS T.
+        splits = [1] if T == 1 or args.quick else [1, T]
+        peer_threads = max(splits, key=lambda t: run_peer(name, steps, t, T)[0])
+        ratios, ph, pt, ph_rss, pt_rss = [], [], [], 0.0, 0.0
+        for _ in range(args.pairs):
+            a, rss_a, plan = run_phenom(spec_path, steps, T, os.path.join(work, name))
+            b, rss_b = run_peer(name, steps, peer_threads, T)
+            ph.append(a), pt.append(b), ratios.append(a / b)
+            ph_rss, pt_rss = max(ph_rss, rss_a), max(pt_rss, rss_b)
+        flops = 3 * s["fwd"](s["n"]) + (s["fwd"](s["n"]) + s["fwd"](s["n_test"])) / 10  # train step + amortised eval
+        sps = statistics.median(ph)
+        row = dict(system=name, title=s["title"], steps=steps, phenom_sps=sps, pytorch_sps=statistics.median(pt),
+                   ratio=statistics.median(ratios), ratios=ratios, gflops=sps * flops / 1e9,
+                   sgemm_fraction=sps * flops / 1e9 / blas["sgemm_gflops"], phenom_rss=ph_rss, pytorch_rss=pt_rss,
+                   phenom_threads=f"torch {plan['torch']}, openblas {plan['openblas']}",
+                   pytorch_threads=f"torch {peer_threads}, openblas {T}")
+        rows.append(row)
+        print(f"{name:18s} phenom {sps:9.1f} steps/s | PyTorch {row['pytorch_sps']:9.1f} | ratio {row['ratio']:.2f}x "
+              f"(pairs: {', '.join(f'{r:.2f}' for r in ratios)}) | {row['gflops']:.1f} GFLOP/s = "
+              f"{100 * row['sgemm_fraction']:.0f}% of sgemm | RSS {ph_rss:.0f} / {pt_rss:.0f} MiB", flush=True)
+
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Generated by `bench/suite.py{' --quick' if args.quick else ''}` on {datetime.date.today()} "
+        "(regenerate, do not edit).",
+        "",
+        f"- machine: {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
+        f"- LibTorch {blas['torch']} (Debian); BLAS {', '.join(blas['libraries'])}, OpenBLAS core "
+        f"{blas['openblas_core']}",
+        f"- thread budget {T}; sgemm (torch.mm 2048x2048, float32): {blas['sgemm_gflops']:.1f} GFLOP/s",
+        f"- {args.pairs} alternating pair(s) per system (phenom, PyTorch, phenom, ...); steps/s and ratio are medians",
+        "",
+        "| system | steps | phenom steps/s | PyTorch steps/s | phenom / PyTorch | phenom GFLOP/s | % of sgemm | "
+        "peak RSS phenom / PyTorch (MiB) | threads phenom; PyTorch |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(f"| {r['title']} | {r['steps']} | {r['phenom_sps']:.1f} | {r['pytorch_sps']:.1f} | "
+                     f"**{r['ratio']:.2f}x** | {r['gflops']:.1f} | {100 * r['sgemm_fraction']:.0f}% | "
+                     f"{r['phenom_rss']:.0f} / {r['pytorch_rss']:.0f} | {r['phenom_threads']}; {r['pytorch_threads']} |")
+    lines += ["", "GFLOP/s counts the matmul FLOPs of a training step (forward + backward = 3x forward) plus the "
+              "evaluation of both splits every 10 steps; embedding gathers count zero.", ""]
+    with open(args.out, "w") as f:
+        f.write("\n".join(lines))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

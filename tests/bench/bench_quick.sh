@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The benchmark suite still works: bench/suite.py --quick on all four model systems (a few steps,
+# one pair each) must write a results table with a finite ratio for every system. Timings are not
+# checked. Installs Debian's python3-torch (the PyTorch side) if missing.
+# Usage: bench_quick.sh PHENOM_BINARY SOURCE_DIR
+set -euo pipefail
+phenom=$1
+source_dir=$2
+if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch >/dev/null
+fi
+out=$(mktemp -d /tmp/phenom-bench-XXXXXX)
+trap 'rm -rf "$out"' EXIT
+/usr/bin/python3 "$source_dir/bench/suite.py" --quick --phenom "$phenom" --out "$out/RESULTS.md"
+rows=$(grep -c '^| .* | \*\*[0-9.]*x\*\* |' "$out/RESULTS.md" || true)
+if [ "$rows" -ne 4 ]; then
+  echo "FAIL: expected 4 systems with a ratio in RESULTS.md, found $rows"
+  cat "$out/RESULTS.md"
+  exit 1
+fi
+echo "ok: 4 systems benchmarked"
