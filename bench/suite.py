@@ -36,7 +36,7 @@ model: {type: mlp, width: 64, activation: relu, bias: false, init_std: 0.05}
 optimizer: {type: adamw, lr: 1.0e-2, betas: [0.9, 0.98], weight_decay: 5.0}
 train: {batch_size: full, loss: mse, eval_every: 10}
 probes: [{type: loss_accuracy, every: 10}]
-""", steps=3000, quick=20, n=round(0.5 * 23 * 23), n_test=23 * 23 - round(0.5 * 23 * 23),
+""", steps=2000, quick=20, n=round(0.5 * 23 * 23), n_test=23 * 23 - round(0.5 * 23 * 23),
         fwd=lambda B: 2 * B * 64 * 23),
     "grokking_mlp": dict(
         title="grokking MLP, (a+b) mod 97, width 500 (configs/grokking/mlp.yaml)",
@@ -45,7 +45,7 @@ model: {type: mlp, width: 500, activation: quadratic, bias: false, init_std: 0.0
 optimizer: {type: adamw, lr: 1.0e-2, betas: [0.9, 0.98], weight_decay: 5.0}
 train: {batch_size: full, loss: mse, eval_every: 10}
 probes: [{type: loss_accuracy, every: 10}]
-""", steps=300, quick=10, n=round(0.5 * 97 * 97), n_test=97 * 97 - round(0.5 * 97 * 97),
+""", steps=150, quick=10, n=round(0.5 * 97 * 97), n_test=97 * 97 - round(0.5 * 97 * 97),
         fwd=lambda B: 2 * B * 500 * 97),
     "transformer_small": dict(
         title="grokking transformer, p 59, d_model 64 (configs/grokking/transformer_small.yaml)",
@@ -54,7 +54,7 @@ model: {type: transformer, n_layers: 1, d_model: 64, n_heads: 4, d_head: 16, d_m
 optimizer: {type: adamw, lr: 3.0e-3, betas: [0.9, 0.98], weight_decay: 1.0}
 train: {batch_size: full, loss: cross_entropy, eval_every: 10}
 probes: [{type: loss_accuracy, every: 10}]
-""", steps=300, quick=10, n=round(0.4 * 59 * 59), n_test=59 * 59 - round(0.4 * 59 * 59),
+""", steps=100, quick=10, n=round(0.4 * 59 * 59), n_test=59 * 59 - round(0.4 * 59 * 59),
         # per sequence of 3: QKV, O, attention (scores and values), MLP in and out, unembed at the last position
         fwd=lambda B: B * (2 * 3 * 64 * 3 * 64 + 2 * 3 * 64 * 64 + 2 * 2 * 4 * 9 * 16 + 2 * 2 * 3 * 64 * 256 + 2 * 64 * 59)),
     "wide_mlp": dict(
@@ -64,7 +64,7 @@ model: {type: mlp, depth: 2, width: 2048, activation: relu}
 optimizer: {type: sgd, lr: 0.01}
 train: {batch_size: full, loss: cross_entropy, eval_every: 10}
 probes: [{type: loss_accuracy, every: 10}]
-""", steps=30, quick=1, n=4096, n_test=1024,
+""", steps=10, quick=1, n=4096, n_test=1024,
         fwd=lambda B: 2 * B * (784 * 2048 + 2048 * 2048 + 2048 * 10)),
 }
 
