@@ -21,7 +21,7 @@ SYSTEMS = {
     "tiny_mlp": dict(kind="token_mlp", p=23, width=64, fraction=0.5, act="relu", loss="mse", eval=10),
     "grokking_mlp": dict(kind="token_mlp", p=97, width=500, fraction=0.5, act="quadratic", loss="mse", eval=10),
     "transformer_small": dict(kind="transformer", p=59, d=64, heads=4, d_head=16, d_mlp=256, fraction=0.4, eval=10),
-    "wide_mlp": dict(kind="wide_mlp", n=4096, n_test=1024, d_in=784, width=2048, depth=2, classes=10, eval=10),
+    "wide_mlp": dict(kind="wide_mlp", n=4096, n_test=1024, d_in=784, width=2048, depth=1, classes=10, eval=10),
 }
 
 

@@ -58,14 +58,14 @@ probes: [{type: loss_accuracy, every: 10}]
         # per sequence of 3: QKV, O, attention (scores and values), MLP in and out, unembed at the last position
         fwd=lambda B: B * (2 * 3 * 64 * 3 * 64 + 2 * 3 * 64 * 64 + 2 * 2 * 4 * 9 * 16 + 2 * 2 * 3 * 64 * 256 + 2 * 64 * 59)),
     "wide_mlp": dict(
-        title="wide MLP 784-2048-2048-10, batch 4,096 (compute-bound)",
+        title="wide MLP 784-2048-10, batch 4,096 (compute-bound)",
         spec="""task: {type: fashion_mnist, n_train: 4096, n_test: 1024}
-model: {type: mlp, depth: 2, width: 2048, activation: relu}
+model: {type: mlp, depth: 1, width: 2048, activation: relu}
 optimizer: {type: sgd, lr: 0.01}
 train: {batch_size: full, loss: cross_entropy, eval_every: 10}
 probes: [{type: loss_accuracy, every: 10}]
 """, steps=10, quick=1, n=4096, n_test=1024,
-        fwd=lambda B: 2 * B * (784 * 2048 + 2048 * 2048 + 2048 * 10)),
+        fwd=lambda B: 2 * B * (784 * 2048 + 2048 * 10)),
 }
 
 PROBE_BLAS = r"""
