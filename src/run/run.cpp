@@ -61,15 +61,6 @@ int report_finished(const RunDir& dir, bool quiet) {
   return summary.value("status", "") == "completed" && met ? 0 : 1;
 }
 
-// Whether the last measured train/acc reached `threshold` (a run that hit the stop condition exactly
-// at its final step).
-bool final_reached(const MetricHistory& history, double threshold) {
-  for (auto it = history.rows().rbegin(); it != history.rows().rend(); ++it) {
-    if (const double* acc = it->find("train/acc")) return *acc >= threshold;
-  }
-  return false;
-}
-
 }  // namespace
 
 int run_experiment(const RunRequest& request) {
@@ -146,10 +137,8 @@ int run_experiment(const RunRequest& request) {
   if (!outcome.message.empty()) summary["message"] = outcome.message;
   if (spec.train.stop_train_acc > 0) {
     summary["stop"] = {{"train_acc", spec.train.stop_train_acc},
-                       {"reached", outcome.stopped_early || (outcome.status == TrainOutcome::Status::kCompleted &&
-                                                              final_reached(history, spec.train.stop_train_acc))},
-                       {"step", Json()}};
-    if (summary["stop"]["reached"].get<bool>()) summary["stop"]["step"] = outcome.step;
+                       {"reached", outcome.stop_reached},
+                       {"step", outcome.stop_reached ? Json(outcome.step) : Json()}};
   }
   {
     Json task = Json::object();

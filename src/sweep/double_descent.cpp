@@ -45,10 +45,9 @@ class DoubleDescent : public SweepDetector {
     Json out = Json::array();
     for (const auto& p : points) {
       Json point = {{"x", p.x}, {"value", stat(p)}, {"min", p.min()}, {"max", p.max()}, {"n", p.ys.size()}};
-      for (const auto& q : reference) {
-        if (q.x != p.x) continue;
-        point["reference"] = q.mean();
-        point["ratio"] = q.mean() != 0 ? stat(p) / q.mean() : 0.0;
+      if (const Point* q = point_at(reference, p.x)) {
+        point["reference"] = q->mean();
+        point["ratio"] = q->mean() != 0 ? stat(p) / q->mean() : 0.0;
       }
       out.push_back(point);
     }

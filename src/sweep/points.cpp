@@ -43,6 +43,11 @@ std::vector<Point> points_along(const std::vector<SweepRow>& rows, const std::st
   return points;
 }
 
+const Point* point_at(const std::vector<Point>& points, double x) {
+  for (const auto& p : points) if (p.x == x) return &p;
+  return nullptr;
+}
+
 void require_swept(const std::string& detector, const std::string& x, const std::vector<std::string>& axes) {
   if (std::find(axes.begin(), axes.end(), x) != axes.end()) return;
   std::string near = closest_match(x, axes);

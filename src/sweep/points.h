@@ -21,6 +21,9 @@ struct Point {
 // Points sorted by x; rows where x is not numeric or y is missing / not a number are skipped.
 std::vector<Point> points_along(const std::vector<SweepRow>& rows, const std::string& x, const std::string& y);
 
+// The point at x, or nullptr (points_along's x values, compared exactly).
+const Point* point_at(const std::vector<Point>& points, double x);
+
 // Throws BadInput when `x` is not one of the sweep's axes (with "did you mean").
 void require_swept(const std::string& detector, const std::string& x, const std::vector<std::string>& axes);
 

@@ -42,11 +42,10 @@ class RandomLabels : public SweepDetector {
     for (size_t i = 0; i < train.size(); ++i) {
       Json p = {{"x", train[i].x}, {"train_acc_min", train[i].min()}, {"train_acc_mean", train[i].mean()}};
       all_fitted &= train[i].min() >= o_.fitted;
-      for (const auto& t : test) {
-        if (t.x == train[i].x) p["test_acc"] = {{"mean", t.mean()}, {"min", t.min()}, {"max", t.max()}};
+      if (const Point* t = point_at(test, train[i].x)) {
+        p["test_acc"] = {{"mean", t->mean()}, {"min", t->min()}, {"max", t->max()}};
       }
-      const Point* s = nullptr;
-      for (const auto& candidate : steps) if (candidate.x == train[i].x) s = &candidate;
+      const Point* s = point_at(steps, train[i].x);
       p["fitted_runs"] = s ? s->ys.size() : 0;
       p["runs"] = train[i].ys.size();
       p["steps_to_fit"] = s ? Json(s->mean()) : Json();

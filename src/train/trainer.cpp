@@ -82,6 +82,11 @@ bool Trainer::log_due(int64_t step) const {
   return false;
 }
 
+bool Trainer::stop_condition_holds(const MetricRow& row) const {
+  const double* acc = row.find("train/acc");
+  return spec_.train.stop_train_acc > 0 && acc && *acc >= spec_.train.stop_train_acc;
+}
+
 bool Trainer::measure(int64_t step, MetricHistory& history, double last_batch_loss, const MetricRow& extra) {
   const int64_t total = spec_.train.total_steps();
   ProbeContext context{*ex_.model, *ex_.task, spec_, step, lr_at(step)};
@@ -94,8 +99,7 @@ bool Trainer::measure(int64_t step, MetricHistory& history, double last_batch_lo
   dir_.append_metrics(history.jsonl_line(row));
   console_.progress(step, start_step_, total, row);
   const double* train_loss = row.find("train/loss");
-  const double* train_acc = row.find("train/acc");
-  reached_stop_ = spec_.train.stop_train_acc > 0 && train_acc && *train_acc >= spec_.train.stop_train_acc;
+  reached_stop_ = stop_condition_holds(row);
   return std::isfinite(last_batch_loss) && (!train_loss || std::isfinite(*train_loss));
 }
 
@@ -143,10 +147,9 @@ TrainOutcome Trainer::run(int64_t start_step, MetricHistory& history) {
     fit_closed_form(history);
     step = 1;
   }
-  if (step > 0 && train.stop_train_acc > 0 && !history.rows().empty() && history.rows().back().step == step) {
+  if (step > 0 && !history.rows().empty() && history.rows().back().step == step) {
     // Resumed from the checkpoint written where the stop condition held: stay stopped.
-    const double* acc = history.rows().back().find("train/acc");
-    reached_stop_ = acc && *acc >= train.stop_train_acc;
+    reached_stop_ = stop_condition_holds(history.rows().back());
   }
   torch::Tensor loss;
   while (step < train.total_steps() && !reached_stop_) {
@@ -174,7 +177,7 @@ TrainOutcome Trainer::run(int64_t start_step, MetricHistory& history) {
     const bool numbered = train.checkpoint_every > 0 && step % train.checkpoint_every == 0;
     if (numbered || step == train.steps || reached_stop_) checkpoint(step, numbered);
   }
-  outcome.stopped_early = reached_stop_ && step < train.total_steps();
+  outcome.stop_reached = reached_stop_;
   outcome.step = step;
   outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   console_.end_progress();

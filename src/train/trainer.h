@@ -17,7 +17,7 @@ struct TrainOutcome {
   int64_t start_step = 0;  // where this process started (resume point)
   int64_t step = 0;        // where it stopped
   double seconds = 0;      // wall time of the loop in this process
-  bool stopped_early = false;  // train.stop_train_acc was reached before train.steps
+  bool stop_reached = false;  // the last measured train/acc reached train.stop_train_acc
   std::string message;
 };
 
@@ -33,7 +33,8 @@ class Trainer {
   double lr_at(int64_t step) const;  // the schedule's learning rate for the update at `step`
   // Runs the due probes; returns false if a loss is not finite.
   bool measure(int64_t step, MetricHistory& history, double last_batch_loss, const MetricRow& extra = {});
-  void fit_closed_form(MetricHistory& history);  // train.fit: min_norm, recorded as step 1
+  void fit_closed_form(MetricHistory& history);
+  bool stop_condition_holds(const MetricRow& row) const;  // train.stop_train_acc met by this row  // train.fit: min_norm, recorded as step 1
   void checkpoint(int64_t step, bool keep_numbered);
 
   const Spec& spec_;
