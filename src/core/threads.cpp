@@ -1,5 +1,7 @@
 #include "core/threads.h"
 
+#include "core/gemm.h"
+
 #include <dlfcn.h>
 #include <torch/torch.h>
 
@@ -16,18 +18,28 @@ int machine_cores() {
 
 std::string ThreadPlan::describe() const {
   return "torch " + std::to_string(torch_threads) + ", openblas " +
-         (blas_controlled ? std::to_string(blas_threads) : std::string("not found"));
+         (blas_controlled ? std::to_string(blas_threads) : std::string("not found")) + ", gemm " + gemm;
 }
 
-ThreadPlan configure_threads(int threads) {
+ThreadPlan configure_threads(int threads, const std::string& dtype) {
   ThreadPlan plan;
   int budget = threads > 0 ? threads : machine_cores();
-  // Matmuls (OpenBLAS) get the whole budget; LibTorch's own intra-op pool gets one thread. The
-  // two pools run one after the other, and idle pool threads spin on cores the other pool needs.
-  // Measured on configs/grokking/mlp.yaml, 2 cores (steps/s): torch 1 + blas 2: 14.4;
-  // torch 2 + blas 1: 11.3; torch 2 + blas 2: 9.7; torch 1 + blas 1: 8.2.
-  plan.torch_threads = 1;
-  plan.blas_threads = budget;
+  plan.gemm = gemm_backend().name;
+  if (gemm_backend().onednn && dtype == "float32") {
+    // Dense layers run on oneDNN, which uses LibTorch's OpenMP pool: that pool gets the budget and
+    // OpenBLAS (left with small attention bmm's and float64 work) one thread, so no second pool
+    // spins on the cores. oneDNN and LibTorch's elementwise kernels size their own parallelism
+    // (elementwise ops below 32k elements stay on one thread), so tiny models are not slowed.
+    plan.torch_threads = budget;
+    plan.blas_threads = 1;
+  } else {
+    // Matmuls (OpenBLAS) get the whole budget; LibTorch's own intra-op pool gets one thread. The
+    // two pools run one after the other, and idle pool threads spin on cores the other pool needs.
+    // Measured on configs/grokking/mlp.yaml, 2 cores (steps/s): torch 1 + blas 2: 14.4;
+    // torch 2 + blas 1: 11.3; torch 2 + blas 2: 9.7; torch 1 + blas 1: 8.2.
+    plan.torch_threads = 1;
+    plan.blas_threads = budget;
+  }
   // Expert overrides for benchmarking the split (recorded in meta.json like any plan).
   if (const char* t = std::getenv("PHENOM_TORCH_THREADS")) plan.torch_threads = std::max(1, std::atoi(t));
   if (const char* b = std::getenv("PHENOM_BLAS_THREADS")) plan.blas_threads = std::max(1, std::atoi(b));

@@ -8,12 +8,15 @@ struct ThreadPlan {
   int torch_threads = 1;
   int blas_threads = 1;
   bool blas_controlled = false;  // false when no openblas_set_num_threads symbol was found
+  std::string gemm;              // the float32 dense-layer kernel (core/gemm.h)
   std::string describe() const;
 };
 
 int machine_cores();
 
-// Applies a budget of `threads` cores (<= 0: all cores) to both pools, never exceeding it in total.
-ThreadPlan configure_threads(int threads);
+// Applies a budget of `threads` cores (<= 0: all cores) to both pools. Which pool gets the budget
+// depends on where the run's matmuls go: oneDNN (float32 with the oneDNN GEMM) uses LibTorch's
+// OpenMP pool, otherwise OpenBLAS's pool does the heavy work.
+ThreadPlan configure_threads(int threads, const std::string& dtype);
 
 }  // namespace phenom

@@ -3,6 +3,7 @@
 //   h = W[a] + W[V + b] (+ bias)        W: [operand_tokens * V, width]
 #include "models/mlp.h"
 
+#include "models/dense.h"
 #include "models/init.h"
 #include "models/model.h"
 #include "train/experiment.h"
@@ -62,12 +63,12 @@ class Mlp : public Model {
         }
         if (!biases_.empty()) h = h + biases_[0];
       } else {
-        h = torch::nn::functional::linear(l == 0 ? inputs.flatten(1) : h, weights_[l], biases_.empty() ? torch::Tensor() : biases_[l]);
+        h = phenom::linear(l == 0 ? inputs.flatten(1) : h, weights_[l], biases_.empty() ? torch::Tensor() : biases_[l]);
       }
       h = hook(hook_pre_[l], h);
       h = hook(hook_post_[l], activate(options_.activation, h));
     }
-    return torch::nn::functional::linear(h, readout_weight_, readout_bias_);
+    return phenom::linear(h, readout_weight_, readout_bias_);
   }
 
  private:

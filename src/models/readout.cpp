@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "models/dense.h"
 #include "models/init.h"
 #include "models/model.h"
 #include "train/experiment.h"
@@ -13,7 +14,7 @@ namespace {
 class ReadoutModel : public Model {
  public:
   torch::Tensor forward(const torch::Tensor& inputs) override {
-    return torch::nn::functional::linear(readout_features(inputs), weight_, bias_);
+    return phenom::linear(readout_features(inputs), weight_, bias_);
   }
   torch::Tensor readout_features(const torch::Tensor& inputs) override {
     return hook(hook_features_, features(inputs.flatten(1)));
@@ -66,9 +67,9 @@ class RandomFeatures : public ReadoutModel {
   torch::Tensor features(const torch::Tensor& x) override {
     const double norm = 1.0 / std::sqrt(static_cast<double>(options_.width));
     if (options_.features == "fourier") {
-      return torch::cos(torch::nn::functional::linear(x, projection_, phase_)) * (std::sqrt(2.0) * norm);
+      return torch::cos(phenom::linear(x, projection_, phase_)) * (std::sqrt(2.0) * norm);
     }
-    return torch::relu(torch::nn::functional::linear(x, projection_)) * norm;
+    return torch::relu(phenom::linear(x, projection_)) * norm;
   }
 
  private:

@@ -3,6 +3,7 @@
 // position. Parameter names and shapes follow TransformerLens (W_Q: [n_heads, d_model, d_head]).
 #include "models/transformer.h"
 
+#include "models/dense.h"
 #include "models/init.h"
 #include "models/model.h"
 #include "train/experiment.h"
@@ -73,7 +74,7 @@ class Transformer : public Model {
     auto resid = embed + pos;
     for (auto& block : blocks_) resid = run_block(block, resid);
     if (options_.layer_norm) resid = layer_norm(resid, ln_final_w_, ln_final_b_);
-    return torch::matmul(resid.select(1, T - 1), W_U_);                  // [B, num_classes]
+    return phenom::matmul(resid.select(1, T - 1), W_U_);                  // [B, num_classes]
   }
 
  private:
@@ -90,7 +91,7 @@ class Transformer : public Model {
   static torch::Tensor project(const torch::Tensor& x, const torch::Tensor& W) {
     const int64_t H = W.size(0), D = W.size(1), E = W.size(2);
     auto flat = W.permute({1, 0, 2}).reshape({D, H * E});
-    return torch::matmul(x, flat).view({x.size(0), x.size(1), H, E});
+    return phenom::matmul(x, flat).view({x.size(0), x.size(1), H, E});
   }
 
   torch::Tensor run_block(Block& b, torch::Tensor resid) {
@@ -105,13 +106,13 @@ class Transformer : public Model {
     auto pattern = hook(h.pattern, torch::softmax(scores, -1));
     auto z = hook(h.z, torch::matmul(pattern, v.transpose(1, 2)).transpose(1, 2));  // [B, T, H, d_head]
     const int64_t H = b.W_O.size(0), E = b.W_O.size(1);
-    auto attn_out = hook(h.attn_out, torch::matmul(z.reshape({z.size(0), T, H * E}), b.W_O.reshape({H * E, -1})));
+    auto attn_out = hook(h.attn_out, phenom::matmul(z.reshape({z.size(0), T, H * E}), b.W_O.reshape({H * E, -1})));
     resid = hook(h.resid_mid, resid + attn_out);
     if (!options_.attn_only) {
       auto y = options_.layer_norm ? layer_norm(resid, b.ln2_w, b.ln2_b) : resid;
-      auto pre = hook(h.mlp_pre, torch::matmul(y, b.W_in) + b.b_in);
+      auto pre = hook(h.mlp_pre, phenom::matmul(y, b.W_in, b.b_in));
       auto post = hook(h.mlp_post, activate(options_.activation, pre));
-      auto mlp_out = hook(h.mlp_out, torch::matmul(post, b.W_out) + b.b_out);
+      auto mlp_out = hook(h.mlp_out, phenom::matmul(post, b.W_out, b.b_out));
       resid = resid + mlp_out;
     }
     return hook(h.resid_post, resid);

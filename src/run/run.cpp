@@ -80,7 +80,7 @@ int run_experiment(const RunRequest& request) {
     }
   }
   // Build everything before touching the directory: a failure here leaves nothing behind.
-  ThreadPlan threads = configure_threads(request.threads);
+  ThreadPlan threads = configure_threads(request.threads, spec.dtype);
   Experiment ex = build_experiment(spec);
   if (request.fresh) dir.clear();
   const bool resume = dir.has_checkpoint();
@@ -101,6 +101,7 @@ int run_experiment(const RunRequest& request) {
   meta["threads"] = {{"budget", request.threads > 0 ? request.threads : machine_cores()},
                      {"torch", threads.torch_threads},
                      {"openblas", threads.blas_controlled ? Json(threads.blas_threads) : Json("not found")}};
+  meta["gemm"] = threads.gemm;
   meta["host"] = hostname();
   meta["spec_hash"] = hash;
   meta["started"] = now_iso();

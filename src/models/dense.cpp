@@ -1,0 +1,125 @@
+#include "models/dense.h"
+
+#include "core/gemm.h"
+
+namespace phenom {
+namespace {
+
+// A 2-D float32 tensor seen as a row-major matrix for sgemm: (pointer, transposed?, leading dim).
+// Row- or column-strided views (slices, .t(), a selected position) are used in place.
+struct MatrixView {
+  const float* data;
+  bool transposed;
+  int64_t ld;
+  torch::Tensor keep;  // owns a contiguous copy when the view could not be used directly
+};
+
+MatrixView as_matrix(const torch::Tensor& x, bool transpose) {
+  const int64_t rows = x.size(0), cols = x.size(1);
+  if (x.stride(1) == 1 && (rows == 1 || x.stride(0) >= std::max<int64_t>(cols, 1))) {
+    return {x.data_ptr<float>(), transpose, rows == 1 ? std::max<int64_t>(cols, 1) : x.stride(0), {}};
+  }
+  if (x.stride(0) == 1 && x.stride(1) >= std::max<int64_t>(rows, 1) && cols > 1) {
+    return {x.data_ptr<float>(), !transpose, x.stride(1), {}};
+  }
+  torch::Tensor copy = x.contiguous();
+  return {copy.data_ptr<float>(), transpose, std::max<int64_t>(cols, 1), copy};
+}
+
+// op(a) @ op(b) for 2-D float32 CPU tensors on oneDNN.
+torch::Tensor gemm(const torch::Tensor& a, bool transpose_a, const torch::Tensor& b, bool transpose_b) {
+  const int64_t M = transpose_a ? a.size(1) : a.size(0), K = transpose_a ? a.size(0) : a.size(1);
+  const int64_t N = transpose_b ? b.size(0) : b.size(1);
+  torch::Tensor c = torch::empty({M, N}, a.options());
+  if (M == 0 || N == 0) return c;
+  if (K == 0) return c.zero_();
+  MatrixView A = as_matrix(a, transpose_a), B = as_matrix(b, transpose_b);
+  onednn_sgemm(A.transposed ? 'T' : 'N', B.transposed ? 'T' : 'N', M, N, K, 1.0f, A.data, A.ld, B.data, B.ld, 0.0f,
+               c.data_ptr<float>(), N);
+  return c;
+}
+
+bool use_onednn(const torch::Tensor& x, const torch::Tensor& w) {
+  return gemm_backend().onednn && x.scalar_type() == torch::kFloat && w.scalar_type() == torch::kFloat &&
+         x.device().is_cpu() && w.device().is_cpu() && w.dim() == 2 && x.dim() >= 1 && !x.is_sparse();
+}
+
+torch::Tensor dense(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, bool out_in);
+
+// y = x op(W) + b with x flattened to [rows, in]; op(W) = W^T for [out, in], W for [in, out].
+// LibTorch 1.13's custom functions take no undefined tensors, so the bias-free layer is its own
+// function; both share these two bodies.
+torch::Tensor dense_forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& w,
+                            const torch::Tensor& b, bool out_in) {
+  const int64_t in = x.size(-1), out = out_in ? w.size(0) : w.size(1);
+  torch::Tensor y = gemm(x.reshape({-1, in}), false, w, out_in);
+  if (b.defined()) y.add_(b);
+  ctx->save_for_backward({x, w});
+  ctx->saved_data["out_in"] = out_in;
+  std::vector<int64_t> shape = x.sizes().vec();
+  shape.back() = out;
+  return y.view(shape);
+}
+
+// Returns {dx, dw, db}; each product is itself a dense() call, so the backward is differentiable
+// (create_graph, Hessian-vector products).
+torch::autograd::tensor_list dense_backward(torch::autograd::AutogradContext* ctx, const torch::Tensor& grad,
+                                            bool bias) {
+  const auto saved = ctx->get_saved_variables();
+  const torch::Tensor &x = saved[0], &w = saved[1];
+  const bool out_in = ctx->saved_data["out_in"].toBool();
+  const int64_t in = x.size(-1), out = out_in ? w.size(0) : w.size(1);
+  const torch::Tensor g = grad.reshape({-1, out});
+  torch::Tensor dx, dw, db;
+  if (ctx->needs_input_grad(0)) dx = dense(g, w, {}, !out_in).view(x.sizes());  // g op(W)^T
+  if (ctx->needs_input_grad(1)) {
+    const torch::Tensor x2 = x.reshape({-1, in});
+    dw = out_in ? dense(g.t(), x2, {}, false) : dense(x2.t(), g, {}, false);  // g^T x or x^T g
+  }
+  if (bias && ctx->needs_input_grad(2)) db = g.sum(0);
+  return {dx, dw, db};
+}
+
+struct DenseBias : torch::autograd::Function<DenseBias> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                               const torch::Tensor& w, const torch::Tensor& b, bool out_in) {
+    return dense_forward(ctx, x, w, b, out_in);
+  }
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grads) {
+    auto d = dense_backward(ctx, grads[0], true);
+    return {d[0], d[1], d[2], torch::Tensor()};
+  }
+};
+
+struct DenseNoBias : torch::autograd::Function<DenseNoBias> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                               const torch::Tensor& w, bool out_in) {
+    return dense_forward(ctx, x, w, {}, out_in);
+  }
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grads) {
+    auto d = dense_backward(ctx, grads[0], false);
+    return {d[0], d[1], torch::Tensor()};
+  }
+};
+
+torch::Tensor dense(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, bool out_in) {
+  if (!use_onednn(x, w) || (b.defined() && (b.scalar_type() != torch::kFloat || !b.device().is_cpu()))) {
+    if (out_in) return torch::nn::functional::linear(x, w, b);
+    return b.defined() ? torch::matmul(x, w) + b : torch::matmul(x, w);
+  }
+  return b.defined() ? DenseBias::apply(x, w, b, out_in) : DenseNoBias::apply(x, w, out_in);
+}
+
+}  // namespace
+
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+  return dense(x, weight, bias, true);
+}
+
+torch::Tensor matmul(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+  return dense(x, weight, bias, false);
+}
+
+}  // namespace phenom
