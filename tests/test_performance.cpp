@@ -80,5 +80,30 @@ TEST(Dense, Float64IsExactAndFrozenWeightsGetNoGradient) {
   EXPECT_FALSE(frozen.grad().defined());
 }
 
+// The token MLP's first layer: the gather/scatter pair equals one-hot(tokens) @ W in value,
+// gradient and second derivative, on a column slice of the inputs (how the MLP calls it).
+TEST(EmbeddingSum, EqualsOneHotMatmulWithGradients) {
+  torch::manual_seed(5);
+  const int64_t V = 11, T = 2, width = 6, B = 40;
+  torch::Tensor inputs = torch::randint(0, V, {B, 3}, torch::kLong);
+  torch::Tensor tokens = inputs.slice(1, 0, T);
+  torch::Tensor one_hot = torch::cat({torch::one_hot(tokens.select(1, 0), V), torch::one_hot(tokens.select(1, 1), V)}, 1)
+                              .to(torch::kFloat);
+  torch::Tensor weight = torch::randn({T * V, width});
+  torch::Tensor g = torch::randn({B, width});
+  auto run = [&](bool fast) {
+    torch::Tensor w = weight.clone().requires_grad_(true);
+    torch::Tensor h = fast ? embedding_sum(w, tokens, V) : one_hot.mm(w);
+    // f = sum(g * h^2) has a non-zero second derivative, so both passes are exercised.
+    torch::Tensor f = (g * h * h).sum();
+    torch::Tensor dw = torch::autograd::grad({f}, {w}, {}, true, true)[0];
+    torch::Tensor hv = torch::autograd::grad({dw.sum()}, {w})[0];
+    return std::vector<torch::Tensor>{h, dw, hv};
+  };
+  auto fast = run(true), reference = run(false);
+  for (size_t i = 0; i < fast.size(); ++i) EXPECT_LT(max_abs_diff(fast[i], reference[i]), 1e-4) << "output " << i;
+  EXPECT_THROW(embedding_sum(weight, torch::full({1, 2}, V, torch::kLong), V), std::exception);
+}
+
 }  // namespace
 }  // namespace phenom

@@ -1,5 +1,7 @@
 #include "models/dense.h"
 
+#include <ATen/Parallel.h>
+
 #include "core/gemm.h"
 
 namespace phenom {
@@ -112,7 +114,109 @@ torch::Tensor dense(const torch::Tensor& x, const torch::Tensor& w, const torch:
   return b.defined() ? DenseBias::apply(x, w, b, out_in) : DenseNoBias::apply(x, w, out_in);
 }
 
+void check_token(int64_t token, int64_t vocab) {
+  if (token < 0 || token >= vocab) {
+    throw std::out_of_range("token " + std::to_string(token) + " is outside the vocabulary [0, " +
+                            std::to_string(vocab) + ")");
+  }
+}
+
+// h[b] = sum_t W[t V + x[b, t]] and its adjoint dW[t V + x[b, t]] += g[b]. The scatter runs over
+// examples in order on one thread, so its sums are the same on every run.
+template <typename T>
+void gather_rows(const torch::Tensor& weight, const torch::Tensor& tokens, int64_t vocab, torch::Tensor& out) {
+  const int64_t B = tokens.size(0), positions = tokens.size(1), width = weight.size(1);
+  const T* w = weight.data_ptr<T>();
+  const int64_t* x = tokens.data_ptr<int64_t>();
+  const int64_t s0 = tokens.stride(0), s1 = tokens.stride(1);  // a column slice of the inputs is used in place
+  T* h = out.data_ptr<T>();
+  at::parallel_for(0, B, std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(width, 1)), [&](int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; ++b) {
+      T* row = h + b * width;
+      check_token(x[b * s0], vocab);
+      const T* first = w + x[b * s0] * width;
+      for (int64_t j = 0; j < width; ++j) row[j] = first[j];
+      for (int64_t t = 1; t < positions; ++t) {
+        check_token(x[b * s0 + t * s1], vocab);
+        const T* source = w + (t * vocab + x[b * s0 + t * s1]) * width;
+        for (int64_t j = 0; j < width; ++j) row[j] += source[j];
+      }
+    }
+  });
+}
+
+template <typename T>
+void scatter_rows(const torch::Tensor& grad, const torch::Tensor& tokens, int64_t vocab, torch::Tensor& out) {
+  const int64_t B = tokens.size(0), positions = tokens.size(1), width = grad.size(1);
+  const T* g = grad.data_ptr<T>();
+  const int64_t* x = tokens.data_ptr<int64_t>();
+  const int64_t s0 = tokens.stride(0), s1 = tokens.stride(1);
+  T* d = out.data_ptr<T>();
+  for (int64_t b = 0; b < B; ++b) {
+    const T* source = g + b * width;
+    for (int64_t t = 0; t < positions; ++t) {
+      T* row = d + (t * vocab + x[b * s0 + t * s1]) * width;
+      for (int64_t j = 0; j < width; ++j) row[j] += source[j];
+    }
+  }
+}
+
+bool rows_applicable(const torch::Tensor& weight, const torch::Tensor& tokens) {
+  return weight.device().is_cpu() && tokens.device().is_cpu() && weight.dim() == 2 && tokens.dim() == 2 &&
+         tokens.scalar_type() == torch::kLong && tokens.size(1) > 0 &&
+         (weight.scalar_type() == torch::kFloat || weight.scalar_type() == torch::kDouble);
+}
+
+struct ScatterRows;
+
+struct GatherRows : torch::autograd::Function<GatherRows> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& weight,
+                               const torch::Tensor& tokens, int64_t vocab) {
+    const torch::Tensor w = weight.contiguous(), &x = tokens;
+    torch::Tensor h = torch::empty({x.size(0), w.size(1)}, w.options());
+    AT_DISPATCH_FLOATING_TYPES(w.scalar_type(), "gather_rows", [&] { gather_rows<scalar_t>(w, x, vocab, h); });
+    ctx->save_for_backward({x});
+    ctx->saved_data["vocab"] = vocab;
+    ctx->saved_data["rows"] = w.size(0);
+    return h;
+  }
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::tensor_list grads);
+};
+
+struct ScatterRows : torch::autograd::Function<ScatterRows> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& grad,
+                               const torch::Tensor& tokens, int64_t vocab, int64_t rows) {
+    const torch::Tensor g = grad.contiguous();
+    torch::Tensor d = torch::zeros({rows, g.size(1)}, g.options());
+    AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "scatter_rows", [&] { scatter_rows<scalar_t>(g, tokens, vocab, d); });
+    ctx->save_for_backward({tokens});
+    ctx->saved_data["vocab"] = vocab;
+    return d;
+  }
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::tensor_list grads) {
+    const torch::Tensor tokens = ctx->get_saved_variables()[0];
+    return {GatherRows::apply(grads[0], tokens, ctx->saved_data["vocab"].toInt()), torch::Tensor(), torch::Tensor(),
+            torch::Tensor()};
+  }
+};
+
+torch::autograd::tensor_list GatherRows::backward(torch::autograd::AutogradContext* ctx, torch::autograd::tensor_list grads) {
+  const torch::Tensor tokens = ctx->get_saved_variables()[0];
+  return {ScatterRows::apply(grads[0], tokens, ctx->saved_data["vocab"].toInt(), ctx->saved_data["rows"].toInt()),
+          torch::Tensor(), torch::Tensor()};
+}
+
 }  // namespace
+
+torch::Tensor embedding_sum(const torch::Tensor& weight, const torch::Tensor& tokens, int64_t vocab) {
+  if (rows_applicable(weight, tokens)) return GatherRows::apply(weight, tokens, vocab);
+  torch::Tensor h;
+  for (int64_t t = 0; t < tokens.size(1); ++t) {
+    auto rows = weight.index_select(0, tokens.select(1, t) + t * vocab);
+    h = t == 0 ? rows : h + rows;
+  }
+  return h;
+}
 
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
   return dense(x, weight, bias, true);

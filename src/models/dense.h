@@ -14,4 +14,10 @@ torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const 
 // x [..., in] with W stored [in, out] (TransformerLens's layout): x W + b.
 torch::Tensor matmul(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias = {});
 
+// The first layer of a token MLP: one-hot(tokens) concatenated over positions, times W, as a sum of
+// rows: h[b] = sum_t W[t * vocab + tokens[b, t]].  W [T * vocab, width], tokens int64 [B, T].
+// On contiguous CPU tensors it is one gather pass forward and one scatter pass backward (each the
+// adjoint of the other, so it is twice differentiable); elsewhere LibTorch's index_select.
+torch::Tensor embedding_sum(const torch::Tensor& weight, const torch::Tensor& tokens, int64_t vocab);
+
 }  // namespace phenom

@@ -1,5 +1,7 @@
 #include "optim/optimizers.h"
 
+#include <ATen/Parallel.h>
+
 #include <cmath>
 
 #include "optim/optimizer.h"
@@ -7,24 +9,83 @@
 
 namespace phenom {
 
+Optimizer::Optimizer(std::vector<torch::Tensor> parameters, double base_lr)
+    : parameters_(std::move(parameters)), base_lr_(base_lr) {
+  flatten();
+}
+
+void Optimizer::flatten() {
+  bool same = !parameters_.empty();
+  for (const auto& p : parameters_) {
+    same = same && p.scalar_type() == parameters_[0].scalar_type() && p.device() == parameters_[0].device() &&
+           p.layout() == torch::kStrided && p.is_floating_point();
+  }
+  if (!same) {
+    for (auto& p : parameters_) groups_.push_back({p, {}, {}});
+    return;
+  }
+  torch::NoGradGuard no_grad;
+  int64_t total = 0;
+  for (const auto& p : parameters_) {
+    offsets_.push_back(total);
+    total += p.numel();
+  }
+  torch::Tensor values = torch::empty({total}, parameters_[0].options());
+  torch::Tensor grads = torch::zeros({total}, parameters_[0].options());
+  for (size_t i = 0; i < parameters_.size(); ++i) {
+    auto& p = parameters_[i];
+    torch::Tensor view = values.slice(0, offsets_[i], offsets_[i] + p.numel()).view(p.sizes());
+    view.copy_(p);
+    p.set_data(view);  // the model's tensor now lives in the buffer
+    p.mutable_grad() = grads.slice(0, offsets_[i], offsets_[i] + p.numel()).view(p.sizes());
+  }
+  groups_.push_back({values, grads, {}});
+  flat_ = true;
+}
+
+void Optimizer::step(double lr) {
+  torch::NoGradGuard no_grad;
+  ++steps_;
+  ensure_slots();
+  for (size_t i = 0; i < groups_.size(); ++i) {
+    Group& group = groups_[i];
+    if (!flat_) {
+      group.grad = parameters_[i].grad();
+      if (!group.grad.defined()) continue;  // unreached by the loss: skipped, as in PyTorch
+    }
+    update(group, lr);
+  }
+}
+
 void Optimizer::zero_grad() {
+  if (flat_) {
+    groups_[0].grad.zero_();
+    return;
+  }
   for (auto& p : parameters_) {
     if (p.grad().defined()) p.mutable_grad().zero_();
   }
 }
 
-torch::Tensor Optimizer::slot(size_t parameter, size_t index) {
-  if (state_.size() < parameters_.size()) state_.resize(parameters_.size());
-  auto& slots = state_[parameter];
-  while (slots.size() <= index) slots.push_back(torch::zeros_like(parameters_[parameter]));
-  return slots[index];
+void Optimizer::ensure_slots() {
+  for (auto& group : groups_) {
+    while (group.slots.size() < state_slots()) group.slots.push_back(torch::zeros_like(group.param));
+  }
+}
+
+torch::Tensor Optimizer::slot_of(size_t parameter, size_t index) const {
+  if (!flat_) return groups_[parameter].slots[index];
+  const auto& p = parameters_[parameter];
+  return groups_[0].slots[index].slice(0, offsets_[parameter], offsets_[parameter] + p.numel()).view(p.sizes());
 }
 
 void Optimizer::save(torch::serialize::OutputArchive& archive) const {
   archive.write("optimizer.steps", torch::tensor(steps_, torch::kLong));
-  for (size_t i = 0; i < state_.size(); ++i) {
-    for (size_t j = 0; j < state_[i].size(); ++j) {
-      archive.write("optimizer." + std::to_string(i) + "." + std::to_string(j), state_[i][j]);
+  if (steps_ == 0) return;  // no state yet
+  for (size_t i = 0; i < parameters_.size(); ++i) {
+    for (size_t j = 0; j < state_slots(); ++j) {
+      // A compact copy: the file does not depend on whether the state is flat.
+      archive.write("optimizer." + std::to_string(i) + "." + std::to_string(j), slot_of(i, j).clone());
     }
   }
 }
@@ -33,39 +94,74 @@ void Optimizer::load(torch::serialize::InputArchive& archive) {
   torch::Tensor steps;
   archive.read("optimizer.steps", steps);
   steps_ = steps.item<int64_t>();
-  state_.assign(parameters_.size(), {});
+  ensure_slots();
+  torch::NoGradGuard no_grad;
   for (size_t i = 0; i < parameters_.size(); ++i) {
-    for (size_t j = 0;; ++j) {
+    for (size_t j = 0; j < state_slots(); ++j) {
       torch::Tensor t;
-      if (!archive.try_read("optimizer." + std::to_string(i) + "." + std::to_string(j), t)) break;
-      state_[i].push_back(t.to(parameters_[i].device()));
+      if (archive.try_read("optimizer." + std::to_string(i) + "." + std::to_string(j), t)) slot_of(i, j).copy_(t);
     }
   }
 }
 
 namespace {
 
+// Runs `body(begin, end)` over [0, n) on the intra-op pool in chunks large enough to be worth a
+// thread; element-wise updates, so the result does not depend on the split.
+template <typename Body>
+void for_chunks(int64_t n, const Body& body) {
+  at::parallel_for(0, n, 1 << 15, body);
+}
+
+bool fused_cpu(const torch::Tensor& t) {
+  return t.device().is_cpu() && t.is_contiguous() &&
+         (t.scalar_type() == torch::kFloat || t.scalar_type() == torch::kDouble);
+}
+
 class Sgd : public Optimizer {
  public:
   Sgd(std::vector<torch::Tensor> params, SgdOptions o) : Optimizer(std::move(params), o.lr), o_(o) {}
 
  protected:
-  void update(double lr) override {
-    for (size_t i = 0; i < parameters_.size(); ++i) {
-      auto& p = parameters_[i];
-      if (!p.grad().defined()) continue;
-      auto d = p.grad();
-      if (o_.weight_decay != 0) d = d.add(p, o_.weight_decay);
-      if (o_.momentum != 0) {
-        auto buffer = slot(i, 0);
-        if (steps_ == 1) buffer.copy_(d); else buffer.mul_(o_.momentum).add_(d);
-        d = o_.nesterov ? d.add(buffer, o_.momentum) : buffer;
-      }
-      p.add_(d, -lr);
+  size_t state_slots() const override { return o_.momentum != 0 ? 1 : 0; }
+
+  void update(Group& group, double lr) override {
+    if (fused_cpu(group.param) && group.grad.is_contiguous()) {
+      AT_DISPATCH_FLOATING_TYPES(group.param.scalar_type(), "sgd", [&] { fused<scalar_t>(group, lr); });
+      return;
     }
+    auto& p = group.param;
+    auto d = group.grad;
+    if (o_.weight_decay != 0) d = d.add(p, o_.weight_decay);
+    if (o_.momentum != 0) {
+      auto& buffer = group.slots[0];
+      if (steps_ == 1) buffer.copy_(d); else buffer.mul_(o_.momentum).add_(d);
+      d = o_.nesterov ? d.add(buffer, o_.momentum) : buffer;
+    }
+    p.add_(d, -lr);
   }
 
  private:
+  // The same arithmetic as the LibTorch ops above, element by element in one pass.
+  template <typename T>
+  void fused(Group& group, double lr_value) {
+    T* p = group.param.data_ptr<T>();
+    const T* g = group.grad.data_ptr<T>();
+    T* buffer = o_.momentum != 0 ? group.slots[0].data_ptr<T>() : nullptr;
+    const T wd = static_cast<T>(o_.weight_decay), momentum = static_cast<T>(o_.momentum), lr = static_cast<T>(lr_value);
+    const bool first = steps_ == 1, nesterov = o_.nesterov, decay = o_.weight_decay != 0;
+    for_chunks(group.param.numel(), [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        T d = decay ? g[i] + wd * p[i] : g[i];
+        if (buffer) {
+          buffer[i] = first ? d : buffer[i] * momentum + d;
+          d = nesterov ? d + momentum * buffer[i] : buffer[i];
+        }
+        p[i] = p[i] + (-lr) * d;
+      }
+    });
+  }
+
   SgdOptions o_;
 };
 
@@ -77,29 +173,65 @@ class Adam : public Optimizer {
   Adam(std::vector<torch::Tensor> params, AdamOptions o) : Optimizer(std::move(params), o.lr), o_(std::move(o)) {}
 
  protected:
-  void update(double lr) override {
-    const double b1 = o_.betas[0], b2 = o_.betas[1];
-    const double correction1 = 1 - std::pow(b1, static_cast<double>(steps_));
-    const double correction2_sqrt = std::sqrt(1 - std::pow(b2, static_cast<double>(steps_)));
-    for (size_t i = 0; i < parameters_.size(); ++i) {
-      auto& p = parameters_[i];
-      if (!p.grad().defined()) continue;
-      auto g = p.grad();
-      if (o_.decoupled) {
-        if (o_.weight_decay != 0) p.mul_(1 - lr * o_.weight_decay);
-      } else if (o_.weight_decay != 0) {
-        g = g.add(p, o_.weight_decay);
-      }
-      auto m = slot(i, 0);
-      auto v = slot(i, 1);
-      m.mul_(b1).add_(g, 1 - b1);
-      v.mul_(b2).addcmul_(g, g, 1 - b2);
-      auto denominator = (v.sqrt() / correction2_sqrt).add_(o_.eps);
-      p.addcdiv_(m, denominator, -lr / correction1);
+  size_t state_slots() const override { return 2; }
+
+  void update(Group& group, double lr) override {
+    if (fused_cpu(group.param) && group.grad.is_contiguous()) {
+      AT_DISPATCH_FLOATING_TYPES(group.param.scalar_type(), "adam", [&] { fused<scalar_t>(group, lr); });
+      return;
     }
+    const Scalars s = scalars(lr);
+    auto& p = group.param;
+    auto g = group.grad;
+    if (o_.decoupled) {
+      if (o_.weight_decay != 0) p.mul_(s.shrink);
+    } else if (o_.weight_decay != 0) {
+      g = g.add(p, o_.weight_decay);
+    }
+    auto &m = group.slots[0], &v = group.slots[1];
+    m.mul_(s.b1).add_(g, 1 - s.b1);
+    v.mul_(s.b2).addcmul_(g, g, 1 - s.b2);
+    auto denominator = (v.sqrt() / s.correction2_sqrt).add_(o_.eps);
+    p.addcdiv_(m, denominator, s.step);
   }
 
  private:
+  struct Scalars {
+    double b1, b2, correction2_sqrt, shrink, step;
+  };
+  Scalars scalars(double lr) const {
+    const double b1 = o_.betas[0], b2 = o_.betas[1];
+    const double correction1 = 1 - std::pow(b1, static_cast<double>(steps_));
+    return {b1, b2, std::sqrt(1 - std::pow(b2, static_cast<double>(steps_))), 1 - lr * o_.weight_decay,
+            -lr / correction1};
+  }
+
+  // The same arithmetic as the LibTorch ops above (scalars rounded to T as LibTorch does),
+  // element by element in one pass over the buffer.
+  template <typename T>
+  void fused(Group& group, double lr) {
+    const Scalars s = scalars(lr);
+    T* p = group.param.data_ptr<T>();
+    const T* g = group.grad.data_ptr<T>();
+    T* m = group.slots[0].data_ptr<T>();
+    T* v = group.slots[1].data_ptr<T>();
+    const T b1 = static_cast<T>(s.b1), b2 = static_cast<T>(s.b2), one_minus_b1 = static_cast<T>(1 - s.b1),
+            one_minus_b2 = static_cast<T>(1 - s.b2), c2 = static_cast<T>(s.correction2_sqrt),
+            eps = static_cast<T>(o_.eps), shrink = static_cast<T>(s.shrink), step = static_cast<T>(s.step),
+            wd = static_cast<T>(o_.weight_decay);
+    const bool decoupled = o_.decoupled && o_.weight_decay != 0, l2 = !o_.decoupled && o_.weight_decay != 0;
+    for_chunks(group.param.numel(), [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        if (decoupled) p[i] = p[i] * shrink;
+        const T gi = l2 ? g[i] + wd * p[i] : g[i];
+        m[i] = m[i] * b1 + one_minus_b1 * gi;
+        v[i] = v[i] * b2 + one_minus_b2 * (gi * gi);
+        const T denominator = std::sqrt(v[i]) / c2 + eps;
+        p[i] = p[i] + step * (m[i] / denominator);
+      }
+    });
+  }
+
   AdamOptions o_;
 };
 
