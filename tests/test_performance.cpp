@@ -4,6 +4,7 @@
 
 #include "core/gemm.h"
 #include "models/dense.h"
+#include "train/loss.h"
 
 namespace phenom {
 namespace {
@@ -103,6 +104,27 @@ TEST(EmbeddingSum, EqualsOneHotMatmulWithGradients) {
   auto fast = run(true), reference = run(false);
   for (size_t i = 0; i < fast.size(); ++i) EXPECT_LT(max_abs_diff(fast[i], reference[i]), 1e-4) << "output " << i;
   EXPECT_THROW(embedding_sum(weight, torch::full({1, 2}, V, torch::kLong), V), std::exception);
+}
+
+// The fused class-target MSE equals MSELoss against one-hot targets: value, gradient, and (through
+// create_graph) second derivative; a target outside the classes is refused.
+TEST(Loss, FusedClassMseEqualsMseAgainstOneHot) {
+  torch::manual_seed(6);
+  torch::Tensor logits = torch::randn({30, 7}), targets = torch::randint(0, 7, {30}, torch::kLong);
+  auto run = [&](bool fast) {
+    torch::Tensor x = logits.clone().requires_grad_(true);
+    torch::Tensor loss = fast ? compute_loss("mse", x, targets)
+                              : torch::mse_loss(x, torch::one_hot(targets, 7).to(torch::kFloat));
+    torch::Tensor g = torch::autograd::grad({loss}, {x}, {}, true, true)[0];
+    torch::Tensor gg = torch::autograd::grad({(g * g).sum()}, {x})[0];
+    torch::Tensor plain = torch::autograd::grad({fast ? compute_loss("mse", x, targets) * 3
+                                                      : torch::mse_loss(x, torch::one_hot(targets, 7).to(torch::kFloat)) * 3},
+                                                {x})[0];
+    return std::vector<torch::Tensor>{loss, g, gg, plain};
+  };
+  auto fast = run(true), reference = run(false);
+  for (size_t i = 0; i < fast.size(); ++i) EXPECT_LT(max_abs_diff(fast[i], reference[i]), 1e-6) << "output " << i;
+  EXPECT_THROW(compute_loss("mse", logits, torch::full({30}, 7, torch::kLong)), std::exception);
 }
 
 }  // namespace

@@ -11,6 +11,8 @@
 
 namespace phenom {
 
+constexpr double kSmallModelWork = 2.5e6;
+
 int machine_cores() {
   unsigned n = std::thread::hardware_concurrency();
   return n == 0 ? 1 : static_cast<int>(n);
@@ -21,16 +23,19 @@ std::string ThreadPlan::describe() const {
          (blas_controlled ? std::to_string(blas_threads) : std::string("not found")) + ", gemm " + gemm;
 }
 
-ThreadPlan configure_threads(int threads, const std::string& dtype) {
+ThreadPlan configure_threads(int threads, const std::string& dtype, double work_per_step) {
   ThreadPlan plan;
   int budget = threads > 0 ? threads : machine_cores();
   plan.gemm = gemm_backend().name;
   if (gemm_backend().onednn && dtype == "float32") {
     // Dense layers run on oneDNN, which uses LibTorch's OpenMP pool: that pool gets the budget and
     // OpenBLAS (left with small attention bmm's and float64 work) one thread, so no second pool
-    // spins on the cores. oneDNN and LibTorch's elementwise kernels size their own parallelism
-    // (elementwise ops below 32k elements stay on one thread), so tiny models are not slowed.
-    plan.torch_threads = budget;
+    // spins on the cores. A tiny model gets one thread: its matmuls are too small to pay for the
+    // fork/join. Measured on modular-addition MLPs, 2 cores, steps/s with 1 vs 2 threads
+    // (work = trainable parameters x examples per step): p 23 w 64 (1.2M): 6900/5800 vs 5100/4000;
+    // p 37 w 64 (4.9M): 1550 vs 1600-2150; p 59 w 128 (39M): 390-480 vs 440-590; grokking MLP
+    // (320M): 33-35 vs 41-48. The threshold sits between the first two.
+    plan.torch_threads = work_per_step < kSmallModelWork ? 1 : budget;
     plan.blas_threads = 1;
   } else {
     // Matmuls (OpenBLAS) get the whole budget; LibTorch's own intra-op pool gets one thread. The

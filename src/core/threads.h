@@ -16,7 +16,8 @@ int machine_cores();
 
 // Applies a budget of `threads` cores (<= 0: all cores) to both pools. Which pool gets the budget
 // depends on where the run's matmuls go: oneDNN (float32 with the oneDNN GEMM) uses LibTorch's
-// OpenMP pool, otherwise OpenBLAS's pool does the heavy work.
-ThreadPlan configure_threads(int threads, const std::string& dtype);
+// OpenMP pool, otherwise OpenBLAS's pool does the heavy work. `work_per_step` (trainable parameters
+// x examples per step, a proxy for multiply-adds) keeps tiny models on one thread.
+ThreadPlan configure_threads(int threads, const std::string& dtype, double work_per_step);
 
 }  // namespace phenom

@@ -132,13 +132,13 @@ void gather_rows(const torch::Tensor& weight, const torch::Tensor& tokens, int64
   T* h = out.data_ptr<T>();
   at::parallel_for(0, B, std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(width, 1)), [&](int64_t begin, int64_t end) {
     for (int64_t b = begin; b < end; ++b) {
-      T* row = h + b * width;
+      T* __restrict row = h + b * width;
       check_token(x[b * s0], vocab);
       const T* first = w + x[b * s0] * width;
       for (int64_t j = 0; j < width; ++j) row[j] = first[j];
       for (int64_t t = 1; t < positions; ++t) {
         check_token(x[b * s0 + t * s1], vocab);
-        const T* source = w + (t * vocab + x[b * s0 + t * s1]) * width;
+        const T* __restrict source = w + (t * vocab + x[b * s0 + t * s1]) * width;
         for (int64_t j = 0; j < width; ++j) row[j] += source[j];
       }
     }
@@ -153,9 +153,9 @@ void scatter_rows(const torch::Tensor& grad, const torch::Tensor& tokens, int64_
   const int64_t s0 = tokens.stride(0), s1 = tokens.stride(1);
   T* d = out.data_ptr<T>();
   for (int64_t b = 0; b < B; ++b) {
-    const T* source = g + b * width;
+    const T* __restrict source = g + b * width;
     for (int64_t t = 0; t < positions; ++t) {
-      T* row = d + (t * vocab + x[b * s0 + t * s1]) * width;
+      T* __restrict row = d + (t * vocab + x[b * s0 + t * s1]) * width;
       for (int64_t j = 0; j < width; ++j) row[j] += source[j];
     }
   }

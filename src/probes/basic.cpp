@@ -16,12 +16,24 @@ class LossAccuracy : public Probe {
   void measure(ProbeContext& c, MetricRow& row) override {
     torch::NoGradGuard no_grad;
     c.model.eval();
-    evaluate(c, c.task.train(), "train", row);
+    if (c.train_logits.defined()) {
+      score(c, c.train_logits, c.task.train().targets, "train", row);  // shared with the next training step
+    } else {
+      evaluate(c, c.task.train(), "train", row);
+    }
     evaluate(c, c.task.test(), "test", row);
     c.model.train();
   }
 
  private:
+  void score(ProbeContext& c, const torch::Tensor& logits, const torch::Tensor& targets, const std::string& prefix,
+             MetricRow& row) {
+    row.set(prefix + "/loss", compute_loss(c.spec.train.loss, logits, targets).item<double>());
+    if (!targets.is_floating_point()) {
+      row.set(prefix + "/acc", (logits.argmax(1) == targets).sum().item<double>() / static_cast<double>(targets.size(0)));
+    }
+  }
+
   void evaluate(ProbeContext& c, const Split& split, const std::string& prefix, MetricRow& row) {
     if (split.size() == 0) return;
     const int64_t n = split.size();

@@ -18,6 +18,10 @@ struct ProbeContext {
   const Spec& spec;
   int64_t step;
   double lr;  // the learning rate the next update uses
+  // The model's logits on the whole train split at this step, when the trainer already computed
+  // them (full-batch training: the next step's forward pass); undefined otherwise. These are
+  // train-mode logits; no model here behaves differently in eval mode (no dropout or batch norm).
+  torch::Tensor train_logits = {};
 };
 
 class Probe {

@@ -61,6 +61,15 @@ int report_finished(const RunDir& dir, bool quiet) {
   return summary.value("status", "") == "completed" && met ? 0 : 1;
 }
 
+// Trainable parameters x examples per step: the thread policy's measure of a model's size.
+double work_per_step(const Spec& spec, const Experiment& ex) {
+  double trainable = 0;
+  for (const auto& p : ex.model->parameters()) if (p.requires_grad()) trainable += static_cast<double>(p.numel());
+  const int64_t n = ex.task->train().size();
+  const int64_t rows = spec.train.batch_size.full() ? n : std::min(spec.train.batch_size.n, n);
+  return trainable * static_cast<double>(rows);
+}
+
 }  // namespace
 
 int run_experiment(const RunRequest& request) {
@@ -80,8 +89,8 @@ int run_experiment(const RunRequest& request) {
     }
   }
   // Build everything before touching the directory: a failure here leaves nothing behind.
-  ThreadPlan threads = configure_threads(request.threads, spec.dtype);
   Experiment ex = build_experiment(spec);
+  ThreadPlan threads = configure_threads(request.threads, spec.dtype, work_per_step(spec, ex));
   if (request.fresh) dir.clear();
   const bool resume = dir.has_checkpoint();
   dir.prepare(resolved, overrides_text(request.overrides));
@@ -133,6 +142,7 @@ int run_experiment(const RunRequest& request) {
   summary["status"] = status_name(outcome.status);
   summary["steps"] = outcome.step;
   summary["wall_seconds"] = outcome.seconds;
+  summary["measure_seconds"] = outcome.measure_seconds;  // evaluation + probes, part of wall_seconds
   summary["steps_per_second"] = outcome.seconds > 0 ? (outcome.step - outcome.start_step) / outcome.seconds : 0.0;
   summary["resumed_from_step"] = start_step;
   if (!outcome.message.empty()) summary["message"] = outcome.message;

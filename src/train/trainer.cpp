@@ -88,8 +88,17 @@ bool Trainer::stop_condition_holds(const MetricRow& row) const {
 }
 
 bool Trainer::measure(int64_t step, MetricHistory& history, double last_batch_loss, const MetricRow& extra) {
+  const auto started = std::chrono::steady_clock::now();
+  double training_seconds = 0;  // the next step's forward pass is training, not measuring
   const int64_t total = spec_.train.total_steps();
   ProbeContext context{*ex_.model, *ex_.task, spec_, step, lr_at(step)};
+  if (full_batch_ && step < total && !reached_stop_) {
+    const Split& train = ex_.task->train();
+    torch::Tensor logits = ex_.model->forward(train.inputs);
+    next_loss_ = compute_loss(spec_.train.loss, logits, train.targets);
+    context.train_logits = logits.detach();
+    training_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  }
   MetricRow row{step, {}};
   for (auto& probe : ex_.probes) {
     if (probe->due(step) || step == total) probe->measure(context, row);
@@ -100,6 +109,7 @@ bool Trainer::measure(int64_t step, MetricHistory& history, double last_batch_lo
   console_.progress(step, start_step_, total, row);
   const double* train_loss = row.find("train/loss");
   reached_stop_ = stop_condition_holds(row);
+  measure_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() - training_seconds;
   return std::isfinite(last_batch_loss) && (!train_loss || std::isfinite(*train_loss));
 }
 
@@ -136,6 +146,7 @@ TrainOutcome Trainer::run(int64_t start_step, MetricHistory& history) {
   const auto started = std::chrono::steady_clock::now();
   const auto& train = spec_.train;
   BatchSampler sampler(ex_.task->train(), train.batch_size, spec_.seed);
+  full_batch_ = sampler.full();
   Model& model = *ex_.model;
   model.train();
   std::vector<torch::Tensor> parameters = model.parameters();
@@ -160,9 +171,14 @@ TrainOutcome Trainer::run(int64_t start_step, MetricHistory& history) {
       break;
     }
     const double lr = lr_at(step);
-    Split batch = sampler.batch(step);
+    if (next_loss_.defined()) {
+      loss = std::move(next_loss_);  // computed by the last measure(), same parameters
+      next_loss_ = torch::Tensor();
+    } else {
+      Split batch = sampler.batch(step);
+      loss = compute_loss(train.loss, model.forward(batch.inputs), batch.targets);
+    }
     ex_.optimizer->zero_grad();
-    loss = compute_loss(train.loss, model.forward(batch.inputs), batch.targets);
     loss.backward();
     if (train.grad_clip > 0) torch::nn::utils::clip_grad_norm_(parameters, train.grad_clip);
     ex_.optimizer->step(lr);
@@ -180,6 +196,7 @@ TrainOutcome Trainer::run(int64_t start_step, MetricHistory& history) {
   outcome.stop_reached = reached_stop_;
   outcome.step = step;
   outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  outcome.measure_seconds = measure_seconds_;
   console_.end_progress();
   return outcome;
 }

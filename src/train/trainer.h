@@ -17,6 +17,7 @@ struct TrainOutcome {
   int64_t start_step = 0;  // where this process started (resume point)
   int64_t step = 0;        // where it stopped
   double seconds = 0;      // wall time of the loop in this process
+  double measure_seconds = 0;  // of which: probes, metric rows and progress (evaluation cost)
   bool stop_reached = false;  // the last measured train/acc reached train.stop_train_acc
   std::string message;
 };
@@ -44,6 +45,11 @@ class Trainer {
   std::string spec_hash_;
   int64_t start_step_ = 0;
   bool reached_stop_ = false;  // the last measured train/acc reached train.stop_train_acc
+  double measure_seconds_ = 0;  // time inside measure() in this process
+  bool full_batch_ = false;
+  // Full-batch training: the forward pass of the next step, computed when measuring so that the
+  // train-split evaluation reads it instead of running its own (parameters do not change between).
+  torch::Tensor next_loss_;
 };
 
 }  // namespace phenom
