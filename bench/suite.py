@@ -18,6 +18,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -84,12 +85,37 @@ for p in real:
     except (OSError, AttributeError):
         pass
 a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
-for _ in range(3): a @ b
-best = 0.0
-for _ in range(5):
-    t = time.perf_counter(); a @ b; t = time.perf_counter() - t
-    best = max(best, 2 * 2048 ** 3 / t / 1e9)
-print(json.dumps({"libraries": real, "openblas_core": core, "sgemm_gflops": best, "torch": torch.__version__}))
+c = torch.empty(2048, 2048)
+
+
+def rate(multiply):
+    # best of 5 timings, each averaging enough multiplies to last >= 0.3 s
+    for _ in range(2): multiply()
+    best = 0.0
+    for _ in range(5):
+        t, n = time.perf_counter(), 0
+        while True:
+            multiply(); n += 1
+            elapsed = time.perf_counter() - t
+            if elapsed >= 0.3: break
+        best = max(best, n * 2 * 2048 ** 3 / elapsed / 1e9)
+    return best
+
+
+best = rate(lambda: torch.mm(a, b, out=c))
+# oneDNN's sgemm (the kernel phenom's dense layers use when LibTorch ships it): same threads.
+onednn = None
+try:
+    dnnl = ctypes.CDLL("libdnnl.so.2")
+    sgemm = dnnl.dnnl_sgemm
+    i64, f32, ptr = ctypes.c_int64, ctypes.c_float, ctypes.c_void_p
+    sgemm.argtypes = [ctypes.c_char, ctypes.c_char, i64, i64, i64, f32, ptr, i64, ptr, i64, f32, ptr, i64]
+    n = 2048
+    onednn = rate(lambda: sgemm(b"N", b"N", n, n, n, 1.0, a.data_ptr(), n, b.data_ptr(), n, 0.0, c.data_ptr(), n))
+except (OSError, AttributeError):
+    pass
+print(json.dumps({"libraries": real, "openblas_core": core, "sgemm_gflops": best, "onednn_gflops": onednn,
+                  "torch": torch.__version__}))
 """
 
 
@@ -112,13 +138,42 @@ def run_phenom(spec_path, steps, threads, out_dir):
                     "--no-plot", "--threads", str(threads)], dict(os.environ))
     summary = json.load(open(os.path.join(out_dir, "summary.json")))
     meta = json.load(open(os.path.join(out_dir, "meta.json")))
-    return summary["steps_per_second"], rss, meta["threads"]
+    return summary["steps_per_second"], rss, dict(meta["threads"], gemm=meta.get("gemm", "?"))
 
 
 def run_peer(name, steps, torch_threads, blas_threads):
     out, rss = timed([PY, os.path.join(ROOT, "bench", "peers.py"), name, "--steps", str(steps), "--threads",
                       str(torch_threads)], env_with(blas_threads))
     return json.loads(out)["steps_per_second"], rss
+
+
+# Shipped configs at their own probe cadence: (config, steps to run; None = the config's own).
+EVAL_CONFIGS = [("configs/grokking/mlp.yaml", None), ("configs/grokking/transformer_small.yaml", None),
+                ("configs/grokking/transformer.yaml", 500)]
+
+
+def eval_cost(quick):
+    """Share of the training loop's wall time spent in probes and metric rows (summary.json
+    measure_seconds / wall_seconds) for shipped configs at their default cadence."""
+    lines = ["## Evaluation cost at the shipped configs' cadence", "",
+             "| config | steps run | probes (every) | steps/s | evaluation + probes share of wall time |",
+             "|---|---|---|---|---|"]
+    work = tempfile.mkdtemp(prefix="phenom-evalcost-")
+    for config, steps in EVAL_CONFIGS:
+        path = os.path.join(ROOT, config)
+        if quick:
+            steps = 4
+        args = [PHENOM, "run", path, "--out", os.path.join(work, "run"), "--fresh", "--quiet", "--no-plot"]
+        if steps:
+            args.append(f"train.steps={steps}")
+        subprocess.run(args, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        summary = json.load(open(os.path.join(work, "run", "summary.json")))
+        cadence = ", ".join(f"{t} {e}" for t, e in re.findall(r"\{type: (\w+), every: (\d+)", open(path).read()))
+        share = summary["measure_seconds"] / summary["wall_seconds"]
+        lines.append(f"| {config} | {summary['steps']} | {cadence} | {summary['steps_per_second']:.1f} | "
+                     f"**{100 * share:.1f}%** |")
+        print(f"{config}: evaluation + probes {100 * share:.1f}% of wall time", flush=True)
+    return lines + [""]
 
 
 def main():
@@ -146,8 +201,10 @@ def main():
         sys.exit("error: LibTorch is using " + ", ".join(blas["libraries"]) + ", not OpenBLAS: fp32 matmuls run "
                  "~30x slower and the numbers would mean nothing. Fix: apt-get install libopenblas0-pthread "
                  "(and update-alternatives --config libblas.so.3-x86_64-linux-gnu to pick it).")
+    onednn = blas["onednn_gflops"]
     print(f"BLAS: {', '.join(blas['libraries'])} (OpenBLAS core {blas['openblas_core']}); "
-          f"sgemm 2048: {blas['sgemm_gflops']:.1f} GFLOP/s with {T} thread(s)", flush=True)
+          f"sgemm 2048: torch.mm {blas['sgemm_gflops']:.1f} GFLOP/s, oneDNN "
+          f"{'%.1f' % onednn if onednn else 'absent'} GFLOP/s, {T} thread(s)", flush=True)
 
     rows = []
     work = tempfile.mkdtemp(prefix="phenom-bench-")
@@ -170,13 +227,15 @@ def main():
         sps = statistics.median(ph)
         row = dict(system=name, title=s["title"], steps=steps, phenom_sps=sps, pytorch_sps=statistics.median(pt),
                    ratio=statistics.median(ratios), ratios=ratios, gflops=sps * flops / 1e9,
-                   sgemm_fraction=sps * flops / 1e9 / blas["sgemm_gflops"], phenom_rss=ph_rss, pytorch_rss=pt_rss,
-                   phenom_threads=f"torch {plan['torch']}, openblas {plan['openblas']}",
+                   sgemm_fraction=sps * flops / 1e9 / blas["sgemm_gflops"],
+                   onednn_fraction=sps * flops / 1e9 / onednn if onednn else None, phenom_rss=ph_rss, pytorch_rss=pt_rss,
+                   phenom_threads=f"torch {plan['torch']}, openblas {plan['openblas']}, gemm {plan['gemm']}",
                    pytorch_threads=f"torch {peer_threads}, openblas {T}")
         rows.append(row)
         print(f"{name:18s} phenom {sps:9.1f} steps/s | PyTorch {row['pytorch_sps']:9.1f} | ratio {row['ratio']:.2f}x "
               f"(pairs: {', '.join(f'{r:.2f}' for r in ratios)}) | {row['gflops']:.1f} GFLOP/s = "
-              f"{100 * row['sgemm_fraction']:.0f}% of sgemm | RSS {ph_rss:.0f} / {pt_rss:.0f} MiB", flush=True)
+              f"{100 * row['sgemm_fraction']:.0f}% of torch.mm sgemm"
+              + (f", {100 * row['onednn_fraction']:.0f}% of oneDNN sgemm" if onednn else "") + f" | RSS {ph_rss:.0f} / {pt_rss:.0f} MiB", flush=True)
 
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     lines = [
@@ -188,19 +247,24 @@ def main():
         f"- machine: {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
         f"- LibTorch {blas['torch']} (Debian); BLAS {', '.join(blas['libraries'])}, OpenBLAS core "
         f"{blas['openblas_core']}",
-        f"- thread budget {T}; sgemm (torch.mm 2048x2048, float32): {blas['sgemm_gflops']:.1f} GFLOP/s",
+        f"- thread budget {T}; sgemm 2048x2048 float32 measured in this run: torch.mm (OpenBLAS) "
+        f"{blas['sgemm_gflops']:.1f} GFLOP/s, oneDNN `dnnl_sgemm` {'%.1f' % onednn if onednn else 'absent'} GFLOP/s",
         f"- {args.pairs} alternating pair(s) per system (phenom, PyTorch, phenom, ...); steps/s and ratio are medians",
         "",
-        "| system | steps | phenom steps/s | PyTorch steps/s | phenom / PyTorch | phenom GFLOP/s | % of sgemm | "
-        "peak RSS phenom / PyTorch (MiB) | threads phenom; PyTorch |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| system | steps | phenom steps/s | PyTorch steps/s | phenom / PyTorch | phenom GFLOP/s | % of torch.mm sgemm | "
+        "% of oneDNN sgemm | peak RSS phenom / PyTorch (MiB) | threads phenom; PyTorch |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(f"| {r['title']} | {r['steps']} | {r['phenom_sps']:.1f} | {r['pytorch_sps']:.1f} | "
                      f"**{r['ratio']:.2f}x** | {r['gflops']:.1f} | {100 * r['sgemm_fraction']:.0f}% | "
+                     f"{'%.0f%%' % (100 * r['onednn_fraction']) if r['onednn_fraction'] else '-'} | "
                      f"{r['phenom_rss']:.0f} / {r['pytorch_rss']:.0f} | {r['phenom_threads']}; {r['pytorch_threads']} |")
     lines += ["", "GFLOP/s counts the matmul FLOPs of a training step (forward + backward = 3x forward) plus the "
-              "evaluation of both splits every 10 steps; embedding gathers count zero.", ""]
+              "evaluation of both splits every 10 steps; embedding gathers count zero. The PyTorch peer's matmuls "
+              "run on OpenBLAS (torch.mm); phenom's float32 dense layers run on oneDNN's sgemm when LibTorch ships "
+              "it (meta.json `gemm`), so both sgemm rates are the machine's, measured here.", ""]
+    lines += eval_cost(args.quick)
     with open(args.out, "w") as f:
         f.write("\n".join(lines))
     print(f"wrote {args.out}")

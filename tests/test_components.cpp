@@ -1,6 +1,8 @@
 // Components on their own: the task's table and split, schedules at their boundaries, the
 // optimizers' arithmetic, hook points, and a contract test over every registered model.
 #include <gtest/gtest.h>
+
+#include <functional>
 #include <torch/torch.h>
 
 #include <set>
@@ -122,6 +124,57 @@ TEST(Optimizers, ConvergeOnAQuadraticWithinABoundedNumberOfSteps) {
       opt->step(0.05);
     }
     EXPECT_LT((x - target).abs().max().item<double>(), 1e-3) << type;
+  }
+}
+
+// The flat-buffer fused updates (issue #6) against LibTorch's own optimizers, on two float32
+// parameters of different shapes over several steps with changing gradients; the model's tensors
+// must alias the optimizer's buffer (an update is visible through them).
+TEST(Optimizers, FlatFusedUpdatesMatchLibTorchOptimizers) {
+  struct Case {
+    std::vector<std::string> overrides;
+    std::function<std::unique_ptr<torch::optim::Optimizer>(std::vector<torch::Tensor>)> reference;
+  };
+  std::vector<Case> cases = {
+      {{"optimizer.type=adamw", "optimizer.lr=0.01", "optimizer.betas=[0.9, 0.98]", "optimizer.weight_decay=0.5"},
+       [](std::vector<torch::Tensor> p) {
+         return std::make_unique<torch::optim::AdamW>(
+             p, torch::optim::AdamWOptions(0.01).betas({0.9, 0.98}).weight_decay(0.5).eps(1e-8));
+       }},
+      {{"optimizer.type=adam", "optimizer.lr=0.01", "optimizer.weight_decay=0.1"},
+       [](std::vector<torch::Tensor> p) {
+         return std::make_unique<torch::optim::Adam>(p, torch::optim::AdamOptions(0.01).weight_decay(0.1).eps(1e-8));
+       }},
+      {{"optimizer.type=sgd", "optimizer.lr=0.1", "optimizer.momentum=0.9", "optimizer.nesterov=true",
+        "optimizer.weight_decay=0.01"},
+       [](std::vector<torch::Tensor> p) {
+         return std::make_unique<torch::optim::SGD>(
+             p, torch::optim::SGDOptions(0.1).momentum(0.9).nesterov(true).weight_decay(0.01));
+       }},
+  };
+  for (const auto& c : cases) {
+    Spec spec = spec_for("{type: mlp, width: 8}", c.overrides);
+    BuildContext context(spec, torch::kCPU);
+    torch::manual_seed(7);
+    auto a = torch::randn({3, 4}).requires_grad_(true), b = torch::randn({5}).requires_grad_(true);
+    auto ra = a.detach().clone().requires_grad_(true), rb = b.detach().clone().requires_grad_(true);
+    context.parameters = {a, b};
+    auto opt = find_entry(optimizer_registry(), spec.optimizer.type)->build(*spec.optimizer.options, context);
+    auto reference = c.reference({ra, rb});
+    EXPECT_TRUE(opt->flat());
+    for (int step = 0; step < 6; ++step) {
+      auto ga = torch::randn({3, 4}), gb = torch::randn({5});
+      opt->zero_grad();
+      reference->zero_grad();
+      (a * ga).sum().backward();
+      (b * gb).sum().backward();
+      (ra * ga).sum().backward();
+      (rb * gb).sum().backward();
+      opt->step(spec.optimizer.type == "sgd" ? 0.1 : 0.01);
+      reference->step();
+    }
+    EXPECT_LT((a - ra).abs().max().item<double>(), 1e-5) << spec.optimizer.type;
+    EXPECT_LT((b - rb).abs().max().item<double>(), 1e-5) << spec.optimizer.type;
   }
 }
 
