@@ -106,6 +106,22 @@ TEST(EmbeddingSum, EqualsOneHotMatmulWithGradients) {
   EXPECT_THROW(embedding_sum(weight, torch::full({1, 2}, V, torch::kLong), V), std::exception);
 }
 
+// The fused quadratic activation equals x * x in value, gradient and second derivative.
+TEST(Square, EqualsXTimesXWithGradients) {
+  torch::manual_seed(8);
+  torch::Tensor base = torch::randn({70000});  // above the parallel grain: both threads' chunks
+  torch::Tensor g = torch::randn({70000});
+  auto run = [&](bool fast) {
+    torch::Tensor x = base.clone().requires_grad_(true);
+    torch::Tensor y = fast ? phenom::square(x) : x * x;
+    torch::Tensor dx = torch::autograd::grad({(y * g).sum()}, {x}, {}, true, true)[0];
+    torch::Tensor ddx = torch::autograd::grad({(dx * dx).sum()}, {x})[0];
+    return std::vector<torch::Tensor>{y, dx, ddx};
+  };
+  auto fast = run(true), reference = run(false);
+  for (size_t i = 0; i < fast.size(); ++i) EXPECT_LT(max_abs_diff(fast[i], reference[i]), 1e-5) << "output " << i;
+}
+
 // The fused class-target MSE equals MSELoss against one-hot targets: value, gradient, and (through
 // create_graph) second derivative; a target outside the classes is refused.
 TEST(Loss, FusedClassMseEqualsMseAgainstOneHot) {

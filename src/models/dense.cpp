@@ -152,13 +152,16 @@ void scatter_rows(const torch::Tensor& grad, const torch::Tensor& tokens, int64_
   const int64_t* x = tokens.data_ptr<int64_t>();
   const int64_t s0 = tokens.stride(0), s1 = tokens.stride(1);
   T* d = out.data_ptr<T>();
-  for (int64_t b = 0; b < B; ++b) {
-    const T* __restrict source = g + b * width;
-    for (int64_t t = 0; t < positions; ++t) {
-      T* __restrict row = d + (t * vocab + x[b * s0 + t * s1]) * width;
-      for (int64_t j = 0; j < width; ++j) row[j] += source[j];
+  // Threads split the columns; each column's sum runs over the examples in order.
+  at::parallel_for(0, width, std::max<int64_t>(16, (1 << 15) / std::max<int64_t>(B * positions, 1)), [&](int64_t lo, int64_t hi) {
+    for (int64_t b = 0; b < B; ++b) {
+      const T* __restrict source = g + b * width;
+      for (int64_t t = 0; t < positions; ++t) {
+        T* __restrict row = d + (t * vocab + x[b * s0 + t * s1]) * width;
+        for (int64_t j = lo; j < hi; ++j) row[j] += source[j];
+      }
     }
-  }
+  });
 }
 
 bool rows_applicable(const torch::Tensor& weight, const torch::Tensor& tokens) {
@@ -206,7 +209,47 @@ torch::autograd::tensor_list GatherRows::backward(torch::autograd::AutogradConte
           torch::Tensor(), torch::Tensor()};
 }
 
+// y = x^2 in one pass and its gradient 2 x g in one pass (LibTorch's x * x backward is three
+// tensors); under create_graph the gradient is built from LibTorch ops, so it stays differentiable.
+struct Square : torch::autograd::Function<Square> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x) {
+    const torch::Tensor input = x.contiguous();
+    torch::Tensor y = torch::empty_like(input);
+    AT_DISPATCH_FLOATING_TYPES(input.scalar_type(), "square", [&] {
+      const scalar_t* __restrict in = input.data_ptr<scalar_t>();
+      scalar_t* __restrict out = y.data_ptr<scalar_t>();
+      at::parallel_for(0, input.numel(), 1 << 15, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) out[i] = in[i] * in[i];
+      });
+    });
+    ctx->save_for_backward({input});
+    return y;
+  }
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::tensor_list grads) {
+    const torch::Tensor x = ctx->get_saved_variables()[0];
+    if (torch::GradMode::is_enabled()) return {2 * x * grads[0]};
+    const torch::Tensor g = grads[0].contiguous();
+    torch::Tensor d = torch::empty_like(x);
+    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "square_backward", [&] {
+      const scalar_t* __restrict in = x.data_ptr<scalar_t>();
+      const scalar_t* __restrict gv = g.data_ptr<scalar_t>();
+      scalar_t* __restrict out = d.data_ptr<scalar_t>();
+      at::parallel_for(0, x.numel(), 1 << 15, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) out[i] = scalar_t(2) * in[i] * gv[i];
+      });
+    });
+    return {d};
+  }
+};
+
 }  // namespace
+
+torch::Tensor square(const torch::Tensor& x) {
+  if (x.device().is_cpu() && (x.scalar_type() == torch::kFloat || x.scalar_type() == torch::kDouble)) {
+    return Square::apply(x);
+  }
+  return x * x;
+}
 
 torch::Tensor embedding_sum(const torch::Tensor& weight, const torch::Tensor& tokens, int64_t vocab) {
   if (rows_applicable(weight, tokens)) return GatherRows::apply(weight, tokens, vocab);

@@ -20,4 +20,7 @@ torch::Tensor matmul(const torch::Tensor& x, const torch::Tensor& weight, const 
 // adjoint of the other, so it is twice differentiable); elsewhere LibTorch's index_select.
 torch::Tensor embedding_sum(const torch::Tensor& weight, const torch::Tensor& tokens, int64_t vocab);
 
+// x^2 (the quadratic activation): one pass forward, one pass backward on CPU.
+torch::Tensor square(const torch::Tensor& x);
+
 }  // namespace phenom

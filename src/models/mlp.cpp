@@ -14,7 +14,7 @@ torch::Tensor activate(const std::string& activation, const torch::Tensor& x) {
   if (activation == "relu") return torch::relu(x);
   if (activation == "gelu") return torch::gelu(x);
   if (activation == "tanh") return torch::tanh(x);
-  if (activation == "quadratic") return x * x;
+  if (activation == "quadratic") return phenom::square(x);
   throw std::invalid_argument("unknown activation " + activation);
 }
 

@@ -30,12 +30,15 @@ void rank_frequencies(FourierStats& s, const torch::Tensor& unit_total, double k
   auto by_frequency = s.power.slice(0, 1).sum(1);  // [n_freq - 1]
   auto order = by_frequency.argsort(0, /*descending=*/true);
   const double all = by_frequency.sum().item<double>();
+  const torch::Tensor order_cpu = order.contiguous(), power_cpu = by_frequency.contiguous();
+  const int64_t* ranked = order_cpu.data_ptr<int64_t>();
+  const double* power_of = power_cpu.data_ptr<double>();
   double held = 0;
-  for (int64_t i = 0; i < order.size(0); ++i) {
-    int64_t f = order[i].item<int64_t>();
+  for (int64_t i = 0; i < order_cpu.size(0); ++i) {
+    const int64_t f = ranked[i];
     s.strongest.push_back(f + 1);
     if (held < key_fraction * all) s.key_frequencies.push_back(f + 1);
-    held += by_frequency[f].item<double>();
+    held += power_of[f];
   }
   std::sort(s.key_frequencies.begin(), s.key_frequencies.end());
 }
@@ -47,11 +50,15 @@ FourierStats fourier_stats(const torch::Tensor& weights, int64_t p, double key_f
   auto w = weights.detach().to(torch::kCPU, torch::kDouble);
   const int64_t blocks = w.size(0) / p, units = w.size(1), n_freq = p / 2 + 1;
   auto spectrum = torch::fft::fft(w.view({blocks, p, units}), /*n=*/c10::nullopt, /*dim=*/1).abs().pow(2);  // [blocks, p, units]
-  auto k_power = spectrum.sum(0);  // [p, units]
+  auto k_power = spectrum.sum(0).contiguous();  // [p, units]
+  // Frequency f collects DFT indices f and p - f (once when they coincide, f = 0 or p/2).
   auto power = torch::zeros({n_freq, units}, torch::kDouble);
-  power[0] = k_power[0];
-  for (int64_t f = 1; f < n_freq; ++f) {
-    power[f] = (2 * f == p) ? k_power[f] : k_power[f] + k_power[p - f];
+  const double* k = k_power.data_ptr<double>();
+  double* out = power.data_ptr<double>();
+  for (int64_t f = 0; f < n_freq; ++f) {
+    for (int64_t u = 0; u < units; ++u) {
+      out[f * units + u] = k[f * units + u] + ((f == 0 || 2 * f == p) ? 0.0 : k[(p - f) * units + u]);
+    }
   }
   FourierStats s;
   s.power = power;
@@ -86,24 +93,40 @@ FourierStats neuron_fourier_stats(const torch::Tensor& activations, int64_t p, d
 
 LogitSplit split_logits(const torch::Tensor& logits, int64_t p, const std::vector<int64_t>& key_frequencies, int sign) {
   torch::NoGradGuard no_grad;
-  auto L = logits.detach().to(torch::kCPU, torch::kDouble);
-  auto r = torch::arange(p, torch::kLong);
-  // s[a, b, c] = (a + sign*b - c) mod p, flattened like L.
-  auto s = ((r.view({p, 1, 1}) + sign * r.view({1, p, 1}) - r.view({1, 1, p})) % p + p) % p;
-  s = s.view({p * p, p});
+  auto L = logits.detach().to(torch::kCPU, torch::kDouble).contiguous();
+  // s(a, b, c) = (a + sign*b - c) mod p for the cell (row a*p + b, column c): for fixed (a, b) it
+  // starts at base = (a + sign*b) mod p and steps down by one per column, wrapping at 0.
+  auto base = [p, sign](int64_t a, int64_t b) { return (((a + sign * b) % p) + p) % p; };
   // g[t] = sum of L over the cells with s = t; the projection onto cos/sin(w s) only needs g.
-  auto g = torch::zeros({p}, torch::kDouble).index_add_(0, s.flatten(), L.flatten());
+  // (Loops over the p^3 cells: no p^3 index tensor is built.)
+  std::vector<double> g(p, 0.0);
+  const double* l = L.data_ptr<double>();
+  for (int64_t a = 0; a < p; ++a) {
+    for (int64_t b = 0; b < p; ++b) {
+      const double* row = l + (a * p + b) * p;
+      for (int64_t c = 0, t = base(a, b); c < p; ++c, t = t == 0 ? p - 1 : t - 1) g[t] += row[c];
+    }
+  }
+  auto g_tensor = torch::tensor(g, torch::kDouble);
   auto t = torch::arange(p, torch::kDouble);
   auto h = torch::zeros({p}, torch::kDouble);  // restricted logit as a function of s
   const double cells = static_cast<double>(p * p * p);
   for (int64_t k : key_frequencies) {
     auto angle = t * (2 * M_PI * static_cast<double>(k) / static_cast<double>(p));
     const double norm = (2 * k == p) ? cells : cells / 2;  // squared norm of cos(w s) on the grid
-    auto cos_part = (g * angle.cos()).sum() / norm, sin_part = (g * angle.sin()).sum() / norm;
+    auto cos_part = (g_tensor * angle.cos()).sum() / norm, sin_part = (g_tensor * angle.sin()).sum() / norm;
     h += cos_part * angle.cos() + sin_part * angle.sin();
   }
   LogitSplit split;
-  split.restricted = h.index({s});
+  split.restricted = torch::empty({p * p, p}, torch::kDouble);
+  const double* hv = h.data_ptr<double>();
+  double* out = split.restricted.data_ptr<double>();
+  for (int64_t a = 0; a < p; ++a) {
+    for (int64_t b = 0; b < p; ++b) {
+      double* row = out + (a * p + b) * p;
+      for (int64_t c = 0, t = base(a, b); c < p; ++c, t = t == 0 ? p - 1 : t - 1) row[c] = hv[t];
+    }
+  }
   split.excluded = L - split.restricted;
   return split;
 }
