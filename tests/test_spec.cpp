@@ -125,6 +125,18 @@ TEST(Spec, OverridesApplyBeforeValidationAndNameTheCommandLine) {
   EXPECT_NE(message.find("did you mean 'lr'"), std::string::npos) << message;
 }
 
+// threads is a run's CPU budget: read and validated, but not part of the hash (it cannot change
+// results), so a run resumes into the same directory under another budget.
+TEST(Spec, ThreadsIsValidatedAndLeftOutOfTheHash) {
+  Spec plain = load_spec_text(kValid);
+  Spec one = load_spec_text(kValid, {"threads=1"});
+  EXPECT_EQ(plain.threads, 0);
+  EXPECT_EQ(one.threads, 1);
+  EXPECT_EQ(spec_hash(plain), spec_hash(one));
+  EXPECT_NE(spec_hash(plain), spec_hash(load_spec_text(kValid, {"seed=9"})));
+  EXPECT_THROW(load_spec_text(kValid, {"threads=-1"}), SpecError);
+}
+
 TEST(Spec, ListItemsOverrideByIndex) {
   std::string yaml = std::string(kValid) + "probes: [{type: weight_norm, every: 3}]\n";
   Spec spec = load_spec_text(yaml, {"probes.0.every=7"});

@@ -90,7 +90,8 @@ int run_experiment(const RunRequest& request) {
   }
   // Build everything before touching the directory: a failure here leaves nothing behind.
   Experiment ex = build_experiment(spec);
-  ThreadPlan threads = configure_threads(request.threads, spec.dtype, work_per_step(spec, ex));
+  const int budget = request.threads > 0 ? request.threads : static_cast<int>(spec.threads);  // --threads wins
+  ThreadPlan threads = configure_threads(budget, spec.dtype, work_per_step(spec, ex));
   if (request.fresh) dir.clear();
   const bool resume = dir.has_checkpoint();
   dir.prepare(resolved, overrides_text(request.overrides));
@@ -107,7 +108,7 @@ int run_experiment(const RunRequest& request) {
   meta["git_commit"] = PHENOM_GIT;
   meta["libtorch_version"] = TORCH_VERSION;
   meta["device"] = ex.device.str();
-  meta["threads"] = {{"budget", request.threads > 0 ? request.threads : machine_cores()},
+  meta["threads"] = {{"budget", budget > 0 ? budget : machine_cores()},
                      {"torch", threads.torch_threads},
                      {"openblas", threads.blas_controlled ? Json(threads.blas_threads) : Json("not found")}};
   meta["gemm"] = threads.gemm;

@@ -55,6 +55,7 @@ std::string resolve_text(const Spec& spec, bool with_sweep) {
   emitter.field("seed", s.seed, "", {});
   emitter.field("device", s.device, "", {});
   emitter.field("dtype", s.dtype, "", {});
+  emitter.field("threads", s.threads, "", {});
   out << YAML::Key << "task" << YAML::Value;
   emit_component(out, spec.task);
   out << YAML::Key << "model" << YAML::Value;

@@ -11,7 +11,7 @@
 namespace phenom {
 namespace {
 
-const std::vector<std::string> kSections = {"name",  "seed",  "device",  "dtype",     "task",
+const std::vector<std::string> kSections = {"name",  "seed",  "device",  "dtype",  "threads",  "task",
                                             "model", "optimizer", "schedule", "train", "probes",
                                             "phenomena", "expect", "sweep", "slurm", "sweep_phenomena"};
 // Keys whose remainder is one key containing dots (expect: final.test/acc, sweep: optimizer.lr).
@@ -189,6 +189,9 @@ void read_spec(const YAML::Node& root, Spec& spec, LoadContext& context) {
   fields.field("seed", spec.seed, "derives the init, data and batch-order generators", NonNegative());
   fields.field("device", spec.device, "auto | cpu | cuda | cuda:N");
   fields.field("dtype", spec.dtype, "parameter and feature dtype", OneOf({"float32", "float64"}));
+  fields.field("threads", spec.threads,
+               "CPU budget of a run when --threads is not given (0: all cores); results do not depend on it",
+               NonNegative());
   top.finish();
   if (std::string e = check_device_syntax(spec.device); !e.empty()) {
     context.add("device", root["device"], "found '" + spec.device + "'; allowed: auto, cpu, cuda, cuda:N.");

@@ -92,6 +92,7 @@ struct Spec {
   int64_t seed = 0;
   std::string device = "auto";
   std::string dtype = "float32";
+  int64_t threads = 0;  // CPU budget when --threads is not given (0: all cores); not in the hash
   Component<TaskOptions> task;
   Component<ModelOptions> model;
   Component<OptionsBase> optimizer;
