@@ -87,6 +87,12 @@ bool Trainer::stop_condition_holds(const MetricRow& row) const {
   return spec_.train.stop_train_acc > 0 && acc && *acc >= spec_.train.stop_train_acc;
 }
 
+int64_t Trainer::parameter_versions() const {
+  int64_t total = 0;
+  for (const auto& p : ex_.model->parameters()) total += static_cast<int64_t>(p._version());
+  return total;
+}
+
 bool Trainer::measure(int64_t step, MetricHistory& history, double last_batch_loss, const MetricRow& extra) {
   const auto started = std::chrono::steady_clock::now();
   double training_seconds = 0;  // the next step's forward pass is training, not measuring
@@ -100,9 +106,13 @@ bool Trainer::measure(int64_t step, MetricHistory& history, double last_batch_lo
     training_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   }
   MetricRow row{step, {}};
+  const int64_t versions = parameter_versions();
   for (auto& probe : ex_.probes) {
     if (probe->due(step) || step == total) probe->measure(context, row);
   }
+  // A probe that edits parameters in place (and restores them) invalidates the saved graph:
+  // the next step then runs its own forward pass.
+  if (next_loss_.defined() && parameter_versions() != versions) next_loss_ = torch::Tensor();
   for (const auto& [name, value] : extra.values) row.set(name, value);
   history.append(row);
   dir_.append_metrics(history.jsonl_line(row));

@@ -45,6 +45,7 @@ class Trainer {
   std::string spec_hash_;
   int64_t start_step_ = 0;
   bool reached_stop_ = false;  // the last measured train/acc reached train.stop_train_acc
+  int64_t parameter_versions() const;  // sum of the parameters' in-place version counters
   double measure_seconds_ = 0;  // time inside measure() in this process
   bool full_batch_ = false;
   // Full-batch training: the forward pass of the next step, computed when measuring so that the
