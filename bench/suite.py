@@ -28,26 +28,23 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PHENOM = os.path.join(ROOT, "build", "phenom")
 PY = "/usr/bin/python3"
 
+
+def token_mlp(p, width, activation, title, steps, quick):
+    """(a+b) mod p, 50% train, MLP on the operand tokens, AdamW, MSE: the Gromov grokking setup."""
+    n = round(0.5 * p * p)
+    return dict(title=title, spec=f"""task: {{type: modular_arithmetic, modulus: {p}, operation: add, train_fraction: 0.5}}
+model: {{type: mlp, width: {width}, activation: {activation}, bias: false, init_std: 0.05}}
+optimizer: {{type: adamw, lr: 1.0e-2, betas: [0.9, 0.98], weight_decay: 5.0}}
+train: {{batch_size: full, loss: mse, eval_every: 10}}
+probes: [{{type: loss_accuracy, every: 10}}]
+""", steps=steps, quick=quick, n=n, n_test=p * p - n, fwd=lambda B: 2 * B * width * p)
+
+
 # name -> (phenom spec, steps, quick steps, forward matmul FLOPs of a batch of B, train size, test size)
 SYSTEMS = {
-    "tiny_mlp": dict(
-        title="tiny MLP, (a+b) mod 23, width 64 (overhead-bound)",
-        spec="""task: {type: modular_arithmetic, modulus: 23, operation: add, train_fraction: 0.5}
-model: {type: mlp, width: 64, activation: relu, bias: false, init_std: 0.05}
-optimizer: {type: adamw, lr: 1.0e-2, betas: [0.9, 0.98], weight_decay: 5.0}
-train: {batch_size: full, loss: mse, eval_every: 10}
-probes: [{type: loss_accuracy, every: 10}]
-""", steps=2000, quick=20, n=round(0.5 * 23 * 23), n_test=23 * 23 - round(0.5 * 23 * 23),
-        fwd=lambda B: 2 * B * 64 * 23),
-    "grokking_mlp": dict(
-        title="grokking MLP, (a+b) mod 97, width 500 (configs/grokking/mlp.yaml)",
-        spec="""task: {type: modular_arithmetic, modulus: 97, operation: add, train_fraction: 0.5}
-model: {type: mlp, width: 500, activation: quadratic, bias: false, init_std: 0.05}
-optimizer: {type: adamw, lr: 1.0e-2, betas: [0.9, 0.98], weight_decay: 5.0}
-train: {batch_size: full, loss: mse, eval_every: 10}
-probes: [{type: loss_accuracy, every: 10}]
-""", steps=150, quick=10, n=round(0.5 * 97 * 97), n_test=97 * 97 - round(0.5 * 97 * 97),
-        fwd=lambda B: 2 * B * 500 * 97),
+    "tiny_mlp": token_mlp(23, 64, "relu", "tiny MLP, (a+b) mod 23, width 64 (overhead-bound)", 2000, 20),
+    "grokking_mlp": token_mlp(97, 500, "quadratic", "grokking MLP, (a+b) mod 97, width 500 (configs/grokking/mlp.yaml)",
+                              150, 10),
     "transformer_small": dict(
         title="grokking transformer, p 59, d_model 64 (configs/grokking/transformer_small.yaml)",
         spec="""task: {type: modular_arithmetic, modulus: 59, operation: add, train_fraction: 0.4}

@@ -1,7 +1,6 @@
 #include "models/dense.h"
 
-#include <ATen/Parallel.h>
-
+#include "core/cpu_loops.h"
 #include "core/gemm.h"
 
 namespace phenom {
@@ -41,9 +40,10 @@ torch::Tensor gemm(const torch::Tensor& a, bool transpose_a, const torch::Tensor
   return c;
 }
 
-bool use_onednn(const torch::Tensor& x, const torch::Tensor& w) {
-  return gemm_backend().onednn && x.scalar_type() == torch::kFloat && w.scalar_type() == torch::kFloat &&
-         x.device().is_cpu() && w.device().is_cpu() && w.dim() == 2 && x.dim() >= 1 && !x.is_sparse();
+bool use_onednn(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
+  const auto cpu_float = [](const torch::Tensor& t) { return t.device().is_cpu() && t.scalar_type() == torch::kFloat; };
+  return gemm_backend().onednn && cpu_float(x) && cpu_float(w) && (!b.defined() || cpu_float(b)) && w.dim() == 2 &&
+         x.dim() >= 1 && !x.is_sparse();
 }
 
 torch::Tensor dense(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, bool out_in);
@@ -107,7 +107,7 @@ struct DenseNoBias : torch::autograd::Function<DenseNoBias> {
 };
 
 torch::Tensor dense(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, bool out_in) {
-  if (!use_onednn(x, w) || (b.defined() && (b.scalar_type() != torch::kFloat || !b.device().is_cpu()))) {
+  if (!use_onednn(x, w, b)) {
     if (out_in) return torch::nn::functional::linear(x, w, b);
     return b.defined() ? torch::matmul(x, w) + b : torch::matmul(x, w);
   }
@@ -121,8 +121,9 @@ void check_token(int64_t token, int64_t vocab) {
   }
 }
 
-// h[b] = sum_t W[t V + x[b, t]] and its adjoint dW[t V + x[b, t]] += g[b]. The scatter runs over
-// examples in order on one thread, so its sums are the same on every run.
+// h[b] = sum_t W[t V + x[b, t]] and its adjoint dW[t V + x[b, t]] += g[b]. The scatter splits
+// columns across threads and sums each column over the examples in order, so its sums are the
+// same on every run and for every thread count.
 template <typename T>
 void gather_rows(const torch::Tensor& weight, const torch::Tensor& tokens, int64_t vocab, torch::Tensor& out) {
   const int64_t B = tokens.size(0), positions = tokens.size(1), width = weight.size(1);
@@ -152,7 +153,6 @@ void scatter_rows(const torch::Tensor& grad, const torch::Tensor& tokens, int64_
   const int64_t* x = tokens.data_ptr<int64_t>();
   const int64_t s0 = tokens.stride(0), s1 = tokens.stride(1);
   T* d = out.data_ptr<T>();
-  // Threads split the columns; each column's sum runs over the examples in order.
   at::parallel_for(0, width, std::max<int64_t>(16, (1 << 15) / std::max<int64_t>(B * positions, 1)), [&](int64_t lo, int64_t hi) {
     for (int64_t b = 0; b < B; ++b) {
       const T* __restrict source = g + b * width;
@@ -165,9 +165,8 @@ void scatter_rows(const torch::Tensor& grad, const torch::Tensor& tokens, int64_
 }
 
 bool rows_applicable(const torch::Tensor& weight, const torch::Tensor& tokens) {
-  return weight.device().is_cpu() && tokens.device().is_cpu() && weight.dim() == 2 && tokens.dim() == 2 &&
-         tokens.scalar_type() == torch::kLong && tokens.size(1) > 0 &&
-         (weight.scalar_type() == torch::kFloat || weight.scalar_type() == torch::kDouble);
+  return cpu_loop_dtype(weight) && tokens.device().is_cpu() && weight.dim() == 2 && tokens.dim() == 2 &&
+         tokens.scalar_type() == torch::kLong && tokens.size(1) > 0;
 }
 
 struct ScatterRows;
@@ -218,7 +217,7 @@ struct Square : torch::autograd::Function<Square> {
     AT_DISPATCH_FLOATING_TYPES(input.scalar_type(), "square", [&] {
       const scalar_t* __restrict in = input.data_ptr<scalar_t>();
       scalar_t* __restrict out = y.data_ptr<scalar_t>();
-      at::parallel_for(0, input.numel(), 1 << 15, [&](int64_t begin, int64_t end) {
+      parallel_chunks(input.numel(), [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i) out[i] = in[i] * in[i];
       });
     });
@@ -234,7 +233,7 @@ struct Square : torch::autograd::Function<Square> {
       const scalar_t* __restrict in = x.data_ptr<scalar_t>();
       const scalar_t* __restrict gv = g.data_ptr<scalar_t>();
       scalar_t* __restrict out = d.data_ptr<scalar_t>();
-      at::parallel_for(0, x.numel(), 1 << 15, [&](int64_t begin, int64_t end) {
+      parallel_chunks(x.numel(), [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i) out[i] = scalar_t(2) * in[i] * gv[i];
       });
     });
@@ -245,10 +244,7 @@ struct Square : torch::autograd::Function<Square> {
 }  // namespace
 
 torch::Tensor square(const torch::Tensor& x) {
-  if (x.device().is_cpu() && (x.scalar_type() == torch::kFloat || x.scalar_type() == torch::kDouble)) {
-    return Square::apply(x);
-  }
-  return x * x;
+  return cpu_loop_dtype(x) ? Square::apply(x) : x * x;
 }
 
 torch::Tensor embedding_sum(const torch::Tensor& weight, const torch::Tensor& tokens, int64_t vocab) {

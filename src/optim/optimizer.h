@@ -40,11 +40,15 @@ class Optimizer {
   // Updates one group in place; slots hold `state_slots()` zero-initialised tensors.
   virtual void update(Group& group, double lr) = 0;
   virtual size_t state_slots() const = 0;
+  // Whether `update` can run its hand-written CPU pass on the group (contiguous CPU float/double;
+  // always true when flat on the CPU); otherwise it uses LibTorch ops.
+  static bool cpu_pass(const Group& group);
 
   int64_t steps_ = 0;
 
  private:
   void flatten();
+  torch::Tensor piece(const torch::Tensor& buffer, size_t parameter) const;  // parameter's view of a flat buffer
   torch::Tensor slot_of(size_t parameter, size_t index) const;  // a view: in-place ops update the state
   void ensure_slots();
 

@@ -1,9 +1,8 @@
 #include "optim/optimizers.h"
 
-#include <ATen/Parallel.h>
-
 #include <cmath>
 
+#include "core/cpu_loops.h"
 #include "optim/optimizer.h"
 #include "train/experiment.h"
 
@@ -33,14 +32,22 @@ void Optimizer::flatten() {
   torch::Tensor values = torch::empty({total}, parameters_[0].options());
   torch::Tensor grads = torch::zeros({total}, parameters_[0].options());
   for (size_t i = 0; i < parameters_.size(); ++i) {
-    auto& p = parameters_[i];
-    torch::Tensor view = values.slice(0, offsets_[i], offsets_[i] + p.numel()).view(p.sizes());
-    view.copy_(p);
-    p.set_data(view);  // the model's tensor now lives in the buffer
-    p.mutable_grad() = grads.slice(0, offsets_[i], offsets_[i] + p.numel()).view(p.sizes());
+    torch::Tensor view = piece(values, i);
+    view.copy_(parameters_[i]);
+    parameters_[i].set_data(view);  // the model's tensor now lives in the buffer
+    parameters_[i].mutable_grad() = piece(grads, i);
   }
   groups_.push_back({values, grads, {}});
   flat_ = true;
+}
+
+bool Optimizer::cpu_pass(const Group& group) {
+  return cpu_loop_dtype(group.param) && group.param.is_contiguous() && group.grad.is_contiguous();
+}
+
+torch::Tensor Optimizer::piece(const torch::Tensor& buffer, size_t parameter) const {
+  const auto& p = parameters_[parameter];
+  return buffer.slice(0, offsets_[parameter], offsets_[parameter] + p.numel()).view(p.sizes());
 }
 
 void Optimizer::step(double lr) {
@@ -74,9 +81,7 @@ void Optimizer::ensure_slots() {
 }
 
 torch::Tensor Optimizer::slot_of(size_t parameter, size_t index) const {
-  if (!flat_) return groups_[parameter].slots[index];
-  const auto& p = parameters_[parameter];
-  return groups_[0].slots[index].slice(0, offsets_[parameter], offsets_[parameter] + p.numel()).view(p.sizes());
+  return flat_ ? piece(groups_[0].slots[index], parameter) : groups_[parameter].slots[index];
 }
 
 void Optimizer::save(torch::serialize::OutputArchive& archive) const {
@@ -106,18 +111,6 @@ void Optimizer::load(torch::serialize::InputArchive& archive) {
 
 namespace {
 
-// Runs `body(begin, end)` over [0, n) on the intra-op pool in chunks large enough to be worth a
-// thread; element-wise updates, so the result does not depend on the split.
-template <typename Body>
-void for_chunks(int64_t n, const Body& body) {
-  at::parallel_for(0, n, 1 << 15, body);
-}
-
-bool fused_cpu(const torch::Tensor& t) {
-  return t.device().is_cpu() && t.is_contiguous() &&
-         (t.scalar_type() == torch::kFloat || t.scalar_type() == torch::kDouble);
-}
-
 class Sgd : public Optimizer {
  public:
   Sgd(std::vector<torch::Tensor> params, SgdOptions o) : Optimizer(std::move(params), o.lr), o_(o) {}
@@ -126,7 +119,7 @@ class Sgd : public Optimizer {
   size_t state_slots() const override { return o_.momentum != 0 ? 1 : 0; }
 
   void update(Group& group, double lr) override {
-    if (fused_cpu(group.param) && group.grad.is_contiguous()) {
+    if (cpu_pass(group)) {
       AT_DISPATCH_FLOATING_TYPES(group.param.scalar_type(), "sgd", [&] { fused<scalar_t>(group, lr); });
       return;
     }
@@ -150,7 +143,7 @@ class Sgd : public Optimizer {
     T* buffer = o_.momentum != 0 ? group.slots[0].data_ptr<T>() : nullptr;
     const T wd = static_cast<T>(o_.weight_decay), momentum = static_cast<T>(o_.momentum), lr = static_cast<T>(lr_value);
     const bool first = steps_ == 1, nesterov = o_.nesterov, decay = o_.weight_decay != 0;
-    for_chunks(group.param.numel(), [&](int64_t begin, int64_t end) {
+    parallel_chunks(group.param.numel(), [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i) {
         T d = decay ? g[i] + wd * p[i] : g[i];
         if (buffer) {
@@ -176,7 +169,7 @@ class Adam : public Optimizer {
   size_t state_slots() const override { return 2; }
 
   void update(Group& group, double lr) override {
-    if (fused_cpu(group.param) && group.grad.is_contiguous()) {
+    if (cpu_pass(group)) {
       AT_DISPATCH_FLOATING_TYPES(group.param.scalar_type(), "adam", [&] { fused<scalar_t>(group, lr); });
       return;
     }
@@ -220,7 +213,7 @@ class Adam : public Optimizer {
             eps = static_cast<T>(o_.eps), shrink = static_cast<T>(s.shrink), step = static_cast<T>(s.step),
             wd = static_cast<T>(o_.weight_decay);
     const bool decoupled = o_.decoupled && o_.weight_decay != 0, l2 = !o_.decoupled && o_.weight_decay != 0;
-    for_chunks(group.param.numel(), [&](int64_t begin, int64_t end) {
+    parallel_chunks(group.param.numel(), [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i) {
         if (decoupled) p[i] = p[i] * shrink;
         const T gi = l2 ? g[i] + wd * p[i] : g[i];

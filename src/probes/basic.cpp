@@ -16,34 +16,25 @@ class LossAccuracy : public Probe {
   void measure(ProbeContext& c, MetricRow& row) override {
     torch::NoGradGuard no_grad;
     c.model.eval();
-    if (c.train_logits.defined()) {
-      score(c, c.train_logits, c.task.train().targets, "train", row);  // shared with the next training step
-    } else {
-      evaluate(c, c.task.train(), "train", row);
-    }
+    evaluate(c, c.task.train(), "train", row, c.train_logits);  // shared with the next training step, if any
     evaluate(c, c.task.test(), "test", row);
     c.model.train();
   }
 
  private:
-  void score(ProbeContext& c, const torch::Tensor& logits, const torch::Tensor& targets, const std::string& prefix,
-             MetricRow& row) {
-    row.set(prefix + "/loss", compute_loss(c.spec.train.loss, logits, targets).item<double>());
-    if (!targets.is_floating_point()) {
-      row.set(prefix + "/acc", (logits.argmax(1) == targets).sum().item<double>() / static_cast<double>(targets.size(0)));
-    }
-  }
-
-  void evaluate(ProbeContext& c, const Split& split, const std::string& prefix, MetricRow& row) {
+  // Loss and accuracy over a split, in chunks of eval_batch_size; `logits_of_split` (the whole split's,
+  // already computed) replaces the forward passes when defined.
+  void evaluate(ProbeContext& c, const Split& split, const std::string& prefix, MetricRow& row,
+                const torch::Tensor& logits_of_split = {}) {
     if (split.size() == 0) return;
     const int64_t n = split.size();
     const bool regression = split.targets.is_floating_point();  // no accuracy for real-valued targets
-    const int64_t chunk = options_.eval_batch_size > 0 ? options_.eval_batch_size : n;
+    const int64_t chunk = options_.eval_batch_size > 0 && !logits_of_split.defined() ? options_.eval_batch_size : n;
     torch::Tensor loss_sum = torch::zeros({}, torch::kDouble), correct = torch::zeros({}, torch::kLong);
     for (int64_t start = 0; start < n; start += chunk) {
       auto inputs = split.inputs.slice(0, start, start + chunk);
       auto targets = split.targets.slice(0, start, start + chunk);
-      auto logits = c.model.forward(inputs);
+      auto logits = logits_of_split.defined() ? logits_of_split : c.model.forward(inputs);
       loss_sum += compute_loss(c.spec.train.loss, logits, targets).to(torch::kCPU, torch::kDouble) * targets.size(0);
       if (!regression) correct += (logits.argmax(1) == targets).sum().to(torch::kCPU);
     }

@@ -1,5 +1,7 @@
 #include "train/loss.h"
 
+#include "core/cpu_loops.h"
+
 namespace phenom {
 namespace {
 
@@ -57,9 +59,8 @@ struct ClassMse : torch::autograd::Function<ClassMse> {
 };
 
 bool fused_applicable(const torch::Tensor& logits, const torch::Tensor& targets) {
-  return logits.device().is_cpu() && logits.dim() == 2 && logits.is_contiguous() && targets.is_contiguous() &&
-         targets.dim() == 1 && targets.scalar_type() == torch::kLong && targets.size(0) == logits.size(0) &&
-         (logits.scalar_type() == torch::kFloat || logits.scalar_type() == torch::kDouble);
+  return cpu_loop_dtype(logits) && logits.dim() == 2 && logits.is_contiguous() && targets.is_contiguous() &&
+         targets.dim() == 1 && targets.scalar_type() == torch::kLong && targets.size(0) == logits.size(0);
 }
 
 }  // namespace
