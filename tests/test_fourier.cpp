@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "probes/fourier_math.h"
+#include "train/loss.h"
 
 namespace phenom {
 namespace {
@@ -101,6 +102,28 @@ TEST(Fourier, RestrictedAndExcludedLogitsSeparateTheKeyFrequencyTerms) {
   // Subtraction uses a - b - c.
   auto sub = table([&](int64_t a, int64_t b, int64_t c) { return std::cos(w2 * (a - b - c)); });
   EXPECT_TRUE(torch::allclose(split_logits(sub, kP, {2}, -1).restricted, sub, 1e-9, 1e-9));
+}
+
+// The probe's losses of the two parts, computed without building them, against compute_loss on
+// split_logits' tensors: every pair for the restricted part, a subset of rows for the excluded.
+TEST(Fourier, SplitLossesMatchTheLossesOfTheBuiltSplit) {
+  torch::manual_seed(3);
+  const auto logits = torch::randn({kP * kP, kP}, torch::kDouble) +
+                      table([&](int64_t a, int64_t b, int64_t c) { return 2 * std::cos(2 * M_PI * 2 * (a - b - c) / kP); });
+  const auto rows = torch::randperm(kP * kP, torch::kLong).slice(0, 0, kP * kP / 3);
+  for (int sign : {+1, -1}) {
+    const auto all = torch::arange(kP * kP, torch::kLong);
+    const auto targets = ((all.div(kP, "floor") + sign * (all % kP)) % kP + kP) % kP;
+    const LogitSplit split = split_logits(logits, kP, {2, 5}, sign);
+    for (const std::string loss : {"mse", "cross_entropy"}) {
+      SCOPED_TRACE(loss + " sign " + std::to_string(sign));
+      const SplitLosses fast = split_losses(logits, kP, {2, 5}, sign, loss, rows);
+      EXPECT_NEAR(fast.restricted, compute_loss(loss, split.restricted, targets).item<double>(), 1e-12);
+      EXPECT_NEAR(fast.excluded,
+                  compute_loss(loss, split.excluded.index_select(0, rows), targets.index_select(0, rows)).item<double>(),
+                  1e-12);
+    }
+  }
 }
 
 }  // namespace

@@ -1,5 +1,8 @@
 // The fast paths of issue #6 must compute what the plain LibTorch ops compute.
 #include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
 #include <torch/torch.h>
 
 #include "core/gemm.h"
@@ -141,6 +144,58 @@ TEST(Loss, FusedClassMseEqualsMseAgainstOneHot) {
   auto fast = run(true), reference = run(false);
   for (size_t i = 0; i < fast.size(); ++i) EXPECT_LT(max_abs_diff(fast[i], reference[i]), 1e-6) << "output " << i;
   EXPECT_THROW(compute_loss("mse", logits, torch::full({30}, 7, torch::kLong)), std::exception);
+}
+
+// Evaluation's one-pass score equals LibTorch's loss and argmax accuracy, including ties (the
+// first maximum wins), a NaN logit (counts as the highest), several row blocks and both float types.
+TEST(Loss, ScoreClassesEqualsLossAndArgmax) {
+  torch::manual_seed(8);
+  for (auto dtype : {torch::kFloat, torch::kDouble}) {
+    torch::Tensor logits = torch::randn({1000, 13}, dtype).round();  // many ties
+    torch::Tensor targets = logits.argmax(1);
+    targets.slice(0, 0, 500).random_(0, 13);
+    logits[7][4] = std::numeric_limits<double>::quiet_NaN();
+    const double expected_correct = (logits.argmax(1) == targets).sum().item<double>();
+    for (const std::string loss : {"mse", "cross_entropy"}) {
+      SCOPED_TRACE(loss);
+      const ClassScore score = score_classes(loss, logits.slice(0, 8), targets.slice(0, 8));
+      EXPECT_EQ(score.correct, (logits.slice(0, 8).argmax(1) == targets.slice(0, 8)).sum().item<int64_t>());
+      EXPECT_NEAR(score.loss_sum / 992, compute_loss(loss, logits.slice(0, 8), targets.slice(0, 8)).item<double>(), 1e-5);
+    }
+    EXPECT_EQ(static_cast<double>(score_classes("mse", logits, targets).correct), expected_correct);
+    EXPECT_TRUE(std::isnan(score_classes("mse", logits, targets).loss_sum));
+  }
+}
+
+// The fused token-MLP first layer, act(embedding_sum), equals the two ops bit for bit (forward and
+// gradient) for both activations, and its second derivative matches through create_graph.
+TEST(EmbeddingSum, FusedActivationEqualsGatherThenActivation) {
+  torch::manual_seed(9);
+  const int64_t vocab = 11, positions = 2, width = 70;
+  torch::Tensor tokens = torch::randint(0, vocab, {300, positions}, torch::kLong);
+  torch::Tensor readout = torch::randn({width, 5});
+  for (Pointwise act : {Pointwise::kQuadratic, Pointwise::kRelu}) {
+    auto layer = [&](const torch::Tensor& w, bool fused) {
+      if (fused) return embedding_sum_activated(w, tokens, vocab, act);
+      const torch::Tensor h = embedding_sum(w, tokens, vocab);
+      return act == Pointwise::kQuadratic ? phenom::square(h) : torch::relu(h);
+    };
+    auto run = [&](bool fused) {
+      torch::manual_seed(10);
+      torch::Tensor w = torch::randn({positions * vocab, width}).requires_grad_(true);
+      torch::Tensor h = layer(w, fused);
+      torch::Tensor loss = h.matmul(readout).pow(2).sum();
+      torch::Tensor g = torch::autograd::grad({loss}, {w}, {}, true, true)[0];
+      torch::Tensor gg = torch::autograd::grad({(g * g).sum()}, {w})[0];
+      torch::Tensor plain = torch::autograd::grad({layer(w, fused).matmul(readout).sum()}, {w})[0];
+      return std::vector<torch::Tensor>{h, plain, g, gg};
+    };
+    auto fused = run(true), reference = run(false);
+    EXPECT_TRUE(torch::equal(fused[0], reference[0]));  // forward, bit for bit
+    EXPECT_TRUE(torch::equal(fused[1], reference[1]));  // gradient without create_graph, bit for bit
+    EXPECT_LT(max_abs_diff(fused[2], reference[2]) / reference[2].abs().max().item<double>(), 1e-5);
+    EXPECT_LT(max_abs_diff(fused[3], reference[3]) / reference[3].abs().max().item<double>(), 1e-5);
+  }
 }
 
 }  // namespace

@@ -43,7 +43,7 @@ TEST(Spec, ValidSpecLoadsWithDefaults) {
   EXPECT_TRUE(spec.train.batch_size.full());
   ASSERT_EQ(spec.probes.size(), 1u);  // loss_accuracy added by default at train.eval_every
   EXPECT_EQ(spec.probes[0].type, "loss_accuracy");
-  EXPECT_EQ(spec.probes[0].options->every, 5);
+  EXPECT_EQ(spec.probes[0].options->every.every, 5);
 }
 
 struct BadCase {
@@ -92,6 +92,13 @@ INSTANTIATE_TEST_SUITE_P(
                 {"expect.grokin.detected", "not a summary section"}},
         BadCase{"expect comparison needs number", kValid + std::string("expect: {final.test/acc: '>= high'}\n"),
                 {"expect.final.test/acc", "needs a number"}},
+        BadCase{"cadence zero", with("eval_every: 5", "eval_every: 0"), {"s.yaml:6:", "train.eval_every", ">= 1", "per_decade"}},
+        BadCase{"cadence unknown key", with("eval_every: 5", "eval_every: {per_decad: 20}"),
+                {"train.eval_every.per_decad", "per_decade, every"}},
+        BadCase{"cadence without per_decade", with("eval_every: 5", "eval_every: {every: 20}"),
+                {"train.eval_every", "no per_decade"}},
+        BadCase{"cadence not a number", with("eval_every: 5", "eval_every: {per_decade: many}"),
+                {"train.eval_every.per_decade", "'many'", "{per_decade: 20}"}},
         BadCase{"malformed yaml", "task: {type: [\n", {"s.yaml:", "malformed YAML"}}),
     [](const ::testing::TestParamInfo<BadCase>& info) {
       std::string name = info.param.what;
@@ -142,7 +149,7 @@ TEST(Spec, ListItemsOverrideByIndex) {
   Spec spec = load_spec_text(yaml, {"probes.0.every=7"});
   ASSERT_EQ(spec.probes.size(), 2u);
   EXPECT_EQ(spec.probes[1].type, "weight_norm");
-  EXPECT_EQ(spec.probes[1].options->every, 7);
+  EXPECT_EQ(spec.probes[1].options->every.every, 7);
   EXPECT_NE(only_problem(yaml, {"probes.5.every=7"}).find("not an index"), std::string::npos);
 }
 
@@ -178,6 +185,46 @@ TEST(Spec, HashChangesWithResultsAffectingKeysOnly) {
   EXPECT_EQ(spec_hash(a), spec_hash(load_spec_text(kValid, {"train.grad_clip=0", "model.depth=1"})));
   EXPECT_NE(spec_hash(a), spec_hash(load_spec_text(kValid, {"train.grad_clip=1"})));
   EXPECT_EQ(spec_hash_text(a).find("train.grad_clip"), std::string::npos);
+}
+
+// Steps a cadence measures at, up to `last`.
+std::vector<int64_t> due_steps(const Cadence& c, int64_t last) {
+  std::vector<int64_t> steps;
+  for (int64_t s = 0; s <= last; ++s) if (c.due(s)) steps.push_back(s);
+  return steps;
+}
+
+TEST(Cadence, LinearLogAndBoth) {
+  EXPECT_EQ(due_steps(Cadence{4, 0}, 13), (std::vector<int64_t>{0, 4, 8, 12}));
+  // 10 per decade: the first step at or after each 10^(k/10) = 1, 1.26, 1.58, 2.00, 2.51, 3.16, 3.98,
+  // 5.01, 6.31, 7.94, 10, 12.6, 15.8, 20.0, 25.1, 31.6, 39.8, 50.1, 63.1, 79.4, 100.
+  EXPECT_EQ(due_steps(Cadence{0, 10}, 100),
+            (std::vector<int64_t>{0, 1, 2, 3, 4, 6, 7, 8, 10, 13, 16, 20, 26, 32, 40, 51, 64, 80, 100}));
+  // Both grids: the union.
+  EXPECT_EQ(due_steps(Cadence{30, 10}, 100),
+            (std::vector<int64_t>{0, 1, 2, 3, 4, 6, 7, 8, 10, 13, 16, 20, 26, 30, 32, 40, 51, 60, 64, 80, 90, 100}));
+  // Density: about per_decade steps per factor of ten once they are more than a step apart.
+  EXPECT_EQ(due_steps(Cadence{0, 20}, 100000).size() - due_steps(Cadence{0, 20}, 10000).size(), 20u);
+}
+
+TEST(Cadence, ParsesResolvesAndHashes) {
+  const std::string listed = std::string(kValid) + "probes: [{type: loss_accuracy}]\n";
+  Spec spec = load_spec_text(listed, {"train.eval_every={per_decade: 20}", "probes.0.every=3"});
+  EXPECT_EQ(spec.train.eval_every, (Cadence{0, 20}));
+  EXPECT_EQ(spec.probes[0].options->every, (Cadence{3, 0}));
+  Spec both = load_spec_text(std::string(kValid) + "probes: [{type: weight_norm, every: {per_decade: 5, every: 50}}]\n");
+  EXPECT_EQ(both.probes[1].options->every, (Cadence{50, 5}));
+  EXPECT_EQ(both.probes[0].options->every, (Cadence{5, 0}));  // loss_accuracy at train.eval_every
+  // resolve writes what load reads; an integer cadence hashes as before the mapping form existed.
+  for (const Spec* s : {&spec, &both}) {
+    Spec again = load_spec_text(resolve_text(*s));
+    EXPECT_EQ(resolve_text(again), resolve_text(*s));
+    EXPECT_EQ(spec_hash(again), spec_hash(*s));
+  }
+  EXPECT_NE(resolve_text(both).find("every: {per_decade: 5, every: 50}"), std::string::npos) << resolve_text(both);
+  EXPECT_NE(spec_hash_text(both).find("probes.1.every={per_decade: 5, every: 50}"), std::string::npos);
+  EXPECT_NE(spec_hash_text(load_spec_text(kValid, {"train.eval_every=7"})).find("train.eval_every=7\n"), std::string::npos);
+  EXPECT_NE(spec_hash(spec), spec_hash(load_spec_text(listed, {"train.eval_every={per_decade: 21}", "probes.0.every=3"})));
 }
 
 TEST(Spec, ListComesFromTheRegistries) {

@@ -3,6 +3,8 @@
 #include "core/cpu_loops.h"
 #include "core/gemm.h"
 
+#include <vector>
+
 namespace phenom {
 namespace {
 
@@ -124,8 +126,9 @@ void check_token(int64_t token, int64_t vocab) {
 // h[b] = sum_t W[t V + x[b, t]] and its adjoint dW[t V + x[b, t]] += g[b]. The scatter splits
 // columns across threads and sums each column over the examples in order, so its sums are the
 // same on every run and for every thread count.
-template <typename T>
-void gather_rows(const torch::Tensor& weight, const torch::Tensor& tokens, int64_t vocab, torch::Tensor& out) {
+template <typename T, typename Finish = void (*)(T*, int64_t)>
+void gather_rows(const torch::Tensor& weight, const torch::Tensor& tokens, int64_t vocab, torch::Tensor& out,
+                 Finish finish = [](T*, int64_t) {}) {
   const int64_t B = tokens.size(0), positions = tokens.size(1), width = weight.size(1);
   const T* w = weight.data_ptr<T>();
   const int64_t* x = tokens.data_ptr<int64_t>();
@@ -142,6 +145,7 @@ void gather_rows(const torch::Tensor& weight, const torch::Tensor& tokens, int64
         const T* __restrict source = w + (t * vocab + x[b * s0 + t * s1]) * width;
         for (int64_t j = 0; j < width; ++j) row[j] += source[j];
       }
+      finish(row, width);
     }
   });
 }
@@ -159,6 +163,53 @@ void scatter_rows(const torch::Tensor& grad, const torch::Tensor& tokens, int64_
       for (int64_t t = 0; t < positions; ++t) {
         T* __restrict row = d + (t * vocab + x[b * s0 + t * s1]) * width;
         for (int64_t j = lo; j < hi; ++j) row[j] += source[j];
+      }
+    }
+  });
+}
+
+// Pointwise activations the fused first layer applies: value and derivative (relu' = 0 at 0, as
+// LibTorch's threshold_backward).
+template <typename T>
+inline T act_value(Pointwise a, T h) { return a == Pointwise::kQuadratic ? h * h : (h > T(0) ? h : T(0)); }
+template <typename T>
+inline T act_slope_times(Pointwise a, T h, T g) { return a == Pointwise::kQuadratic ? T(2) * h * g : (h > T(0) ? g : T(0)); }
+
+// out[b] = act(sum_t W[t V + x[b, t]]): the gather of gather_rows with act applied to each row
+// while it is in cache (the additions in the same order, so the same values as gather then act).
+template <typename T>
+void gather_rows_activated(const torch::Tensor& weight, const torch::Tensor& tokens, int64_t vocab, Pointwise a,
+                           torch::Tensor& out) {
+  gather_rows<T>(weight, tokens, vocab, out, [a](T* row, int64_t width) {
+    for (int64_t j = 0; j < width; ++j) row[j] = act_value(a, row[j]);
+  });
+}
+
+// dW[t V + x[b, t]] += act'(h[b]) g[b] with h[b] recomputed from W column by column: each thread
+// owns a range of columns and walks the examples in order (deterministic sums, as scatter_rows).
+template <typename T>
+void scatter_rows_activated(const torch::Tensor& grad, const torch::Tensor& weight, const torch::Tensor& tokens,
+                            int64_t vocab, Pointwise a, torch::Tensor& out) {
+  const int64_t B = tokens.size(0), positions = tokens.size(1), width = grad.size(1);
+  const T* g = grad.data_ptr<T>();
+  const T* w = weight.data_ptr<T>();
+  const int64_t* x = tokens.data_ptr<int64_t>();
+  const int64_t s0 = tokens.stride(0), s1 = tokens.stride(1);
+  T* d = out.data_ptr<T>();
+  at::parallel_for(0, width, std::max<int64_t>(16, (1 << 15) / std::max<int64_t>(B * positions, 1)), [&](int64_t lo, int64_t hi) {
+    std::vector<T> h(hi - lo);
+    for (int64_t b = 0; b < B; ++b) {
+      const T* __restrict first = w + x[b * s0] * width + lo;
+      for (int64_t j = 0; j < hi - lo; ++j) h[j] = first[j];
+      for (int64_t t = 1; t < positions; ++t) {
+        const T* __restrict source = w + (t * vocab + x[b * s0 + t * s1]) * width + lo;
+        for (int64_t j = 0; j < hi - lo; ++j) h[j] += source[j];
+      }
+      const T* __restrict gb = g + b * width + lo;
+      for (int64_t j = 0; j < hi - lo; ++j) h[j] = act_slope_times(a, h[j], gb[j]);
+      for (int64_t t = 0; t < positions; ++t) {
+        T* __restrict row = d + (t * vocab + x[b * s0 + t * s1]) * width + lo;
+        for (int64_t j = 0; j < hi - lo; ++j) row[j] += h[j];
       }
     }
   });
@@ -208,6 +259,39 @@ torch::autograd::tensor_list GatherRows::backward(torch::autograd::AutogradConte
           torch::Tensor(), torch::Tensor()};
 }
 
+struct GatherRowsActivated : torch::autograd::Function<GatherRowsActivated> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& weight,
+                               const torch::Tensor& tokens, int64_t vocab, int64_t activation) {
+    const torch::Tensor w = weight.contiguous();
+    torch::Tensor y = torch::empty({tokens.size(0), w.size(1)}, w.options());
+    const auto a = static_cast<Pointwise>(activation);
+    AT_DISPATCH_FLOATING_TYPES(w.scalar_type(), "gather_rows_activated",
+                               [&] { gather_rows_activated<scalar_t>(w, tokens, vocab, a, y); });
+    ctx->save_for_backward({weight, tokens});
+    ctx->saved_data["vocab"] = vocab;
+    ctx->saved_data["activation"] = activation;
+    return y;
+  }
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::tensor_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor &weight = saved[0], &tokens = saved[1];
+    const int64_t vocab = ctx->saved_data["vocab"].toInt();
+    const auto a = static_cast<Pointwise>(ctx->saved_data["activation"].toInt());
+    torch::Tensor d;
+    if (torch::GradMode::is_enabled()) {  // differentiable: recompute h with the gather, scatter act'(h) g
+      const torch::Tensor h = GatherRows::apply(weight, tokens, vocab);
+      const torch::Tensor dh = a == Pointwise::kQuadratic ? 2 * h * grads[0] : grads[0] * (h > 0).to(h.dtype());
+      d = ScatterRows::apply(dh, tokens, vocab, weight.size(0));
+    } else {
+      const torch::Tensor w = weight.contiguous(), g = grads[0].contiguous();
+      d = torch::zeros_like(w);
+      AT_DISPATCH_FLOATING_TYPES(w.scalar_type(), "scatter_rows_activated",
+                                 [&] { scatter_rows_activated<scalar_t>(g, w, tokens, vocab, a, d); });
+    }
+    return {d, torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
 // y = x^2 in one pass and its gradient 2 x g in one pass (LibTorch's x * x backward is three
 // tensors); under create_graph the gradient is built from LibTorch ops, so it stays differentiable.
 struct Square : torch::autograd::Function<Square> {
@@ -255,6 +339,15 @@ torch::Tensor embedding_sum(const torch::Tensor& weight, const torch::Tensor& to
     h = t == 0 ? rows : h + rows;
   }
   return h;
+}
+
+torch::Tensor embedding_sum_activated(const torch::Tensor& weight, const torch::Tensor& tokens, int64_t vocab,
+                                      Pointwise activation) {
+  if (rows_applicable(weight, tokens)) {
+    return GatherRowsActivated::apply(weight, tokens, vocab, static_cast<int64_t>(activation));
+  }
+  const torch::Tensor h = embedding_sum(weight, tokens, vocab);
+  return activation == Pointwise::kQuadratic ? phenom::square(h) : torch::relu(h);
 }
 
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {

@@ -20,6 +20,16 @@ torch::Tensor matmul(const torch::Tensor& x, const torch::Tensor& weight, const 
 // adjoint of the other, so it is twice differentiable); elsewhere LibTorch's index_select.
 torch::Tensor embedding_sum(const torch::Tensor& weight, const torch::Tensor& tokens, int64_t vocab);
 
+// act(embedding_sum(W, tokens, vocab)) for a pointwise activation with a cheap derivative, without
+// storing the pre-activation: forward is one gather pass that applies act to each row in place;
+// backward is one column-parallel scatter pass that recomputes each pre-activation column from W
+// and adds act'(h) * grad into dW. Same values as the unfused ops, bit for bit, on contiguous CPU
+// tensors (elsewhere it is the unfused ops); twice differentiable (under create_graph the backward
+// is built from the differentiable gather/scatter pair).
+enum class Pointwise { kQuadratic, kRelu };
+torch::Tensor embedding_sum_activated(const torch::Tensor& weight, const torch::Tensor& tokens, int64_t vocab,
+                                      Pointwise activation);
+
 // x^2 (the quadratic activation): one pass forward, one pass backward on CPU.
 torch::Tensor square(const torch::Tensor& x);
 

@@ -21,6 +21,7 @@ class HookPoints {
   // Declared once at model construction; the id is what forward() passes.
   int declare(const std::string& name);
   const std::vector<std::string>& names() const { return names_; }
+  bool active() const { return active_; }  // any capture or intervention registered
 
   torch::Tensor apply(int id, torch::Tensor x) {
     if (!active_) return x;

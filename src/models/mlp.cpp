@@ -54,6 +54,13 @@ class Mlp : public Model {
   torch::Tensor forward(const torch::Tensor& inputs) override {
     torch::Tensor h;
     for (size_t l = 0; l < weights_.size(); ++l) {
+      if (l == 0 && tokens_ && biases_.empty() && !hooks_.active() && !std::getenv("NOFUSE") &&
+          (options_.activation == "quadratic" || options_.activation == "relu")) {
+        // Nothing reads the pre-activation: gather and activation in one pass (models/dense.h).
+        h = embedding_sum_activated(weights_[0], inputs.slice(1, 0, operand_tokens_), operand_vocab_,
+                                    options_.activation == "quadratic" ? Pointwise::kQuadratic : Pointwise::kRelu);
+        continue;
+      }
       if (l == 0 && tokens_) {
         // inputs [B, T]: h = sum_t W[t*V + x_t]  -> [B, width], one gather pass (models/dense.h).
         h = embedding_sum(weights_[0], inputs.slice(1, 0, operand_tokens_), operand_vocab_);

@@ -14,32 +14,25 @@ class LossAccuracy : public Probe {
  public:
   explicit LossAccuracy(const LossAccuracyOptions& o) : Probe(o.every), options_(o) {}
   void measure(ProbeContext& c, MetricRow& row) override {
-    torch::NoGradGuard no_grad;
-    c.model.eval();
-    evaluate(c, c.task.train(), "train", row, c.train_logits);  // shared with the next training step, if any
+    evaluate(c, c.task.train(), "train", row);
     evaluate(c, c.task.test(), "test", row);
-    c.model.train();
   }
 
  private:
-  // Loss and accuracy over a split, in chunks of eval_batch_size; `logits_of_split` (the whole split's,
-  // already computed) replaces the forward passes when defined.
-  void evaluate(ProbeContext& c, const Split& split, const std::string& prefix, MetricRow& row,
-                const torch::Tensor& logits_of_split = {}) {
+  // Loss and accuracy over a split, from its logits (shared with other probes and, for the train
+  // split in full-batch training, with the next training step).
+  void evaluate(ProbeContext& c, const Split& split, const std::string& prefix, MetricRow& row) {
     if (split.size() == 0) return;
     const int64_t n = split.size();
-    const bool regression = split.targets.is_floating_point();  // no accuracy for real-valued targets
-    const int64_t chunk = options_.eval_batch_size > 0 && !logits_of_split.defined() ? options_.eval_batch_size : n;
-    torch::Tensor loss_sum = torch::zeros({}, torch::kDouble), correct = torch::zeros({}, torch::kLong);
-    for (int64_t start = 0; start < n; start += chunk) {
-      auto inputs = split.inputs.slice(0, start, start + chunk);
-      auto targets = split.targets.slice(0, start, start + chunk);
-      auto logits = logits_of_split.defined() ? logits_of_split : c.model.forward(inputs);
-      loss_sum += compute_loss(c.spec.train.loss, logits, targets).to(torch::kCPU, torch::kDouble) * targets.size(0);
-      if (!regression) correct += (logits.argmax(1) == targets).sum().to(torch::kCPU);
+    torch::Tensor logits = c.logits(split, options_.eval_batch_size);
+    if (split.targets.is_floating_point()) {  // regression: no accuracy
+      torch::NoGradGuard no_grad;
+      row.set(prefix + "/loss", compute_loss(c.spec.train.loss, logits, split.targets).item<double>());
+      return;
     }
-    row.set(prefix + "/loss", loss_sum.item<double>() / n);
-    if (!regression) row.set(prefix + "/acc", static_cast<double>(correct.item<int64_t>()) / n);
+    const ClassScore score = score_classes(c.spec.train.loss, logits, split.targets);
+    row.set(prefix + "/loss", score.loss_sum / static_cast<double>(n));
+    row.set(prefix + "/acc", static_cast<double>(score.correct) / static_cast<double>(n));
   }
   LossAccuracyOptions options_;
 };

@@ -4,6 +4,8 @@
 // (IPR near 1) and use a handful of key frequencies (Nanda et al. 2023; Gromov 2023).
 #include "probes/fourier.h"
 
+#include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "models/model.h"
@@ -91,44 +93,93 @@ FourierStats neuron_fourier_stats(const torch::Tensor& activations, int64_t p, d
   return s;
 }
 
+namespace {
+
+int64_t residue(int64_t v, int64_t p) { return ((v % p) + p) % p; }
+
+// h(s) for s in [0, p): the projection of the logits onto cos/sin(w_k s) at the key frequencies,
+// s(a, b, c) = (a + sign*b - c) mod p. Only g(t), the sum of L over the cells with s = t, is
+// needed; for fixed (a, b) s starts at base = (a + sign*b) mod p and steps down by one per column,
+// wrapping at 0, so one pass over the p^3 cells (no index tensor) collects it.
+std::vector<double> restricted_profile(const torch::Tensor& logits, int64_t p, const std::vector<int64_t>& keys, int sign) {
+  std::vector<double> g(p, 0.0);
+  const torch::Tensor L = logits.detach().to(torch::kCPU).contiguous();
+  AT_DISPATCH_FLOATING_TYPES(L.scalar_type(), "restricted_profile", [&] {
+    const scalar_t* l = L.data_ptr<scalar_t>();
+    for (int64_t a = 0; a < p; ++a) {
+      for (int64_t b = 0; b < p; ++b) {
+        const scalar_t* row = l + (a * p + b) * p;
+        for (int64_t c = 0, t = residue(a + sign * b, p); c < p; ++c, t = t == 0 ? p - 1 : t - 1) g[t] += row[c];
+      }
+    }
+  });
+  std::vector<double> h(p, 0.0);
+  const double cells = static_cast<double>(p * p * p);
+  for (int64_t k : keys) {
+    const double w = 2 * M_PI * static_cast<double>(k) / static_cast<double>(p);
+    const double norm = (2 * k == p) ? cells : cells / 2;  // squared norm of cos(w s) on the grid
+    double cos_part = 0, sin_part = 0;
+    for (int64_t t = 0; t < p; ++t) cos_part += g[t] * std::cos(w * t), sin_part += g[t] * std::sin(w * t);
+    for (int64_t t = 0; t < p; ++t) h[t] += (cos_part * std::cos(w * t) + sin_part * std::sin(w * t)) / norm;
+  }
+  return h;
+}
+
+// One row's loss against the target class: mse summed over classes (divide by p for the mean),
+// cross_entropy as logsumexp - x_target.
+double row_loss(const std::vector<double>& x, int64_t target, bool mse) {
+  if (mse) {
+    double sum = 0;
+    for (size_t c = 0; c < x.size(); ++c) sum += (x[c] - (static_cast<int64_t>(c) == target)) * (x[c] - (static_cast<int64_t>(c) == target));
+    return sum;
+  }
+  const double top = *std::max_element(x.begin(), x.end());
+  double sum = 0;
+  for (double v : x) sum += std::exp(v - top);
+  return top + std::log(sum) - x[target];
+}
+
+}  // namespace
+
 LogitSplit split_logits(const torch::Tensor& logits, int64_t p, const std::vector<int64_t>& key_frequencies, int sign) {
   torch::NoGradGuard no_grad;
-  auto L = logits.detach().to(torch::kCPU, torch::kDouble).contiguous();
-  // s(a, b, c) = (a + sign*b - c) mod p for the cell (row a*p + b, column c): for fixed (a, b) it
-  // starts at base = (a + sign*b) mod p and steps down by one per column, wrapping at 0.
-  auto base = [p, sign](int64_t a, int64_t b) { return (((a + sign * b) % p) + p) % p; };
-  // g[t] = sum of L over the cells with s = t; the projection onto cos/sin(w s) only needs g.
-  // (Loops over the p^3 cells: no p^3 index tensor is built.)
-  std::vector<double> g(p, 0.0);
-  const double* l = L.data_ptr<double>();
-  for (int64_t a = 0; a < p; ++a) {
-    for (int64_t b = 0; b < p; ++b) {
-      const double* row = l + (a * p + b) * p;
-      for (int64_t c = 0, t = base(a, b); c < p; ++c, t = t == 0 ? p - 1 : t - 1) g[t] += row[c];
-    }
-  }
-  auto g_tensor = torch::tensor(g, torch::kDouble);
-  auto t = torch::arange(p, torch::kDouble);
-  auto h = torch::zeros({p}, torch::kDouble);  // restricted logit as a function of s
-  const double cells = static_cast<double>(p * p * p);
-  for (int64_t k : key_frequencies) {
-    auto angle = t * (2 * M_PI * static_cast<double>(k) / static_cast<double>(p));
-    const double norm = (2 * k == p) ? cells : cells / 2;  // squared norm of cos(w s) on the grid
-    auto cos_part = (g_tensor * angle.cos()).sum() / norm, sin_part = (g_tensor * angle.sin()).sum() / norm;
-    h += cos_part * angle.cos() + sin_part * angle.sin();
-  }
+  const std::vector<double> h = restricted_profile(logits, p, key_frequencies, sign);
   LogitSplit split;
   split.restricted = torch::empty({p * p, p}, torch::kDouble);
-  const double* hv = h.data_ptr<double>();
   double* out = split.restricted.data_ptr<double>();
   for (int64_t a = 0; a < p; ++a) {
     for (int64_t b = 0; b < p; ++b) {
       double* row = out + (a * p + b) * p;
-      for (int64_t c = 0, t = base(a, b); c < p; ++c, t = t == 0 ? p - 1 : t - 1) row[c] = hv[t];
+      for (int64_t c = 0, t = residue(a + sign * b, p); c < p; ++c, t = t == 0 ? p - 1 : t - 1) row[c] = h[t];
     }
   }
-  split.excluded = L - split.restricted;
+  split.excluded = logits.detach().to(torch::kCPU, torch::kDouble) - split.restricted;
   return split;
+}
+
+SplitLosses split_losses(const torch::Tensor& logits, int64_t p, const std::vector<int64_t>& key_frequencies, int sign,
+                         const std::string& loss, const torch::Tensor& rows) {
+  torch::NoGradGuard no_grad;
+  const bool mse = loss == "mse";
+  const std::vector<double> h = restricted_profile(logits, p, key_frequencies, sign);
+  SplitLosses out;
+  // Row (a, b) holds h at s = (base - c) mod p; its target c = base sits at s = 0, and a loss summed
+  // over classes does not depend on their order, so every row's loss is h's against class 0.
+  out.restricted = row_loss(h, 0, mse) / (mse ? static_cast<double>(p) : 1.0);
+  const torch::Tensor L = logits.detach().to(torch::kCPU, torch::kDouble).contiguous();
+  const torch::Tensor r = rows.to(torch::kCPU, torch::kLong).contiguous();
+  const double* l = L.data_ptr<double>();
+  const int64_t* index = r.data_ptr<int64_t>();
+  std::vector<double> excluded(p);
+  double total = 0;
+  for (int64_t i = 0; i < r.numel(); ++i) {
+    const int64_t a = index[i] / p, b = index[i] % p, base = residue(a + sign * b, p);
+    const double* row = l + index[i] * p;
+    for (int64_t c = 0, t = base; c < p; ++c, t = t == 0 ? p - 1 : t - 1) excluded[c] = row[c] - h[t];
+    total += row_loss(excluded, base, mse);
+  }
+  out.excluded = r.numel() == 0 ? 0.0 : total / static_cast<double>(r.numel()) / (mse ? static_cast<double>(p) : 1.0);
+  return out;
 }
 
 namespace {
@@ -152,7 +203,8 @@ class Fourier : public Probe {
       c.model.eval();
       const bool neurons = has_hook(c.model, "blocks.0.mlp.hook_post");
       if (neurons) c.model.hooks().capture("blocks.0.mlp.hook_post");
-      auto logits = c.model.forward(full_table(p, c.task.train().inputs.device()));
+      // Without activations to capture, the table's logits are the splits' (shared with loss_accuracy).
+      auto logits = neurons ? c.model.forward(full_table(p, c.task.train().inputs.device())) : table_logits(c, p);
       if (neurons) {
         // MLP neurons at the readout position as functions of (a, b): [p*p, d_mlp].
         auto post = c.model.hooks().cached("blocks.0.mlp.hook_post").select(1, -1);
@@ -163,14 +215,12 @@ class Fourier : public Probe {
       }
       c.model.train();
       const size_t k = std::min<size_t>(options_.restricted_frequencies, s.strongest.size());
-      LogitSplit split = split_logits(logits, p, {s.strongest.begin(), s.strongest.begin() + k}, sign_);
-      auto targets = ((torch::arange(p * p, torch::kLong).div(p, "floor") + sign_ * (torch::arange(p * p, torch::kLong) % p)) % p + p) % p;
       const auto& train = c.task.train();
-      auto train_rows = (train.inputs.select(1, 0) * p + train.inputs.select(1, 1)).to(torch::kCPU);
-      row.set("fourier/restricted_loss", compute_loss(c.spec.train.loss, split.restricted, targets).item<double>());
-      row.set("fourier/excluded_loss",
-              compute_loss(c.spec.train.loss, split.excluded.index_select(0, train_rows), targets.index_select(0, train_rows))
-                  .item<double>());
+      auto train_rows = train.inputs.select(1, 0) * p + train.inputs.select(1, 1);
+      SplitLosses losses = split_losses(logits, p, {s.strongest.begin(), s.strongest.begin() + k}, sign_,
+                                        c.spec.train.loss, train_rows);
+      row.set("fourier/restricted_loss", losses.restricted);
+      row.set("fourier/excluded_loss", losses.excluded);
     }
   }
 
@@ -215,6 +265,30 @@ class Fourier : public Probe {
     return std::find(names.begin(), names.end(), name) != names.end();
   }
 
+  // The logits of every pair in row order a*p + b: assembled from the train and test splits'
+  // logits when the two splits hold each pair once between them, else one forward pass.
+  torch::Tensor table_logits(ProbeContext& c, int64_t p) {
+    const Split &train = c.task.train(), &test = c.task.test();
+    if (!splits_checked_) {
+      splits_checked_ = true;
+      auto rows_of = [p](const Split& s) { return (s.inputs.select(1, 0) * p + s.inputs.select(1, 1)).contiguous(); };
+      if (train.size() + test.size() == p * p) {
+        auto rows = torch::cat({rows_of(train), rows_of(test)});
+        auto seen = torch::zeros({p * p}, rows.options());
+        if (rows.min().item<int64_t>() >= 0 && rows.max().item<int64_t>() < p * p) {
+          seen.index_add_(0, rows, torch::ones_like(rows));
+          if (seen.eq(1).all().item<bool>()) train_rows_ = rows_of(train), test_rows_ = rows_of(test);
+        }
+      }
+    }
+    if (!train_rows_.defined()) return c.model.forward(full_table(p, train.inputs.device()));
+    const torch::Tensor from_train = c.logits(train), from_test = c.logits(test);
+    torch::Tensor table = torch::empty({p * p, from_train.size(1)}, from_train.options());
+    table.index_copy_(0, train_rows_, from_train);
+    table.index_copy_(0, test_rows_, from_test);
+    return table;
+  }
+
   // Every pair [a, b, =] in row order a*p + b.
   static torch::Tensor full_table(int64_t p, torch::Device device) {
     auto i = torch::arange(p * p, torch::kLong);
@@ -227,6 +301,8 @@ class Fourier : public Probe {
  private:
   FourierOptions options_;
   std::string parameter_;
+  bool splits_checked_ = false;
+  torch::Tensor train_rows_, test_rows_;  // table rows of the splits' examples, when they tile the table
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <string>
 #include <vector>
 
 namespace phenom {
@@ -35,5 +36,17 @@ struct LogitSplit {
   torch::Tensor restricted, excluded;  // both [p*p, p], double
 };
 LogitSplit split_logits(const torch::Tensor& logits, int64_t p, const std::vector<int64_t>& key_frequencies, int sign);
+
+// The losses of the two parts against the task's targets c = (a + sign*b) mod p, without building
+// them: every restricted row is one profile h(s) read at s = (base - c) mod p, with the target at
+// s = 0, so the restricted loss (over all pairs) is one row's; the excluded loss is over the table
+// rows `rows` (e.g. the training pairs), in one pass. loss: "mse" (mean over rows and classes
+// against one-hot, as compute_loss) or "cross_entropy". Same values as compute_loss on
+// split_logits' tensors, up to rounding.
+struct SplitLosses {
+  double restricted = 0, excluded = 0;
+};
+SplitLosses split_losses(const torch::Tensor& logits, int64_t p, const std::vector<int64_t>& key_frequencies, int sign,
+                         const std::string& loss, const torch::Tensor& rows);
 
 }  // namespace phenom

@@ -11,6 +11,7 @@ namespace phenom {
 
 class Model;
 class Task;
+struct Split;
 
 struct ProbeContext {
   Model& model;
@@ -18,24 +19,28 @@ struct ProbeContext {
   const Spec& spec;
   int64_t step;
   double lr;  // the learning rate the next update uses
-  // The model's logits on the whole train split at this step, when the trainer already computed
-  // them (full-batch training: the next step's forward pass); undefined otherwise. These are
-  // train-mode logits; no model here behaves differently in eval mode (no dropout or batch norm).
-  torch::Tensor train_logits = {};
+
+  // The model's logits on a whole split at this step: computed on the first request (eval mode,
+  // no graph, in chunks of `chunk` rows; 0: all at once) and shared by every probe measuring at
+  // this step. The trainer seeds the train split's with the next step's forward pass when it
+  // trains full-batch (train-mode logits; no model here behaves differently in eval mode).
+  torch::Tensor logits(const Split& split, int64_t chunk = 0);
+  void share_logits(const Split& split, torch::Tensor logits);
+  std::vector<std::pair<const Split*, torch::Tensor>> computed_logits = {};
 };
 
 class Probe {
  public:
-  explicit Probe(int64_t every) : every_(every) {}
+  explicit Probe(Cadence every) : every_(every) {}
   virtual ~Probe() = default;
-  bool due(int64_t step) const { return step % every_ == 0; }
+  bool due(int64_t step) const { return every_.due(step); }
   virtual void measure(ProbeContext& context, MetricRow& row) = 0;
   // At the end of a run a probe may add a final analysis to summary.json under its type.
   using Json = nlohmann::ordered_json;
   virtual void summarize(ProbeContext& /*context*/, Json& /*out*/) {}
 
  private:
-  int64_t every_;
+  Cadence every_;
 };
 
 }  // namespace phenom

@@ -144,6 +144,13 @@ int run_experiment(const RunRequest& request) {
   summary["steps"] = outcome.step;
   summary["wall_seconds"] = outcome.seconds;
   summary["measure_seconds"] = outcome.measure_seconds;  // evaluation + probes, part of wall_seconds
+  {
+    Json by_probe = Json::object();  // "<index>.<type>": the part of measure_seconds in that probe
+    for (size_t i = 0; i < outcome.probe_seconds.size() && i < spec.probes.size(); ++i) {
+      by_probe[std::to_string(i) + "." + spec.probes[i].type] = outcome.probe_seconds[i];
+    }
+    summary["probe_seconds"] = by_probe;
+  }
   summary["steps_per_second"] = outcome.seconds > 0 ? (outcome.step - outcome.start_step) / outcome.seconds : 0.0;
   summary["resumed_from_step"] = start_step;
   if (!outcome.message.empty()) summary["message"] = outcome.message;

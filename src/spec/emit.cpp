@@ -29,6 +29,16 @@ class Emitter : public Visitor {
     out_ << YAML::Key << name << YAML::Value;
     if (v.full()) out_ << "full"; else out_ << v.n;
   }
+  void field(const char* name, Cadence& v, const char*, const Check&) override {
+    out_ << YAML::Key << name << YAML::Value;
+    if (v.per_decade == 0) {
+      out_ << v.every;
+      return;
+    }
+    out_ << YAML::Flow << YAML::BeginMap << YAML::Key << "per_decade" << YAML::Value << v.per_decade;
+    if (v.every > 0) out_ << YAML::Key << "every" << YAML::Value << v.every;
+    out_ << YAML::EndMap;
+  }
 
  private:
   YAML::Emitter& out_;
@@ -120,6 +130,7 @@ class Collector : public Visitor {
   void field(const char* n, CountOrFull& v, const char*, const Check&) override {
     items.emplace_back(n, v.full() ? "full" : std::to_string(v.n));
   }
+  void field(const char* n, Cadence& v, const char*, const Check&) override { items.emplace_back(n, v.text()); }
 };
 
 // "prefix.name=value\n" for every field whose value differs from the default-constructed struct's.
@@ -140,7 +151,7 @@ template <class OptionsT, class EntryT>
 std::string component_lines(const std::string& prefix, const Component<OptionsT>& c, const std::vector<EntryT>& registry) {
   auto defaults = find_entry(registry, c.type)->make_options();
   std::string out = prefix + ".type=" + c.type + "\n";
-  if constexpr (std::is_same_v<OptionsT, ProbeOptions>) out += prefix + ".every=" + std::to_string(c.options->every) + "\n";
+  if constexpr (std::is_same_v<OptionsT, ProbeOptions>) out += prefix + ".every=" + c.options->every.text() + "\n";
   return out + non_default_lines(prefix, *c.options, *defaults);
 }
 

@@ -24,6 +24,7 @@ class Lister : public Visitor {
   void field(const char* n, CountOrFull& v, const char* h, const Check& c) override {
     line(n, v.full() ? "full" : std::to_string(v.n), h, c);
   }
+  void field(const char* n, Cadence& v, const char* h, const Check& c) override { line(n, v.text(), h, c); }
 
  private:
   void line(const char* name, const std::string& value, const char* help, const Check& check) {
@@ -42,7 +43,8 @@ void list_registry(std::ostringstream& out, const char* title, const std::vector
     auto options = entry.make_options();
     Lister lister(out);
     if constexpr (std::is_same_v<std::decay_t<decltype(*options)>, ProbeOptions>) {
-      lister.field("every", options->every, "cadence in steps (0: train.eval_every)", NonNegative());
+      lister.field("every", options->every,
+                   "cadence: N steps or {per_decade: K} (0: train.eval_every)", NonNegative());
     }
     options->visit(lister);
   }

@@ -16,6 +16,19 @@ struct CountOrFull {
   bool full() const { return n == 0; }
 };
 
+// When something happens during training (probes, metric rows): every `every` steps, and/or at
+// `per_decade` log-spaced steps per factor of ten (the first step at or after each 10^(k/per_decade):
+// every step while those are less than one step apart, then geometrically sparser), always at
+// step 0. YAML: an integer N (every N steps) or a mapping {per_decade: K} / {per_decade: K, every: N}.
+struct Cadence {
+  int64_t every = 0;       // 0: no linear grid
+  int64_t per_decade = 0;  // 0: no log grid
+  bool unset() const { return every == 0 && per_decade == 0; }
+  bool due(int64_t step) const;
+  std::string text() const;  // "10", "{per_decade: 20}", "{per_decade: 20, every: 50}"
+  bool operator==(const Cadence& o) const { return every == o.every && per_decade == o.per_decade; }
+};
+
 // Constraint attached to an option. Numeric bounds, allowed words, list length.
 struct Check {
   std::optional<double> min, max;
@@ -48,6 +61,7 @@ class Visitor {
   virtual void field(const char* name, std::string& value, const char* help, const Check& check = {}) = 0;
   virtual void field(const char* name, std::vector<double>& value, const char* help, const Check& check = {}) = 0;
   virtual void field(const char* name, CountOrFull& value, const char* help, const Check& check = {}) = 0;
+  virtual void field(const char* name, Cadence& value, const char* help, const Check& check = {}) = 0;
 };
 
 // What a task feeds a model; lets the spec reject impossible task/model pairs before step 0.
@@ -89,7 +103,7 @@ struct ScheduleOptions : OptionsBase {
 
 // Probes and detectors share a cadence / naming convention through their own bases.
 struct ProbeOptions : OptionsBase {
-  int64_t every = 0;  // 0: use train.eval_every
+  Cadence every;  // unset: train.eval_every
 };
 
 }  // namespace phenom

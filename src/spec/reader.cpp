@@ -179,6 +179,52 @@ void Reader::field(const char* name, CountOrFull& value, const char*, const Chec
   value.n = parsed;
 }
 
+void Reader::field(const char* name, Cadence& value, const char*, const Check& check) {
+  auto found = lookup(name);
+  if (!found) return;
+  const YAML::Node& node = *found;
+  const std::string key = join_path(path_, name);
+  const std::string allowed = "allowed: an integer " + check.describe() +
+                              " (every N steps) or a mapping {per_decade: K} with K >= 1 log-spaced steps per factor "
+                              "of 10, optionally with every: N >= 1 as well. Fix: e.g. " + key + ": 10, or " + key +
+                              ": {per_decade: 20}.";
+  int64_t parsed = 0;
+  if (node.IsScalar()) {
+    if (!YAML::convert<int64_t>::decode(node, parsed)) {
+      context_.add(key, node, "found " + describe_node(node) + "; " + allowed);
+      return;
+    }
+    if (check.min && parsed < *check.min) {
+      context_.add(key, node, "found '" + node.Scalar() + "'; " + allowed);
+      return;
+    }
+    value = Cadence{parsed, 0};
+    return;
+  }
+  if (!node.IsMap()) {
+    context_.add(key, node, "found " + describe_node(node) + "; " + allowed);
+    return;
+  }
+  Cadence read;
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const std::string part = it->first.Scalar();
+    int64_t* target = part == "per_decade" ? &read.per_decade : part == "every" ? &read.every : nullptr;
+    if (!target) {
+      context_.add(key + "." + part, it->first, "unknown key '" + part + "'; allowed here: per_decade, every.");
+      return;
+    }
+    if (!it->second.IsScalar() || !YAML::convert<int64_t>::decode(it->second, *target) || *target < 1) {
+      context_.add(key + "." + part, it->second, "found " + describe_node(it->second) + "; " + allowed);
+      return;
+    }
+  }
+  if (read.per_decade == 0) {
+    context_.add(key, node, "the mapping has no per_decade; " + allowed);
+    return;
+  }
+  value = read;
+}
+
 void Reader::finish() {
   if (!map_ || !map_.IsMap()) return;
   std::vector<std::string> known(declared_.begin(), declared_.end());

@@ -2,6 +2,8 @@
 // and throw every problem at once.
 #include "spec/spec.h"
 
+#include <cmath>
+
 #include "core/device.h"
 #include "core/error.h"
 #include "core/text.h"
@@ -242,7 +244,7 @@ void read_spec(const YAML::Node& root, Spec& spec, LoadContext& context) {
     spec.probes.insert(spec.probes.begin(), c);
   }
   for (auto& p : spec.probes) {
-    if (p.options->every == 0) p.options->every = spec.train.eval_every;
+    if (p.options->every.unset()) p.options->every = spec.train.eval_every;
   }
 
   if (YAML::Node expect = root["expect"]) {
@@ -361,6 +363,23 @@ std::string overrides_text(const std::vector<std::string>& overrides) {
   }
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
+}
+
+bool Cadence::due(int64_t step) const {
+  if (step <= 0) return step == 0;
+  if (every > 0 && step % every == 0) return true;
+  if (per_decade <= 0) return false;
+  if (step == 1) return true;
+  // Due when [step - 1, step] passes a grid point 10^(k / per_decade): the floor of K log10 moves.
+  const auto grid = [this](int64_t s) {
+    return static_cast<int64_t>(std::floor(static_cast<double>(per_decade) * std::log10(static_cast<double>(s))));
+  };
+  return grid(step) > grid(step - 1);
+}
+
+std::string Cadence::text() const {
+  if (per_decade == 0) return std::to_string(every);
+  return "{per_decade: " + std::to_string(per_decade) + (every > 0 ? ", every: " + std::to_string(every) : "") + "}";
 }
 
 std::string InputSpec::describe() const {

@@ -15,7 +15,7 @@ struct TrainOptions : OptionsBase {
   int64_t steps = 1000;
   CountOrFull batch_size;  // full batch by default
   std::string loss = "cross_entropy";
-  int64_t eval_every = 10;
+  Cadence eval_every{10, 0};
   int64_t checkpoint_every = 0;  // 0: only last.pt at the end (and on interrupt)
   double grad_clip = 0.0;        // max global grad norm; 0 disables
   double weight_norm_constraint = 0.0;  // rescale all parameters to this total L2 norm after each step
@@ -29,7 +29,10 @@ struct TrainOptions : OptionsBase {
     v.field("batch_size", batch_size, "examples per step, or `full` for full-batch gradient descent", AtLeast(1));
     v.field("loss", loss, "cross_entropy, or mse against one-hot targets (mean over examples and classes)",
             OneOf({"cross_entropy", "mse"}));
-    v.field("eval_every", eval_every, "default cadence (steps) of probes and metric logging", AtLeast(1));
+    v.field("eval_every", eval_every,
+            "default cadence of probes and metric rows: N (every N steps) or {per_decade: K} (K log-spaced steps per "
+            "factor of 10; add every: N to also measure every N steps)",
+            AtLeast(1));
     v.field("checkpoint_every", checkpoint_every,
             "write checkpoints/step_<N>.pt every N steps (0: only last.pt, at the end and on interrupt)",
             NonNegative());

@@ -2,6 +2,10 @@
 
 #include "core/cpu_loops.h"
 
+#include <cmath>
+#include <utility>
+#include <vector>
+
 namespace phenom {
 namespace {
 
@@ -63,7 +67,77 @@ bool fused_applicable(const torch::Tensor& logits, const torch::Tensor& targets)
          targets.dim() == 1 && targets.scalar_type() == torch::kLong && targets.size(0) == logits.size(0);
 }
 
+// One example's squared error against one-hot(y), summed over classes (divided by C below), and
+// whether its argmax (the first highest logit; a NaN counts as highest, as in LibTorch) is y.
+template <typename T>
+std::pair<double, bool> score_mse_row(const T* __restrict row, int64_t C, int64_t y) {
+  double squares[4] = {0, 0, 0, 0};
+  int64_t c = 0;
+  for (; c + 4 <= C; c += 4) {
+    for (int k = 0; k < 4; ++k) squares[k] += static_cast<double>(row[c + k]) * static_cast<double>(row[c + k]);
+  }
+  for (; c < C; ++c) squares[0] += static_cast<double>(row[c]) * static_cast<double>(row[c]);
+  // The maximum in eight independent lanes (a select per lane vectorises; one chain does not), then
+  // the first column holding it; a NaN counts as the highest logit (LibTorch's argmax).
+  T lanes[8];
+  for (int k = 0; k < 8; ++k) lanes[k] = row[0];
+  for (c = 0; c + 8 <= C; c += 8) {
+    for (int k = 0; k < 8; ++k) lanes[k] = row[c + k] > lanes[k] ? row[c + k] : lanes[k];
+  }
+  for (; c < C; ++c) lanes[0] = row[c] > lanes[0] ? row[c] : lanes[0];
+  T top = lanes[0];
+  for (int k = 1; k < 8; ++k) top = lanes[k] > top ? lanes[k] : top;
+  const double sum_squares = (squares[0] + squares[1]) + (squares[2] + squares[3]);
+  int64_t best = 0;
+  if (std::isnan(sum_squares)) {
+    while (best < C && !std::isnan(row[best])) ++best;
+    if (best == C) best = 0;
+  }
+  if (!std::isnan(row[best])) {
+    while (best < C - 1 && row[best] != top) ++best;
+  }
+  const double hot = static_cast<double>(row[y]);
+  const double loss = sum_squares - hot * hot + (hot - 1.0) * (hot - 1.0);
+  return {loss, best == y};
+}
+
 }  // namespace
+
+ClassScore score_classes(const std::string& loss, const torch::Tensor& logits, const torch::Tensor& targets) {
+  ClassScore score;
+  const int64_t B = logits.size(0);
+  if (B == 0) return score;
+  if (loss != "mse" || !fused_applicable(logits, targets)) {
+    score.loss_sum = compute_loss(loss, logits, targets).item<double>() * static_cast<double>(B);
+    score.correct = (logits.argmax(1) == targets).sum().item<int64_t>();
+    return score;
+  }
+  const int64_t C = logits.size(1), block = 256, blocks = (B + block - 1) / block;
+  std::vector<double> loss_of(blocks, 0.0);
+  std::vector<int64_t> correct_of(blocks, 0);
+  AT_DISPATCH_FLOATING_TYPES(logits.scalar_type(), "score_classes", [&] {
+    const scalar_t* x = logits.data_ptr<scalar_t>();
+    const int64_t* y = targets.data_ptr<int64_t>();
+    at::parallel_for(0, blocks, 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t k = lo; k < hi; ++k) {
+        for (int64_t b = k * block; b < std::min(B, (k + 1) * block); ++b) {
+          if (y[b] < 0 || y[b] >= C) {
+            throw std::out_of_range("class target " + std::to_string(y[b]) + " outside [0, " + std::to_string(C) + ")");
+          }
+          const auto [row_loss, hit] = score_mse_row(x + b * C, C, y[b]);
+          loss_of[k] += row_loss;
+          correct_of[k] += hit;
+        }
+      }
+    });
+  });
+  for (int64_t k = 0; k < blocks; ++k) {
+    score.loss_sum += loss_of[k];
+    score.correct += correct_of[k];
+  }
+  score.loss_sum /= static_cast<double>(C);
+  return score;
+}
 
 torch::Tensor compute_loss(const std::string& loss, const torch::Tensor& logits, const torch::Tensor& targets) {
   if (targets.is_floating_point()) return torch::mse_loss(logits.view_as(targets), targets);

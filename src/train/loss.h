@@ -11,4 +11,15 @@ namespace phenom {
 // the single output.
 torch::Tensor compute_loss(const std::string& loss, const torch::Tensor& logits, const torch::Tensor& targets);
 
+// Evaluation of class targets: the sum over examples of each example's loss (so loss_sum / B is
+// compute_loss's value, here accumulated in double) and how many examples have the target as
+// their first-highest logit (argmax). For mse on contiguous CPU float logits: one pass per row, in
+// fixed blocks of rows summed in order (the result does not depend on the thread count);
+// otherwise LibTorch's loss and argmax.
+struct ClassScore {
+  double loss_sum = 0;
+  int64_t correct = 0;
+};
+ClassScore score_classes(const std::string& loss, const torch::Tensor& logits, const torch::Tensor& targets);
+
 }  // namespace phenom

@@ -102,13 +102,17 @@ bool Trainer::measure(int64_t step, MetricHistory& history, double last_batch_lo
     const Split& train = ex_.task->train();
     torch::Tensor logits = ex_.model->forward(train.inputs);
     next_loss_ = compute_loss(spec_.train.loss, logits, train.targets);
-    context.train_logits = logits.detach();
+    context.share_logits(train, logits);
     training_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   }
   MetricRow row{step, {}};
   const int64_t versions = parameter_versions();
-  for (auto& probe : ex_.probes) {
-    if (probe->due(step) || step == total) probe->measure(context, row);
+  probe_seconds_.resize(ex_.probes.size(), 0.0);
+  for (size_t i = 0; i < ex_.probes.size(); ++i) {
+    if (!ex_.probes[i]->due(step) && step != total) continue;
+    const auto probe_started = std::chrono::steady_clock::now();
+    ex_.probes[i]->measure(context, row);
+    probe_seconds_[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - probe_started).count();
   }
   // A probe that edits parameters in place (and restores them) invalidates the saved graph:
   // the next step then runs its own forward pass.
@@ -207,6 +211,7 @@ TrainOutcome Trainer::run(int64_t start_step, MetricHistory& history) {
   outcome.step = step;
   outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   outcome.measure_seconds = measure_seconds_;
+  outcome.probe_seconds = probe_seconds_;
   console_.end_progress();
   return outcome;
 }

@@ -2,6 +2,7 @@
 // step, and at their cadences runs the probes (metrics row) and writes checkpoints.
 #pragma once
 #include <string>
+#include <vector>
 
 #include "run/metrics.h"
 
@@ -18,6 +19,7 @@ struct TrainOutcome {
   int64_t step = 0;        // where it stopped
   double seconds = 0;      // wall time of the loop in this process
   double measure_seconds = 0;  // of which: probes, metric rows and progress (evaluation cost)
+  std::vector<double> probe_seconds;  // of which: each probe (spec.probes order)
   bool stop_reached = false;  // the last measured train/acc reached train.stop_train_acc
   std::string message;
 };
@@ -47,6 +49,7 @@ class Trainer {
   bool reached_stop_ = false;  // the last measured train/acc reached train.stop_train_acc
   int64_t parameter_versions() const;  // sum of the parameters' in-place version counters
   double measure_seconds_ = 0;  // time inside measure() in this process
+  std::vector<double> probe_seconds_;  // of which: each probe's measure()
   bool full_batch_ = false;
   // Full-batch training: the forward pass of the next step, computed when measuring so that the
   // train-split evaluation reads it instead of running its own (parameters do not change between).
