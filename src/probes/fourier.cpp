@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 
+#include "models/dense.h"
 #include "models/model.h"
 #include "probes/fourier_math.h"
 #include "probes/probe.h"
@@ -49,19 +50,26 @@ void rank_frequencies(FourierStats& s, const torch::Tensor& unit_total, double k
 
 FourierStats fourier_stats(const torch::Tensor& weights, int64_t p, double key_fraction) {
   torch::NoGradGuard no_grad;
-  auto w = weights.detach().to(torch::kCPU, torch::kDouble);
+  torch::Tensor w = weights.detach().to(torch::kCPU);
+  if (w.scalar_type() != torch::kFloat) w = w.to(torch::kDouble);
   const int64_t blocks = w.size(0) / p, units = w.size(1), n_freq = p / 2 + 1;
-  auto spectrum = torch::fft::fft(w.view({blocks, p, units}), /*n=*/c10::nullopt, /*dim=*/1).abs().pow(2);  // [blocks, p, units]
-  auto k_power = spectrum.sum(0).contiguous();  // [p, units]
-  // Frequency f collects DFT indices f and p - f (once when they coincide, f = 0 or p/2).
-  auto power = torch::zeros({n_freq, units}, torch::kDouble);
-  const double* k = k_power.data_ptr<double>();
-  double* out = power.data_ptr<double>();
-  for (int64_t f = 0; f < n_freq; ++f) {
-    for (int64_t u = 0; u < units; ++u) {
-      out[f * units + u] = k[f * units + u] + ((f == 0 || 2 * f == p) ? 0.0 : k[(p - f) * units + u]);
-    }
+  // The DFT at frequencies 0..p/2 as two small matrix products per block (cos and sin rows, the
+  // angle f*r reduced mod p in integers so it stays exact); real weights have |F_{p-f}| = |F_f|.
+  const torch::Tensor f = torch::arange(n_freq, torch::kLong).unsqueeze(1), r = torch::arange(p, torch::kLong).unsqueeze(0);
+  const torch::Tensor angle = ((f * r) % p).to(torch::kDouble) * (2 * M_PI / static_cast<double>(p));
+  const torch::Tensor cos_rows = angle.cos().to(w.scalar_type()), sin_rows = angle.sin().to(w.scalar_type());
+  torch::Tensor power = torch::zeros({n_freq, units}, torch::kDouble);
+  for (int64_t b = 0; b < blocks; ++b) {
+    const torch::Tensor block = w.slice(0, b * p, (b + 1) * p);
+    const torch::Tensor re = phenom::matmul(cos_rows, block), im = phenom::matmul(sin_rows, block);
+    power += (re * re + im * im).to(torch::kDouble);
   }
+  // Frequency f collects DFT indices f and p - f: twice |F_f|^2, except f = 0 and f = p/2, which
+  // are their own partners.
+  torch::Tensor pair = torch::full({n_freq, 1}, 2.0, torch::kDouble);
+  pair[0] = 1.0;
+  if (p % 2 == 0) pair[n_freq - 1] = 1.0;
+  power *= pair;
   FourierStats s;
   s.power = power;
   auto total = power.sum(0);
@@ -102,17 +110,23 @@ int64_t residue(int64_t v, int64_t p) { return ((v % p) + p) % p; }
 // needed; for fixed (a, b) s starts at base = (a + sign*b) mod p and steps down by one per column,
 // wrapping at 0, so one pass over the p^3 cells (no index tensor) collects it.
 std::vector<double> restricted_profile(const torch::Tensor& logits, int64_t p, const std::vector<int64_t>& keys, int sign) {
-  std::vector<double> g(p, 0.0);
+  // by_base[base][c]: the rows with that base summed (contiguous additions); then g[t] collects
+  // column c of base `base` at t = (base - c) mod p.
+  std::vector<double> by_base(p * p, 0.0), g(p, 0.0);
   const torch::Tensor L = logits.detach().to(torch::kCPU).contiguous();
   AT_DISPATCH_FLOATING_TYPES(L.scalar_type(), "restricted_profile", [&] {
     const scalar_t* l = L.data_ptr<scalar_t>();
     for (int64_t a = 0; a < p; ++a) {
       for (int64_t b = 0; b < p; ++b) {
-        const scalar_t* row = l + (a * p + b) * p;
-        for (int64_t c = 0, t = residue(a + sign * b, p); c < p; ++c, t = t == 0 ? p - 1 : t - 1) g[t] += row[c];
+        const scalar_t* __restrict row = l + (a * p + b) * p;
+        double* __restrict sum = by_base.data() + residue(a + sign * b, p) * p;
+        for (int64_t c = 0; c < p; ++c) sum[c] += static_cast<double>(row[c]);
       }
     }
   });
+  for (int64_t base = 0; base < p; ++base) {
+    for (int64_t c = 0; c < p; ++c) g[residue(base - c, p)] += by_base[base * p + c];
+  }
   std::vector<double> h(p, 0.0);
   const double cells = static_cast<double>(p * p * p);
   for (int64_t k : keys) {
@@ -130,8 +144,8 @@ std::vector<double> restricted_profile(const torch::Tensor& logits, int64_t p, c
 double row_loss(const std::vector<double>& x, int64_t target, bool mse) {
   if (mse) {
     double sum = 0;
-    for (size_t c = 0; c < x.size(); ++c) sum += (x[c] - (static_cast<int64_t>(c) == target)) * (x[c] - (static_cast<int64_t>(c) == target));
-    return sum;
+    for (double v : x) sum += v * v;
+    return sum - x[target] * x[target] + (x[target] - 1.0) * (x[target] - 1.0);
   }
   const double top = *std::max_element(x.begin(), x.end());
   double sum = 0;
@@ -166,18 +180,22 @@ SplitLosses split_losses(const torch::Tensor& logits, int64_t p, const std::vect
   // Row (a, b) holds h at s = (base - c) mod p; its target c = base sits at s = 0, and a loss summed
   // over classes does not depend on their order, so every row's loss is h's against class 0.
   out.restricted = row_loss(h, 0, mse) / (mse ? static_cast<double>(p) : 1.0);
-  const torch::Tensor L = logits.detach().to(torch::kCPU, torch::kDouble).contiguous();
+  const torch::Tensor L = logits.detach().to(torch::kCPU).contiguous();
   const torch::Tensor r = rows.to(torch::kCPU, torch::kLong).contiguous();
-  const double* l = L.data_ptr<double>();
   const int64_t* index = r.data_ptr<int64_t>();
-  std::vector<double> excluded(p);
   double total = 0;
-  for (int64_t i = 0; i < r.numel(); ++i) {
-    const int64_t a = index[i] / p, b = index[i] % p, base = residue(a + sign * b, p);
-    const double* row = l + index[i] * p;
-    for (int64_t c = 0, t = base; c < p; ++c, t = t == 0 ? p - 1 : t - 1) excluded[c] = row[c] - h[t];
-    total += row_loss(excluded, base, mse);
-  }
+  AT_DISPATCH_FLOATING_TYPES(L.scalar_type(), "split_losses", [&] {
+    const scalar_t* l = L.data_ptr<scalar_t>();
+    std::vector<double> excluded(p);
+    for (int64_t i = 0; i < r.numel(); ++i) {
+      const int64_t a = index[i] / p, b = index[i] % p, base = residue(a + sign * b, p);
+      const scalar_t* row = l + index[i] * p;
+      // Column c holds h at t = base - c (mod p): columns 0..base, then base+1..p-1 from the top.
+      for (int64_t c = 0; c <= base; ++c) excluded[c] = static_cast<double>(row[c]) - h[base - c];
+      for (int64_t c = base + 1; c < p; ++c) excluded[c] = static_cast<double>(row[c]) - h[base - c + p];
+      total += row_loss(excluded, base, mse);
+    }
+  });
   out.excluded = r.numel() == 0 ? 0.0 : total / static_cast<double>(r.numel()) / (mse ? static_cast<double>(p) : 1.0);
   return out;
 }
