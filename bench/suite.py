@@ -145,7 +145,8 @@ def run_peer(name, steps, torch_threads, blas_threads):
 
 
 # Shipped configs at their own probe cadence: (config, steps to run; None = the config's own).
-EVAL_CONFIGS = [("configs/grokking/mlp.yaml", None), ("configs/grokking/transformer_small.yaml", None),
+EVAL_CONFIGS = [("configs/grokking/mlp.yaml", None), ("configs/grokking/mlp_low_fraction.yaml", None),
+                ("configs/grokking/mlp_cross_entropy.yaml", None), ("configs/grokking/transformer_small.yaml", None),
                 ("configs/grokking/transformer.yaml", 500)]
 
 
@@ -153,7 +154,7 @@ def eval_cost(quick):
     """Share of the training loop's wall time spent in probes and metric rows (summary.json
     measure_seconds / wall_seconds) for shipped configs at their default cadence."""
     lines = ["## Evaluation cost at the shipped configs' cadence", "",
-             "| config | steps run | probes (every) | steps/s | evaluation + probes share of wall time |",
+             "| config | steps run | probes: cadence (share of wall time) | steps/s | evaluation + probes share of wall time |",
              "|---|---|---|---|---|"]
     work = tempfile.mkdtemp(prefix="phenom-evalcost-")
     for config, steps in EVAL_CONFIGS:
@@ -165,7 +166,14 @@ def eval_cost(quick):
             args.append(f"train.steps={steps}")
         subprocess.run(args, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         summary = json.load(open(os.path.join(work, "run", "summary.json")))
-        cadence = ", ".join(f"{t} {e}" for t, e in re.findall(r"\{type: (\w+), every: (\d+)", open(path).read()))
+        # Each probe's resolved cadence (an integer or {per_decade: K}) from the run's spec.yaml, and
+        # its share of the wall time from summary.json's probe_seconds.
+        resolved = open(os.path.join(work, "run", "spec.yaml")).read()
+        cadences = re.findall(r"- type: (\w+)\n\s+every: (.+)", resolved.split("\nprobes:", 1)[1])
+        seconds = summary.get("probe_seconds", {})
+        cadence = ", ".join(
+            f"{t} {e}" + (f" ({100 * seconds[f'{i}.{t}'] / summary['wall_seconds']:.1f}%)" if f"{i}.{t}" in seconds else "")
+            for i, (t, e) in enumerate(cadences))
         share = summary["measure_seconds"] / summary["wall_seconds"]
         lines.append(f"| {config} | {summary['steps']} | {cadence} | {summary['steps_per_second']:.1f} | "
                      f"**{100 * share:.1f}%** |")
