@@ -23,7 +23,9 @@ struct ProbeContext {
   // The model's logits on a whole split at this step: computed on the first request (eval mode,
   // no graph, in chunks of `chunk` rows; 0: all at once) and shared by every probe measuring at
   // this step. The trainer seeds the train split's with the next step's forward pass when it
-  // trains full-batch (train-mode logits; no model here behaves differently in eval mode).
+  // trains full-batch (train-mode logits; no model here behaves differently in eval mode). They
+  // describe the parameters as the step's measurement began: a probe that edits parameters or
+  // registers hook interventions runs its own forward passes instead.
   torch::Tensor logits(const Split& split, int64_t chunk = 0);
   void share_logits(const Split& split, torch::Tensor logits);
   std::vector<std::pair<const Split*, torch::Tensor>> computed_logits = {};
