@@ -112,6 +112,12 @@ TEST(Cli, DivergenceStopsWithStatusDivergedAndExit1) {
   EXPECT_NE(r.output.find("non-finite"), std::string::npos) << r.output;
   EXPECT_EQ(Json::parse(slurp(tmp / "out/summary.json"))["status"], "diverged");
   EXPECT_FALSE(fs::exists(tmp / "out/DONE"));
+  EXPECT_NE(r.output.find("use dtype: float64"), std::string::npos) << r.output;
+  // Already in float64: the fix does not suggest it again.
+  CliResult again = run_cli("run spec.yaml dtype=float64 --no-plot --out out64 --threads 1", tmp.path);
+  EXPECT_EQ(again.code, 1) << again.output;
+  EXPECT_NE(again.output.find("non-finite"), std::string::npos) << again.output;
+  EXPECT_EQ(again.output.find("use dtype: float64"), std::string::npos) << again.output;
 }
 
 TEST(Cli, ResolveOfItsOwnOutputIsIdentical) {

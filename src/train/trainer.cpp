@@ -201,7 +201,8 @@ TrainOutcome Trainer::run(int64_t start_step, MetricHistory& history) {
     if (log_due(step) && !measure(step, history, loss.item<double>())) {
       outcome.status = TrainOutcome::Status::kDiverged;
       outcome.message = "the loss became non-finite (NaN or inf), first seen at step " + std::to_string(step) +
-                        ". Fix: lower optimizer.lr, add train.grad_clip, or use dtype: float64.";
+                        ". Fix: lower optimizer.lr or add train.grad_clip" +
+                        (spec_.dtype == "float64" ? std::string(".") : std::string(", or use dtype: float64."));
       break;
     }
     const bool numbered = train.checkpoint_every > 0 && step % train.checkpoint_every == 0;
