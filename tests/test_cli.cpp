@@ -162,7 +162,21 @@ TEST(Cli, KilledRunResumesToByteIdenticalMetrics) {
   CliResult resumed = run_cli("run spec.yaml --no-plot --out resumed --threads 1", tmp.path);
   ASSERT_EQ(resumed.code, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("resuming"), std::string::npos) << resumed.output;
+  EXPECT_EQ(resumed.output.find("where it last ran with"), std::string::npos) << resumed.output;  // same plan
   EXPECT_EQ(slurp(tmp / "resumed/metrics.jsonl"), reference);
+}
+
+// Resuming under another thread plan works but says that the last bits may differ.
+TEST(Cli, ResumeUnderAnotherThreadPlanWarns) {
+  TempDir tmp;
+  write_text(tmp / "spec.yaml", small_grokking_spec(/*steps=*/1500, /*checkpoint_every=*/0));
+  int status = run_and_signal(tmp, "spec.yaml", SIGINT, /*min_rows=*/100);  // started with --threads 1
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 130);
+  CliResult resumed = run_cli("run spec.yaml --no-plot --out resumed --threads 2", tmp.path);
+  EXPECT_EQ(resumed.code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("where it last ran with threads"), std::string::npos) << resumed.output;
+  EXPECT_NE(resumed.output.find("pass the original --threads"), std::string::npos) << resumed.output;
 }
 
 TEST(Cli, InterruptCheckpointsExits130AndResumesExactly) {

@@ -1,6 +1,7 @@
 // The fast paths of issue #6 must compute what the plain LibTorch ops compute.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <limits>
 #include <torch/torch.h>
@@ -123,6 +124,27 @@ TEST(Square, EqualsXTimesXWithGradients) {
   };
   auto fast = run(true), reference = run(false);
   for (size_t i = 0; i < fast.size(); ++i) EXPECT_LT(max_abs_diff(fast[i], reference[i]), 1e-5) << "output " << i;
+}
+
+// Resuming under the same thread plan is bit-identical, and the README promises the same bits at
+// 1-4 threads: the dense layers' products, forward shapes and weight-gradient shapes (a long
+// reduction over the examples), must not change with the thread count there. (At 8 threads oneDNN
+// 2.6 splits the long reductions of 97x4704x500 and 64x3481x256 differently; resuming warns then.)
+TEST(Dense, SameBitsAtOneToFourThreads) {
+  if (!gemm_backend().onednn) GTEST_SKIP() << "no oneDNN here: " << gemm_backend().reason;
+  torch::manual_seed(11);
+  const int before = at::get_num_threads();
+  const std::vector<std::array<int64_t, 3>> shapes = {{4704, 500, 97}, {97, 4704, 500}, {500, 4704, 97}, {64, 3481, 256}};
+  for (const auto& [m, k, n] : shapes) {
+    const torch::Tensor x = torch::randn({m, k}), w = torch::randn({n, k});
+    at::set_num_threads(1);
+    const torch::Tensor reference = phenom::linear(x, w);
+    for (int threads : {2, 3, 4}) {
+      at::set_num_threads(threads);
+      EXPECT_TRUE(torch::equal(phenom::linear(x, w), reference)) << m << "x" << k << "x" << n << " at " << threads << " threads";
+    }
+  }
+  at::set_num_threads(before);
 }
 
 // The fused class-target MSE equals MSELoss against one-hot targets: value, gradient, and (through

@@ -124,6 +124,20 @@ int run_experiment(const RunRequest& request) {
     history = dir.read_metrics();
     history.truncate_after(start_step);
     console.info("resuming " + dir.path() + " from step " + std::to_string(start_step));
+    // Float sums may be split differently with another thread plan or GEMM (oneDNN splits long
+    // reductions, e.g. weight gradients over many examples, by thread count beyond 4 threads):
+    // then the rest of the run can differ in the last bits from an uninterrupted one.
+    try {
+      const Json before = Json::parse(read_file(dir.file("meta.json")));
+      if (before.value("threads", Json()) != meta["threads"] || before.value("gemm", Json()) != meta["gemm"]) {
+        console.warn("resuming with threads " + meta["threads"].dump() + ", gemm " + meta["gemm"].dump() +
+                     " where it last ran with threads " + before.value("threads", Json()).dump() + ", gemm " +
+                     before.value("gemm", Json()).dump() + ": the remaining steps may differ in the last bits from "
+                     "an uninterrupted run. For a bit-identical resume, pass the original --threads (and PHENOM_GEMM).");
+      }
+    } catch (const std::exception&) {
+      // no readable meta.json from the first process: nothing to compare
+    }
   } else {
     console.info("run " + spec.name + " -> " + dir.path() + " (device " + ex.device.str() + ", threads " +
                  threads.describe() + ", " +
