@@ -406,6 +406,9 @@ TEST(FashionMnistData, RandomLabelsAreFittedButTestAccuracyIsChance) {
                       "name: rl-small\ntask: {type: fashion_mnist, n_train: 200, n_test: 2000}\n"
                       "model: {type: mlp, width: 256}\noptimizer: {type: adam, lr: 1.0e-3}\n"
                       "train: {steps: 2000, batch_size: 50, loss: cross_entropy, eval_every: 5, stop_train_acc: 1.0}\n"
+                      // train/acc every 5 steps for the stop condition; test only at step 0 and on the
+                      // last row (the stop row runs every probe), which the detector reads
+                      "probes: [{type: loss_accuracy, split: train}, {type: loss_accuracy, split: test, every: 2000}]\n"
                       "sweep: {task.random_labels: [0.0, 1.0]}\n"
                       "sweep_phenomena: [{type: random_labels, x: task.random_labels, chance_band: 0.04}]\n");
   Json summary = run_sweep(dir, "rl.yaml", "rl-small");

@@ -14,8 +14,8 @@ class LossAccuracy : public Probe {
  public:
   explicit LossAccuracy(const LossAccuracyOptions& o) : Probe(o.every), options_(o) {}
   void measure(ProbeContext& c, MetricRow& row) override {
-    evaluate(c, c.task.train(), "train", row);
-    evaluate(c, c.task.test(), "test", row);
+    if (options_.split != "test") evaluate(c, c.task.train(), "train", row);
+    if (options_.split != "train") evaluate(c, c.task.test(), "test", row);
   }
 
  private:

@@ -6,9 +6,14 @@ namespace phenom {
 
 struct LossAccuracyOptions : ProbeOptions {
   int64_t eval_batch_size = 0;
+  std::string split = "both";
   void visit(Visitor& v) override {
     v.field("eval_batch_size", eval_batch_size, "examples per evaluation forward pass (0: the whole split at once)",
             NonNegative());
+    v.field("split", split,
+            "which split to score: both, train or test (two loss_accuracy probes give the splits their own cadences, "
+            "e.g. train/acc every 10 steps for a stop condition and test only at the end)",
+            OneOf({"both", "train", "test"}));
   }
 };
 

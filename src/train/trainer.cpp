@@ -108,12 +108,20 @@ bool Trainer::measure(int64_t step, MetricHistory& history, double last_batch_lo
   MetricRow row{step, {}};
   const int64_t versions = parameter_versions();
   probe_seconds_.resize(ex_.probes.size(), 0.0);
-  for (size_t i = 0; i < ex_.probes.size(); ++i) {
-    if (!ex_.probes[i]->due(step) && step != total) continue;
-    const auto probe_started = std::chrono::steady_clock::now();
-    ex_.probes[i]->measure(context, row);
-    probe_seconds_[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - probe_started).count();
-  }
+  std::vector<char> measured(ex_.probes.size(), 0);
+  auto run_probes = [&](bool all) {
+    for (size_t i = 0; i < ex_.probes.size(); ++i) {
+      if (measured[i] || (!all && !ex_.probes[i]->due(step))) continue;
+      const auto probe_started = std::chrono::steady_clock::now();
+      ex_.probes[i]->measure(context, row);
+      probe_seconds_[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - probe_started).count();
+      measured[i] = 1;
+    }
+  };
+  run_probes(step == total);
+  // The row where the stop condition first holds is the run's last: every probe measures it, as at
+  // the last step (a probe on a sparser cadence, e.g. test accuracy only at the end, included).
+  if (step != total && stop_condition_holds(row)) run_probes(true);
   // A probe that edits parameters in place (and restores them) invalidates the saved graph:
   // the next step then runs its own forward pass.
   if (next_loss_.defined() && parameter_versions() != versions) next_loss_ = torch::Tensor();
