@@ -11,7 +11,7 @@
 
 namespace phenom {
 
-constexpr double kSmallModelWork = 2.5e6;
+constexpr double kSmallModelWork = 2e7;
 
 int machine_cores() {
   unsigned n = std::thread::hardware_concurrency();
@@ -32,9 +32,12 @@ ThreadPlan configure_threads(int threads, const std::string& dtype, double work_
     // OpenBLAS (left with small attention bmm's and float64 work) one thread, so no second pool
     // spins on the cores. A tiny model gets one thread: its matmuls are too small to pay for the
     // fork/join. Measured on modular-addition MLPs, 2 cores, steps/s with 1 vs 2 threads
-    // (work = trainable parameters x examples per step): p 23 w 64 (1.2M): 6900/5800 vs 5100/4000;
-    // p 37 w 64 (4.9M): 1550 vs 1600-2150; p 59 w 128 (39M): 390-480 vs 440-590; grokking MLP
-    // (320M): 33-35 vs 41-48. The threshold sits between the first two.
+    // (work = trainable parameters x examples per step), since phenom's own loops run on the
+    // OpenMP pool too (#6, second pass): p 23 w 64 (1.2M): 6030/4121 vs 4998/3410; p 37 w 64
+    // (4.9M): 2866/2933/2076/1940 vs 1765/2610/2048/1832; p 47 w 96 (15M): 1143/1133 vs
+    // 1011/1051; p 53 w 100 (22M): 692/658 vs 726/655 (even); p 59 w 128 (39M): 484/471 vs
+    // 526/577; grokking MLP (320M): 2 threads. The threshold sits at the even point, 20M (it was
+    // 2.5M while those loops were serial).
     plan.torch_threads = work_per_step < kSmallModelWork ? 1 : budget;
     plan.blas_threads = 1;
   } else {

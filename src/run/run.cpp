@@ -129,7 +129,9 @@ int run_experiment(const RunRequest& request) {
     // then the rest of the run can differ in the last bits from an uninterrupted one.
     try {
       const Json before = Json::parse(read_file(dir.file("meta.json")));
-      if (before.value("threads", Json()) != meta["threads"] || before.value("gemm", Json()) != meta["gemm"]) {
+      const Json was = before.value("threads", Json::object()), now = meta["threads"];
+      if (was.value("torch", Json()) != now["torch"] || was.value("openblas", Json()) != now["openblas"] ||
+          before.value("gemm", Json()) != meta["gemm"]) {  // the plan, not the budget: same plan, same bits
         console.warn("resuming with threads " + meta["threads"].dump() + ", gemm " + meta["gemm"].dump() +
                      " where it last ran with threads " + before.value("threads", Json()).dump() + ", gemm " +
                      before.value("gemm", Json()).dump() + ": the remaining steps may differ in the last bits from "
