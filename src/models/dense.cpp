@@ -123,49 +123,66 @@ void check_token(int64_t token, int64_t vocab) {
   }
 }
 
-// h[b] = sum_t W[t V + x[b, t]] and its adjoint dW[t V + x[b, t]] += g[b]. The scatter splits
-// columns across threads and sums each column over the examples in order, so its sums are the
-// same on every run and for every thread count.
+// The rows of W that example b reads: W[t V + x[b, t]] for each position t (a column slice of
+// the inputs is used in place through its strides).
+struct TokenRows {
+  const int64_t* x;
+  int64_t s0, s1, positions, vocab;
+  TokenRows(const torch::Tensor& tokens, int64_t vocab_size)
+      : x(tokens.data_ptr<int64_t>()), s0(tokens.stride(0)), s1(tokens.stride(1)), positions(tokens.size(1)),
+        vocab(vocab_size) {}
+  int64_t token(int64_t b, int64_t t) const { return x[b * s0 + t * s1]; }
+  int64_t row(int64_t b, int64_t t) const { return t * vocab + token(b, t); }
+};
+
+// out[j] = sum_t W[row(b, t), lo + j] for j < hi - lo: the first row copied, the others added in
+// order, so the forward gather and the backward's recomputation give the same values.
+template <typename T>
+void sum_rows(const T* w, int64_t width, const TokenRows& rows, int64_t b, int64_t lo, int64_t hi, T* __restrict out) {
+  const T* __restrict first = w + rows.row(b, 0) * width + lo;
+  for (int64_t j = 0; j < hi - lo; ++j) out[j] = first[j];
+  for (int64_t t = 1; t < rows.positions; ++t) {
+    const T* __restrict source = w + rows.row(b, t) * width + lo;
+    for (int64_t j = 0; j < hi - lo; ++j) out[j] += source[j];
+  }
+}
+
+// h[b] = sum_t W[t V + x[b, t]], then finish(h[b]) on the row while it is in cache.
 template <typename T, typename Finish = void (*)(T*, int64_t)>
 void gather_rows(const torch::Tensor& weight, const torch::Tensor& tokens, int64_t vocab, torch::Tensor& out,
                  Finish finish = [](T*, int64_t) {}) {
-  const int64_t B = tokens.size(0), positions = tokens.size(1), width = weight.size(1);
+  const TokenRows rows(tokens, vocab);
+  const int64_t B = tokens.size(0), width = weight.size(1);
   const T* w = weight.data_ptr<T>();
-  const int64_t* x = tokens.data_ptr<int64_t>();
-  const int64_t s0 = tokens.stride(0), s1 = tokens.stride(1);  // a column slice of the inputs is used in place
   T* h = out.data_ptr<T>();
   at::parallel_for(0, B, std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(width, 1)), [&](int64_t begin, int64_t end) {
     for (int64_t b = begin; b < end; ++b) {
-      T* __restrict row = h + b * width;
-      check_token(x[b * s0], vocab);
-      const T* first = w + x[b * s0] * width;
-      for (int64_t j = 0; j < width; ++j) row[j] = first[j];
-      for (int64_t t = 1; t < positions; ++t) {
-        check_token(x[b * s0 + t * s1], vocab);
-        const T* __restrict source = w + (t * vocab + x[b * s0 + t * s1]) * width;
-        for (int64_t j = 0; j < width; ++j) row[j] += source[j];
-      }
-      finish(row, width);
+      for (int64_t t = 0; t < rows.positions; ++t) check_token(rows.token(b, t), vocab);
+      sum_rows(w, width, rows, b, 0, width, h + b * width);
+      finish(h + b * width, width);
     }
   });
 }
 
-template <typename T>
-void scatter_rows(const torch::Tensor& grad, const torch::Tensor& tokens, int64_t vocab, torch::Tensor& out) {
-  const int64_t B = tokens.size(0), positions = tokens.size(1), width = grad.size(1);
-  const T* g = grad.data_ptr<T>();
-  const int64_t* x = tokens.data_ptr<int64_t>();
-  const int64_t s0 = tokens.stride(0), s1 = tokens.stride(1);
+// The adjoint: dW[t V + x[b, t], j] += source(b)[j]. Each thread owns a range of columns [lo, hi)
+// and walks the examples in order, so the sums are the same on every run and for every thread
+// count. source(b, lo, hi, scratch) returns example b's values for those columns (scratch has
+// hi - lo elements it may fill).
+template <typename T, typename Source>
+void scatter_rows(const TokenRows& rows, int64_t B, torch::Tensor& out, const Source& source) {
+  const int64_t width = out.size(1);
   T* d = out.data_ptr<T>();
-  at::parallel_for(0, width, std::max<int64_t>(16, (1 << 15) / std::max<int64_t>(B * positions, 1)), [&](int64_t lo, int64_t hi) {
-    for (int64_t b = 0; b < B; ++b) {
-      const T* __restrict source = g + b * width;
-      for (int64_t t = 0; t < positions; ++t) {
-        T* __restrict row = d + (t * vocab + x[b * s0 + t * s1]) * width;
-        for (int64_t j = lo; j < hi; ++j) row[j] += source[j];
-      }
-    }
-  });
+  at::parallel_for(0, width, std::max<int64_t>(16, (1 << 15) / std::max<int64_t>(B * rows.positions, 1)),
+                   [&](int64_t lo, int64_t hi) {
+                     std::vector<T> scratch(hi - lo);
+                     for (int64_t b = 0; b < B; ++b) {
+                       const T* __restrict values = source(b, lo, hi, scratch.data());
+                       for (int64_t t = 0; t < rows.positions; ++t) {
+                         T* __restrict row = d + rows.row(b, t) * width + lo;
+                         for (int64_t j = 0; j < hi - lo; ++j) row[j] += values[j];
+                       }
+                     }
+                   });
 }
 
 // Pointwise activations the fused first layer applies: value and derivative (relu' = 0 at 0, as
@@ -174,46 +191,6 @@ template <typename T>
 inline T act_value(Pointwise a, T h) { return a == Pointwise::kQuadratic ? h * h : (h > T(0) ? h : T(0)); }
 template <typename T>
 inline T act_slope_times(Pointwise a, T h, T g) { return a == Pointwise::kQuadratic ? T(2) * h * g : (h > T(0) ? g : T(0)); }
-
-// out[b] = act(sum_t W[t V + x[b, t]]): the gather of gather_rows with act applied to each row
-// while it is in cache (the additions in the same order, so the same values as gather then act).
-template <typename T>
-void gather_rows_activated(const torch::Tensor& weight, const torch::Tensor& tokens, int64_t vocab, Pointwise a,
-                           torch::Tensor& out) {
-  gather_rows<T>(weight, tokens, vocab, out, [a](T* row, int64_t width) {
-    for (int64_t j = 0; j < width; ++j) row[j] = act_value(a, row[j]);
-  });
-}
-
-// dW[t V + x[b, t]] += act'(h[b]) g[b] with h[b] recomputed from W column by column: each thread
-// owns a range of columns and walks the examples in order (deterministic sums, as scatter_rows).
-template <typename T>
-void scatter_rows_activated(const torch::Tensor& grad, const torch::Tensor& weight, const torch::Tensor& tokens,
-                            int64_t vocab, Pointwise a, torch::Tensor& out) {
-  const int64_t B = tokens.size(0), positions = tokens.size(1), width = grad.size(1);
-  const T* g = grad.data_ptr<T>();
-  const T* w = weight.data_ptr<T>();
-  const int64_t* x = tokens.data_ptr<int64_t>();
-  const int64_t s0 = tokens.stride(0), s1 = tokens.stride(1);
-  T* d = out.data_ptr<T>();
-  at::parallel_for(0, width, std::max<int64_t>(16, (1 << 15) / std::max<int64_t>(B * positions, 1)), [&](int64_t lo, int64_t hi) {
-    std::vector<T> h(hi - lo);
-    for (int64_t b = 0; b < B; ++b) {
-      const T* __restrict first = w + x[b * s0] * width + lo;
-      for (int64_t j = 0; j < hi - lo; ++j) h[j] = first[j];
-      for (int64_t t = 1; t < positions; ++t) {
-        const T* __restrict source = w + (t * vocab + x[b * s0 + t * s1]) * width + lo;
-        for (int64_t j = 0; j < hi - lo; ++j) h[j] += source[j];
-      }
-      const T* __restrict gb = g + b * width + lo;
-      for (int64_t j = 0; j < hi - lo; ++j) h[j] = act_slope_times(a, h[j], gb[j]);
-      for (int64_t t = 0; t < positions; ++t) {
-        T* __restrict row = d + (t * vocab + x[b * s0 + t * s1]) * width + lo;
-        for (int64_t j = 0; j < hi - lo; ++j) row[j] += h[j];
-      }
-    }
-  });
-}
 
 bool rows_applicable(const torch::Tensor& weight, const torch::Tensor& tokens) {
   return cpu_loop_dtype(weight) && tokens.device().is_cpu() && weight.dim() == 2 && tokens.dim() == 2 &&
@@ -241,7 +218,12 @@ struct ScatterRows : torch::autograd::Function<ScatterRows> {
                                const torch::Tensor& tokens, int64_t vocab, int64_t rows) {
     const torch::Tensor g = grad.contiguous();
     torch::Tensor d = torch::zeros({rows, g.size(1)}, g.options());
-    AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "scatter_rows", [&] { scatter_rows<scalar_t>(g, tokens, vocab, d); });
+    AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "scatter_rows", [&] {
+      const scalar_t* gv = g.data_ptr<scalar_t>();
+      const int64_t width = g.size(1);
+      scatter_rows<scalar_t>(TokenRows(tokens, vocab), g.size(0), d,
+                             [&](int64_t b, int64_t lo, int64_t, scalar_t*) { return gv + b * width + lo; });
+    });
     ctx->save_for_backward({tokens});
     ctx->saved_data["vocab"] = vocab;
     return d;
@@ -265,8 +247,11 @@ struct GatherRowsActivated : torch::autograd::Function<GatherRowsActivated> {
     const torch::Tensor w = weight.contiguous();
     torch::Tensor y = torch::empty({tokens.size(0), w.size(1)}, w.options());
     const auto a = static_cast<Pointwise>(activation);
-    AT_DISPATCH_FLOATING_TYPES(w.scalar_type(), "gather_rows_activated",
-                               [&] { gather_rows_activated<scalar_t>(w, tokens, vocab, a, y); });
+    AT_DISPATCH_FLOATING_TYPES(w.scalar_type(), "gather_rows_activated", [&] {
+      gather_rows<scalar_t>(w, tokens, vocab, y, [a](scalar_t* row, int64_t width) {
+        for (int64_t j = 0; j < width; ++j) row[j] = act_value(a, row[j]);
+      });
+    });
     ctx->save_for_backward({weight, tokens});
     ctx->saved_data["vocab"] = vocab;
     ctx->saved_data["activation"] = activation;
@@ -285,8 +270,19 @@ struct GatherRowsActivated : torch::autograd::Function<GatherRowsActivated> {
     } else {
       const torch::Tensor w = weight.contiguous(), g = grads[0].contiguous();
       d = torch::zeros_like(w);
-      AT_DISPATCH_FLOATING_TYPES(w.scalar_type(), "scatter_rows_activated",
-                                 [&] { scatter_rows_activated<scalar_t>(g, w, tokens, vocab, a, d); });
+      // dW[t V + x[b, t]] += act'(h[b]) g[b], with h[b] recomputed from W for the thread's columns.
+      AT_DISPATCH_FLOATING_TYPES(w.scalar_type(), "scatter_rows_activated", [&] {
+        const scalar_t* wv = w.data_ptr<scalar_t>();
+        const scalar_t* gv = g.data_ptr<scalar_t>();
+        const int64_t width = w.size(1);
+        const TokenRows rows(tokens, vocab);
+        scatter_rows<scalar_t>(rows, g.size(0), d, [&](int64_t b, int64_t lo, int64_t hi, scalar_t* h) {
+          sum_rows(wv, width, rows, b, lo, hi, h);
+          const scalar_t* __restrict gb = gv + b * width + lo;
+          for (int64_t j = 0; j < hi - lo; ++j) h[j] = act_slope_times(a, h[j], gb[j]);
+          return static_cast<const scalar_t*>(h);
+        });
+      });
     }
     return {d, torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }

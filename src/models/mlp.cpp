@@ -3,6 +3,8 @@
 //   h = W[a] + W[V + b] (+ bias)        W: [operand_tokens * V, width]
 #include "models/mlp.h"
 
+#include <optional>
+
 #include "models/dense.h"
 #include "models/init.h"
 #include "models/model.h"
@@ -49,21 +51,23 @@ class Mlp : public Model {
     }
     readout_weight_ = register_dotted(*this, "readout.weight", init_weight({in.num_classes, o.width}, o.width, o.init_std, o.init_scale, context.init));
     if (o.bias) readout_bias_ = register_dotted(*this, "readout.bias", init_bias(in.num_classes, o.width, o.init_std, context.init));
+    if (tokens_ && !o.bias && (o.activation == "quadratic" || o.activation == "relu")) {
+      fused_first_layer_ = o.activation == "quadratic" ? Pointwise::kQuadratic : Pointwise::kRelu;
+    }
   }
 
   torch::Tensor forward(const torch::Tensor& inputs) override {
     torch::Tensor h;
     for (size_t l = 0; l < weights_.size(); ++l) {
-      if (l == 0 && tokens_ && biases_.empty() && !hooks_.active() && !std::getenv("NOFUSE") &&
-          (options_.activation == "quadratic" || options_.activation == "relu")) {
-        // Nothing reads the pre-activation: gather and activation in one pass (models/dense.h).
-        h = embedding_sum_activated(weights_[0], inputs.slice(1, 0, operand_tokens_), operand_vocab_,
-                                    options_.activation == "quadratic" ? Pointwise::kQuadratic : Pointwise::kRelu);
-        continue;
-      }
       if (l == 0 && tokens_) {
+        const torch::Tensor operands = inputs.slice(1, 0, operand_tokens_);
+        if (fused_first_layer_ && !hooks_.active()) {
+          // Nothing reads the pre-activation: gather and activation in one pass (models/dense.h).
+          h = embedding_sum_activated(weights_[0], operands, operand_vocab_, *fused_first_layer_);
+          continue;
+        }
         // inputs [B, T]: h = sum_t W[t*V + x_t]  -> [B, width], one gather pass (models/dense.h).
-        h = embedding_sum(weights_[0], inputs.slice(1, 0, operand_tokens_), operand_vocab_);
+        h = embedding_sum(weights_[0], operands, operand_vocab_);
         if (!biases_.empty()) h = h + biases_[0];
       } else {
         h = phenom::linear(l == 0 ? inputs.flatten(1) : h, weights_[l], biases_.empty() ? torch::Tensor() : biases_[l]);
@@ -78,6 +82,7 @@ class Mlp : public Model {
   MlpOptions options_;
   bool tokens_ = false;
   int64_t operand_tokens_ = 0, operand_vocab_ = 0;
+  std::optional<Pointwise> fused_first_layer_;  // token inputs, no bias, an activation with a fused pass
   std::vector<torch::Tensor> weights_, biases_;
   torch::Tensor readout_weight_, readout_bias_;
   std::vector<int> hook_pre_, hook_post_;

@@ -139,14 +139,18 @@ std::vector<double> restricted_profile(const torch::Tensor& logits, int64_t p, c
   return h;
 }
 
+// Row (a, b) of the restricted logits with base = (a + sign*b) mod p: column c holds h at
+// s = (base - c) mod p, i.e. h[base], h[base - 1], ..., h[0], then h[p - 1], ..., h[base + 1].
+void restricted_row(const std::vector<double>& h, int64_t base, double* __restrict out) {
+  const int64_t p = static_cast<int64_t>(h.size());
+  for (int64_t c = 0; c <= base; ++c) out[c] = h[base - c];
+  for (int64_t c = base + 1; c < p; ++c) out[c] = h[base - c + p];
+}
+
 // One row's loss against the target class: mse summed over classes (divide by p for the mean),
 // cross_entropy as logsumexp - x_target.
 double row_loss(const std::vector<double>& x, int64_t target, bool mse) {
-  if (mse) {
-    double sum = 0;
-    for (double v : x) sum += v * v;
-    return sum - x[target] * x[target] + (x[target] - 1.0) * (x[target] - 1.0);
-  }
+  if (mse) return squared_error_to_one_hot(x.data(), static_cast<int64_t>(x.size()), target);
   const double top = *std::max_element(x.begin(), x.end());
   double sum = 0;
   for (double v : x) sum += std::exp(v - top);
@@ -162,10 +166,7 @@ LogitSplit split_logits(const torch::Tensor& logits, int64_t p, const std::vecto
   split.restricted = torch::empty({p * p, p}, torch::kDouble);
   double* out = split.restricted.data_ptr<double>();
   for (int64_t a = 0; a < p; ++a) {
-    for (int64_t b = 0; b < p; ++b) {
-      double* row = out + (a * p + b) * p;
-      for (int64_t c = 0, t = residue(a + sign * b, p); c < p; ++c, t = t == 0 ? p - 1 : t - 1) row[c] = h[t];
-    }
+    for (int64_t b = 0; b < p; ++b) restricted_row(h, residue(a + sign * b, p), out + (a * p + b) * p);
   }
   split.excluded = logits.detach().to(torch::kCPU, torch::kDouble) - split.restricted;
   return split;
@@ -190,9 +191,8 @@ SplitLosses split_losses(const torch::Tensor& logits, int64_t p, const std::vect
     for (int64_t i = 0; i < r.numel(); ++i) {
       const int64_t a = index[i] / p, b = index[i] % p, base = residue(a + sign * b, p);
       const scalar_t* row = l + index[i] * p;
-      // Column c holds h at t = base - c (mod p): columns 0..base, then base+1..p-1 from the top.
-      for (int64_t c = 0; c <= base; ++c) excluded[c] = static_cast<double>(row[c]) - h[base - c];
-      for (int64_t c = base + 1; c < p; ++c) excluded[c] = static_cast<double>(row[c]) - h[base - c + p];
+      restricted_row(h, base, excluded.data());
+      for (int64_t c = 0; c < p; ++c) excluded[c] = static_cast<double>(row[c]) - excluded[c];
       total += row_loss(excluded, base, mse);
     }
   });
@@ -233,10 +233,8 @@ class Fourier : public Probe {
       }
       c.model.train();
       const size_t k = std::min<size_t>(options_.restricted_frequencies, s.strongest.size());
-      const auto& train = c.task.train();
-      auto train_rows = train.inputs.select(1, 0) * p + train.inputs.select(1, 1);
       SplitLosses losses = split_losses(logits, p, {s.strongest.begin(), s.strongest.begin() + k}, sign_,
-                                        c.spec.train.loss, train_rows);
+                                        c.spec.train.loss, table_rows(c.task.train(), p));
       row.set("fourier/restricted_loss", losses.restricted);
       row.set("fourier/excluded_loss", losses.excluded);
     }
@@ -289,13 +287,12 @@ class Fourier : public Probe {
     const Split &train = c.task.train(), &test = c.task.test();
     if (!splits_checked_) {
       splits_checked_ = true;
-      auto rows_of = [p](const Split& s) { return (s.inputs.select(1, 0) * p + s.inputs.select(1, 1)).contiguous(); };
       if (train.size() + test.size() == p * p) {
-        auto rows = torch::cat({rows_of(train), rows_of(test)});
+        auto rows = torch::cat({table_rows(train, p), table_rows(test, p)});
         auto seen = torch::zeros({p * p}, rows.options());
         if (rows.min().item<int64_t>() >= 0 && rows.max().item<int64_t>() < p * p) {
           seen.index_add_(0, rows, torch::ones_like(rows));
-          if (seen.eq(1).all().item<bool>()) train_rows_ = rows_of(train), test_rows_ = rows_of(test);
+          if (seen.eq(1).all().item<bool>()) train_rows_ = table_rows(train, p), test_rows_ = table_rows(test, p);
         }
       }
     }
@@ -305,6 +302,11 @@ class Fourier : public Probe {
     table.index_copy_(0, train_rows_, from_train);
     table.index_copy_(0, test_rows_, from_test);
     return table;
+  }
+
+  // The table row a*p + b of each example of a split.
+  static torch::Tensor table_rows(const Split& split, int64_t p) {
+    return (split.inputs.select(1, 0) * p + split.inputs.select(1, 1)).contiguous();
   }
 
   // Every pair [a, b, =] in row order a*p + b.

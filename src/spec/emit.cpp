@@ -30,14 +30,7 @@ class Emitter : public Visitor {
     if (v.full()) out_ << "full"; else out_ << v.n;
   }
   void field(const char* name, Cadence& v, const char*, const Check&) override {
-    out_ << YAML::Key << name << YAML::Value;
-    if (v.per_decade == 0) {
-      out_ << v.every;
-      return;
-    }
-    out_ << YAML::Flow << YAML::BeginMap << YAML::Key << "per_decade" << YAML::Value << v.per_decade;
-    if (v.every > 0) out_ << YAML::Key << "every" << YAML::Value << v.every;
-    out_ << YAML::EndMap;
+    out_ << YAML::Key << name << YAML::Value << YAML::Load(v.text());  // text() is YAML: one spelling
   }
 
  private:

@@ -9,6 +9,12 @@
 namespace phenom {
 namespace {
 
+void check_class(int64_t target, int64_t classes) {
+  if (target < 0 || target >= classes) {
+    throw std::out_of_range("class target " + std::to_string(target) + " outside [0, " + std::to_string(classes) + ")");
+  }
+}
+
 // mean over [B, C] of (x - onehot(y))^2 in one pass (sums in double), and its gradient
 // 2 (x - onehot(y)) / (B C) in one pass. Under create_graph the gradient is built from LibTorch
 // ops instead, so the loss stays twice differentiable.
@@ -21,19 +27,8 @@ struct ClassMse : torch::autograd::Function<ClassMse> {
       const int64_t* y = targets.data_ptr<int64_t>();
       const int64_t B = logits.size(0), C = logits.size(1);
       for (int64_t b = 0; b < B; ++b) {
-        const scalar_t* row = x + b * C;
-        if (y[b] < 0 || y[b] >= C) {
-          throw std::out_of_range("class target " + std::to_string(y[b]) + " outside [0, " + std::to_string(C) + ")");
-        }
-        // sum_c x_c^2 with four accumulators (vectorisable), then the target column's (x - 1)^2.
-        double acc[4] = {0, 0, 0, 0};
-        int64_t c = 0;
-        for (; c + 4 <= C; c += 4) {
-          for (int k = 0; k < 4; ++k) acc[k] += static_cast<double>(row[c + k]) * static_cast<double>(row[c + k]);
-        }
-        for (; c < C; ++c) acc[0] += static_cast<double>(row[c]) * static_cast<double>(row[c]);
-        const double hot = static_cast<double>(row[y[b]]);
-        total += (acc[0] + acc[1]) + (acc[2] + acc[3]) - hot * hot + (hot - 1.0) * (hot - 1.0);
+        check_class(y[b], C);
+        total += squared_error_to_one_hot(x + b * C, C, y[b]);
       }
     });
     ctx->save_for_backward({logits, targets});
@@ -71,33 +66,26 @@ bool fused_applicable(const torch::Tensor& logits, const torch::Tensor& targets)
 // whether its argmax (the first highest logit; a NaN counts as highest, as in LibTorch) is y.
 template <typename T>
 std::pair<double, bool> score_mse_row(const T* __restrict row, int64_t C, int64_t y) {
-  double squares[4] = {0, 0, 0, 0};
-  int64_t c = 0;
-  for (; c + 4 <= C; c += 4) {
-    for (int k = 0; k < 4; ++k) squares[k] += static_cast<double>(row[c + k]) * static_cast<double>(row[c + k]);
-  }
-  for (; c < C; ++c) squares[0] += static_cast<double>(row[c]) * static_cast<double>(row[c]);
+  const double loss = squared_error_to_one_hot(row, C, y);
   // The maximum in eight independent lanes (a select per lane vectorises; one chain does not), then
   // the first column holding it; a NaN counts as the highest logit (LibTorch's argmax).
   T lanes[8];
   for (int k = 0; k < 8; ++k) lanes[k] = row[0];
-  for (c = 0; c + 8 <= C; c += 8) {
+  int64_t c = 0;
+  for (; c + 8 <= C; c += 8) {
     for (int k = 0; k < 8; ++k) lanes[k] = row[c + k] > lanes[k] ? row[c + k] : lanes[k];
   }
   for (; c < C; ++c) lanes[0] = row[c] > lanes[0] ? row[c] : lanes[0];
   T top = lanes[0];
   for (int k = 1; k < 8; ++k) top = lanes[k] > top ? lanes[k] : top;
-  const double sum_squares = (squares[0] + squares[1]) + (squares[2] + squares[3]);
   int64_t best = 0;
-  if (std::isnan(sum_squares)) {
+  if (std::isnan(loss)) {  // a NaN logit somewhere
     while (best < C && !std::isnan(row[best])) ++best;
     if (best == C) best = 0;
   }
   if (!std::isnan(row[best])) {
     while (best < C - 1 && row[best] != top) ++best;
   }
-  const double hot = static_cast<double>(row[y]);
-  const double loss = sum_squares - hot * hot + (hot - 1.0) * (hot - 1.0);
   return {loss, best == y};
 }
 
@@ -121,9 +109,7 @@ ClassScore score_classes(const std::string& loss, const torch::Tensor& logits, c
     at::parallel_for(0, blocks, 1, [&](int64_t lo, int64_t hi) {
       for (int64_t k = lo; k < hi; ++k) {
         for (int64_t b = k * block; b < std::min(B, (k + 1) * block); ++b) {
-          if (y[b] < 0 || y[b] >= C) {
-            throw std::out_of_range("class target " + std::to_string(y[b]) + " outside [0, " + std::to_string(C) + ")");
-          }
+          check_class(y[b], C);
           const auto [row_loss, hit] = score_mse_row(x + b * C, C, y[b]);
           loss_of[k] += row_loss;
           correct_of[k] += hit;

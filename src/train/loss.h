@@ -11,6 +11,21 @@ namespace phenom {
 // the single output.
 torch::Tensor compute_loss(const std::string& loss, const torch::Tensor& logits, const torch::Tensor& targets);
 
+// One row's squared error against one-hot(target), summed over its C classes, in double: the sum
+// of squares (four accumulators, so it vectorises) with the target column's x^2 replaced by
+// (x - 1)^2. The fused MSE, evaluation scoring and the Fourier probe's split losses all use it.
+template <typename T>
+inline double squared_error_to_one_hot(const T* __restrict row, int64_t C, int64_t target) {
+  double squares[4] = {0, 0, 0, 0};
+  int64_t c = 0;
+  for (; c + 4 <= C; c += 4) {
+    for (int k = 0; k < 4; ++k) squares[k] += static_cast<double>(row[c + k]) * static_cast<double>(row[c + k]);
+  }
+  for (; c < C; ++c) squares[0] += static_cast<double>(row[c]) * static_cast<double>(row[c]);
+  const double hot = static_cast<double>(row[target]);
+  return (squares[0] + squares[1]) + (squares[2] + squares[3]) - hot * hot + (hot - 1.0) * (hot - 1.0);
+}
+
 // Evaluation of class targets: the sum over examples of each example's loss (so loss_sum / B is
 // compute_loss's value, here accumulated in double) and how many examples have the target as
 // their first-highest logit (argmax). For mse on contiguous CPU float logits: one pass per row, in

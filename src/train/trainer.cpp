@@ -121,7 +121,8 @@ bool Trainer::measure(int64_t step, MetricHistory& history, double last_batch_lo
   run_probes(step == total);
   // The row where the stop condition first holds is the run's last: every probe measures it, as at
   // the last step (a probe on a sparser cadence, e.g. test accuracy only at the end, included).
-  if (step != total && stop_condition_holds(row)) run_probes(true);
+  reached_stop_ = stop_condition_holds(row);
+  if (reached_stop_) run_probes(true);
   // A probe that edits parameters in place (and restores them) invalidates the saved graph:
   // the next step then runs its own forward pass.
   if (next_loss_.defined() && parameter_versions() != versions) next_loss_ = torch::Tensor();
@@ -130,7 +131,6 @@ bool Trainer::measure(int64_t step, MetricHistory& history, double last_batch_lo
   dir_.append_metrics(history.jsonl_line(row));
   console_.progress(step, start_step_, total, row);
   const double* train_loss = row.find("train/loss");
-  reached_stop_ = stop_condition_holds(row);
   measure_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() - training_seconds;
   return std::isfinite(last_batch_loss) && (!train_loss || std::isfinite(*train_loss));
 }
