@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "core/error.h"
+#include "core/signals.h"
 #include "run/plot.h"
 #include "run/run.h"
 #include "sweep/sweep.h"
@@ -22,6 +23,7 @@ int report_bad_input(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  phenom::block_stop_signals();
   CLI::App app{"phenom: experiments on model systems for the science of deep learning.\n"
                "One YAML spec -> a trained model system, a run directory and a verdict."};
   app.set_version_flag("--version", std::string("phenom ") + PHENOM_VERSION + " (" + PHENOM_GIT + ")");

@@ -4,7 +4,11 @@
 
 namespace phenom {
 
-void install_stop_handlers();
+// First thing in main(), before any thread starts: the stop signals are blocked in every thread
+// phenom starts and received by one waiting thread (see signals.cpp for why). Until
+// install_stop_handlers() a stop signal ends the process as by default.
+void block_stop_signals();
+void install_stop_handlers();  // from here on a stop signal sets the flag the training loop polls
 bool stop_requested();
 int stop_signal();          // the signal that asked, 0 if none
 void request_stop(int signal);  // for tests
