@@ -117,11 +117,17 @@ print(json.dumps({"libraries": real, "openblas_core": core, "sgemm_gflops": best
 
 
 def timed(cmd, env):
-    """Runs cmd under /usr/bin/time; returns (stdout, peak RSS in MiB)."""
-    with tempfile.NamedTemporaryFile("r") as rss:
-        out = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name] + cmd, env=env, check=True,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True).stdout
-        return out, int(rss.read().strip().splitlines()[-1]) / 1024
+    """Runs cmd; returns (stdout, its peak RSS in MiB) from the kernel's rusage of that child
+    (os.wait4), so no external program such as /usr/bin/time is needed."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if child.returncode != 0:
+            raise subprocess.CalledProcessError(child.returncode, cmd, out.read(), err.read())
+        return out.read(), usage.ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
 
 
 def env_with(blas_threads):

@@ -186,6 +186,26 @@ TEST(Cli, ResumeUnderAnotherThreadPlanWarns) {
   EXPECT_NE(resumed.output.find("pass the original --threads"), std::string::npos) << resumed.output;
 }
 
+// A run resumed on another kind of CPU (oneDNN picks its kernels from the ISA) says so, even under
+// the same thread plan; meta.json records the CPU it ran on.
+TEST(Cli, ResumeOnAnotherKindOfCpuWarns) {
+  TempDir tmp;
+  std::string spec = small_grokking_spec(/*steps=*/1500, /*checkpoint_every=*/100);
+  spec.replace(spec.find("expect:"), std::string::npos, "");
+  write_text(tmp / "spec.yaml", spec);
+  const int status = run_and_signal(tmp, "spec.yaml", SIGINT, /*min_rows=*/100);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 130) << slurp(tmp / "resumed/log.txt");
+  Json meta = Json::parse(slurp(tmp / "resumed/meta.json"));
+  ASSERT_TRUE(meta.contains("cpu")) << meta.dump();
+  EXPECT_NE(meta["cpu"].get<std::string>().find("("), std::string::npos) << meta["cpu"];  // "model (isa)"
+  meta["cpu"] = "Another CPU (avx512f)";
+  write_text(tmp / "resumed/meta.json", meta.dump());
+  CliResult resumed = run_cli("run spec.yaml --no-plot --out resumed --threads 1", tmp.path);
+  EXPECT_EQ(resumed.code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("Another CPU (avx512f)"), std::string::npos) << resumed.output;
+  EXPECT_NE(resumed.output.find("on the same kind of CPU"), std::string::npos) << resumed.output;
+}
+
 // A stop signal must never land in the middle of oneDNN's JIT GEMM code: it used to corrupt the
 // heap in ~1 of 8 interrupted runs (abort). Eight interrupted oneDNN runs must all exit 130.
 TEST(Cli, InterruptedRunsNeverAbort) {

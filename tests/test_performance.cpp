@@ -1,4 +1,4 @@
-// The fast paths of issue #6 must compute what the plain LibTorch ops compute.
+// The fast paths must compute what the plain LibTorch ops compute.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -126,22 +126,37 @@ TEST(Square, EqualsXTimesXWithGradients) {
   for (size_t i = 0; i < fast.size(); ++i) EXPECT_LT(max_abs_diff(fast[i], reference[i]), 1e-5) << "output " << i;
 }
 
-// Resuming under the same thread plan is bit-identical, and the README promises the same bits at
-// 1-4 threads: the dense layers' products, forward shapes and weight-gradient shapes (a long
-// reduction over the examples), must not change with the thread count there. (At 8 threads oneDNN
-// 2.6 splits the long reductions of 97x4704x500 and 64x3481x256 differently; resuming warns then.)
-TEST(Dense, SameBitsAtOneToFourThreads) {
+// What phenom guarantees on every CPU: at a fixed thread count the dense layers' products (forward
+// and both gradients) are the same bits on every call, which is what a resume under the same
+// thread plan needs. Across thread counts oneDNN may split a long reduction differently (it does
+// at 3-4 threads on an AVX2 EPYC, and at 8 on an AVX-512 Xeon), so there only float32 rounding
+// is asserted: the products agree to 1e-5 of their scale. Shapes: the grokking MLP's forward and
+// weight gradient (4704 examples), and the small transformer's read-out.
+TEST(Dense, SameBitsAtTheSameThreadCountAndRoundingAcrossCounts) {
   if (!gemm_backend().onednn) GTEST_SKIP() << "no oneDNN here: " << gemm_backend().reason;
   torch::manual_seed(11);
   const int before = at::get_num_threads();
   const std::vector<std::array<int64_t, 3>> shapes = {{4704, 500, 97}, {97, 4704, 500}, {500, 4704, 97}, {64, 3481, 256}};
   for (const auto& [m, k, n] : shapes) {
-    const torch::Tensor x = torch::randn({m, k}), w = torch::randn({n, k});
+    const torch::Tensor x = torch::randn({m, k}), w = torch::randn({n, k}), g = torch::randn({m, n});
+    auto products = [&] {
+      torch::Tensor xv = x.clone().requires_grad_(true), wv = w.clone().requires_grad_(true);
+      torch::Tensor y = phenom::linear(xv, wv);
+      y.backward(g);
+      return std::vector<torch::Tensor>{y.detach(), xv.grad(), wv.grad()};
+    };
     at::set_num_threads(1);
-    const torch::Tensor reference = phenom::linear(x, w);
-    for (int threads : {2, 3, 4}) {
+    const std::vector<torch::Tensor> reference = products();
+    for (int threads : {1, 2, 3, 4}) {
       at::set_num_threads(threads);
-      EXPECT_TRUE(torch::equal(phenom::linear(x, w), reference)) << m << "x" << k << "x" << n << " at " << threads << " threads";
+      const std::vector<torch::Tensor> first = products(), second = products();
+      for (size_t i = 0; i < first.size(); ++i) {
+        EXPECT_TRUE(torch::equal(first[i], second[i]))
+            << m << "x" << k << "x" << n << " product " << i << ": two calls at " << threads << " threads differ";
+        const double scale = reference[i].abs().max().item<double>();
+        EXPECT_LE(max_abs_diff(first[i], reference[i]), 1e-5 * scale)
+            << m << "x" << k << "x" << n << " product " << i << " at " << threads << " threads vs 1";
+      }
     }
   }
   at::set_num_threads(before);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
 #include <thread>
 
 namespace phenom {
@@ -16,6 +17,23 @@ constexpr double kSmallModelWork = 2e7;
 int machine_cores() {
   unsigned n = std::thread::hardware_concurrency();
   return n == 0 ? 1 : static_cast<int>(n);
+}
+
+std::string cpu_description() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line, model = "unknown CPU", flags;
+  while (std::getline(cpuinfo, line) && (model == "unknown CPU" || flags.empty())) {
+    const auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    const std::string key = line.substr(0, line.find_last_not_of(" \t", colon - 1) + 1);
+    const std::string value = colon + 2 <= line.size() ? line.substr(colon + 2) : "";
+    if (key == "model name") model = value;
+    if (key == "flags") flags = " " + value + " ";
+  }
+  const char* isa = flags.find(" avx512f ") != std::string::npos ? "avx512f"
+                    : flags.find(" avx2 ") != std::string::npos  ? "avx2"
+                                                                 : "sse";
+  return model + " (" + isa + ")";
 }
 
 std::string ThreadPlan::describe() const {

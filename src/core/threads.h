@@ -14,6 +14,11 @@ struct ThreadPlan {
 
 int machine_cores();
 
+// The CPU model (from /proc/cpuinfo) and the widest vector ISA it offers ("avx512f", "avx2", "sse"),
+// e.g. "AMD EPYC (avx2)". oneDNN picks its float32 kernels from the ISA, so a run resumed on
+// another kind of CPU may differ in the last bits (recorded in meta.json as `cpu`).
+std::string cpu_description();
+
 // Applies a budget of `threads` cores (<= 0: all cores) to both pools. Which pool gets the budget
 // depends on where the run's matmuls go: oneDNN (float32 with the oneDNN GEMM) uses LibTorch's
 // OpenMP pool, otherwise OpenBLAS's pool does the heavy work. `work_per_step` (trainable parameters

@@ -112,6 +112,7 @@ int run_experiment(const RunRequest& request) {
                      {"torch", threads.torch_threads},
                      {"openblas", threads.blas_controlled ? Json(threads.blas_threads) : Json("not found")}};
   meta["gemm"] = threads.gemm;
+  meta["cpu"] = cpu_description();
   meta["host"] = hostname();
   meta["spec_hash"] = hash;
   meta["started"] = now_iso();
@@ -124,18 +125,24 @@ int run_experiment(const RunRequest& request) {
     history = dir.read_metrics();
     history.truncate_after(start_step);
     console.info("resuming " + dir.path() + " from step " + std::to_string(start_step));
-    // Float sums may be split differently with another thread plan or GEMM (oneDNN splits long
-    // reductions, e.g. weight gradients over many examples, by thread count beyond 4 threads):
-    // then the rest of the run can differ in the last bits from an uninterrupted one.
+    // What is guaranteed on every CPU: the same bits under the same thread plan, GEMM and kind of
+    // CPU (oneDNN picks its kernels from the ISA). Under another plan or CPU, float sums may be
+    // split or rounded differently (oneDNN splits long reductions by thread count: at 3-4 threads
+    // on an AVX2 EPYC, beyond 4 on an AVX-512 Xeon), so the rest of the run can differ in the last
+    // bits from an uninterrupted one. meta.json without `cpu` (older runs) is not compared on it.
     try {
       const Json before = Json::parse(read_file(dir.file("meta.json")));
       const Json was = before.value("threads", Json::object()), now = meta["threads"];
+      const bool same_cpu = !before.contains("cpu") || before["cpu"] == meta["cpu"];
       if (was.value("torch", Json()) != now["torch"] || was.value("openblas", Json()) != now["openblas"] ||
-          before.value("gemm", Json()) != meta["gemm"]) {  // the plan, not the budget: same plan, same bits
+          before.value("gemm", Json()) != meta["gemm"] || !same_cpu) {  // the plan, not the budget
         console.warn("resuming with threads " + meta["threads"].dump() + ", gemm " + meta["gemm"].dump() +
-                     " where it last ran with threads " + before.value("threads", Json()).dump() + ", gemm " +
-                     before.value("gemm", Json()).dump() + ": the remaining steps may differ in the last bits from "
-                     "an uninterrupted run. For a bit-identical resume, pass the original --threads (and PHENOM_GEMM).");
+                     (same_cpu ? "" : " on " + meta["cpu"].get<std::string>()) + " where it last ran with threads " +
+                     before.value("threads", Json()).dump() + ", gemm " + before.value("gemm", Json()).dump() +
+                     (same_cpu ? "" : " on " + before["cpu"].dump()) +
+                     ": the remaining steps may differ in the last bits from an uninterrupted run. For a "
+                     "bit-identical resume, pass the original --threads (and PHENOM_GEMM)" +
+                     (same_cpu ? "" : ", on the same kind of CPU") + ".");
       }
     } catch (const std::exception&) {
       // no readable meta.json from the first process: nothing to compare

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # The benchmark suite still works: bench/suite.py --quick on all four model systems (a few steps,
 # one pair each) must write a results table with a finite ratio for every system. Timings are not
-# checked. Installs Debian's python3-torch (the PyTorch side) if missing.
+# checked. Installs Debian's python3-torch (the PyTorch side) if missing and says so, or why it
+# cannot. Needs nothing else outside the setup's packages (peak memory is read with os.wait4).
 # Usage: bench_quick.sh PHENOM_BINARY SOURCE_DIR
 set -euo pipefail
 phenom=$1
 source_dir=$2
 if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch >/dev/null
+  echo "installing Debian's python3-torch (the PyTorch side of the benchmark)"
+  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch >/dev/null; }; then
+    echo "FAIL: cannot install python3-torch (needs root and a Debian mirror); install it and re-run"
+    exit 1
+  fi
 fi
 out=$(mktemp -d /tmp/phenom-bench-XXXXXX)
 trap 'rm -rf "$out"' EXIT
