@@ -22,6 +22,8 @@ SYSTEMS = {
     "grokking_mlp": dict(kind="token_mlp", p=97, width=500, fraction=0.5, act="quadratic", loss="mse", eval=10),
     "transformer_small": dict(kind="transformer", p=59, d=64, heads=4, d_head=16, d_mlp=256, fraction=0.4, eval=10),
     "wide_mlp": dict(kind="wide_mlp", n=4096, n_test=1024, d_in=784, width=2048, depth=1, classes=10, eval=10),
+    "icl_transformer": dict(kind="icl", dim=5, points=11, d=64, layers=3, heads=2, d_head=32, batch=64,
+                            eval_prompts=256, eval=10),
 }
 
 
@@ -73,6 +75,55 @@ class Transformer(nn.Module):
         return self.unembed(h[:, -1])
 
 
+class Gpt2Block(nn.Module):
+    """Pre-LayerNorm GPT-2 block: causal self-attention and a 4x GELU MLP."""
+
+    def __init__(self, d, heads, d_head):
+        super().__init__()
+        self.heads, self.d_head = heads, d_head
+        self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.qkv = nn.Linear(d, 3 * heads * d_head, bias=False)
+        self.out = nn.Linear(heads * d_head, d, bias=False)
+        self.mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d))
+
+    def forward(self, h):
+        B, T, _ = h.shape
+        q, k, v = self.qkv(self.ln1(h)).view(B, T, 3, self.heads, self.d_head).permute(2, 0, 3, 1, 4)
+        mask = torch.triu(torch.ones(T, T, dtype=torch.bool), 1)
+        attn = torch.softmax((q @ k.transpose(-1, -2) / math.sqrt(self.d_head)).masked_fill(mask, float("-inf")), -1) @ v
+        h = h + self.out(attn.transpose(1, 2).reshape(B, T, -1))
+        return h + self.mlp(self.ln2(h))
+
+
+class IclTransformer(nn.Module):
+    """Garg et al.'s model: linear read-in of [0, x] / [y, 0] tokens, learned positions, GPT-2
+    blocks, a linear read-out at every position; predictions read at the x positions."""
+
+    def __init__(self, dim, points, d, layers, heads, d_head):
+        super().__init__()
+        self.read_in = nn.Linear(dim + 1, d)
+        self.pos = nn.Parameter(torch.randn(2 * points, d) * 0.01)
+        self.blocks = nn.ModuleList(Gpt2Block(d, heads, d_head) for _ in range(layers))
+        self.ln = nn.LayerNorm(d)
+        self.read_out = nn.Linear(d, 1, bias=False)
+
+    def forward(self, seq):
+        h = self.read_in(seq) + self.pos
+        for block in self.blocks:
+            h = block(h)
+        return self.read_out(self.ln(h))[:, ::2, 0]
+
+
+def icl_prompts(count, dim, points):
+    """Prompts with a fresh task vector each: sequences [count, 2 points, dim + 1] and targets y."""
+    x = torch.randn(count, points, dim)
+    y = (x @ torch.randn(count, dim, 1)).squeeze(-1)
+    seq = torch.zeros(count, points, 2, dim + 1)
+    seq[:, :, 0, 1:] = x
+    seq[:, :, 1, 0] = y
+    return seq.view(count, 2 * points, dim + 1), y
+
+
 def build(name):
     s = SYSTEMS[name]
     if s["kind"] == "token_mlp":
@@ -86,6 +137,12 @@ def build(name):
         model = Transformer(s["p"] + 1, s["p"], s["d"], s["heads"], s["d_head"], s["d_mlp"])
         opt = torch.optim.AdamW(model.parameters(), lr=3e-3, betas=(0.9, 0.98), weight_decay=1.0)
         loss = F.cross_entropy
+    elif s["kind"] == "icl":
+        model = IclTransformer(s["dim"], s["points"], s["d"], s["layers"], s["heads"], s["d_head"])
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        loss = F.mse_loss
+        train = lambda: icl_prompts(s["batch"], s["dim"], s["points"])  # a fresh batch every step
+        test = icl_prompts(s["eval_prompts"], s["dim"], s["points"])
     else:
         train = (torch.randn(s["n"], s["d_in"]), torch.randint(0, s["classes"], (s["n"],)))
         test = (torch.randn(s["n_test"], s["d_in"]), torch.randint(0, s["classes"], (s["n_test"],)))
@@ -107,13 +164,16 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    model, opt, loss_fn, (x, y), (xt, yt), eval_every = build(args.system)
+    model, opt, loss_fn, train, (xt, yt), eval_every = build(args.system)
+    streamed = callable(train)  # a sequence task draws a fresh batch every step and has no accuracy
+    x, y = (None, None) if streamed else train
 
     def evaluate():
         with torch.no_grad():
-            for inputs, labels in ((x, y), (xt, yt)):
+            for inputs, labels in ((xt, yt),) if streamed else ((x, y), (xt, yt)):
                 logits = model(inputs)
-                _ = (loss_fn(logits, labels).item(), (logits.argmax(1) == labels).float().mean().item())
+                _ = loss_fn(logits, labels).item() if streamed else \
+                    (loss_fn(logits, labels).item(), (logits.argmax(1) == labels).float().mean().item())
 
     start = time.perf_counter()
     for step in range(args.steps + 1):
@@ -122,6 +182,8 @@ def main():
         if step == args.steps:
             break
         opt.zero_grad(set_to_none=True)
+        if streamed:
+            x, y = train()
         loss_fn(model(x), y).backward()
         opt.step()
     seconds = time.perf_counter() - start

@@ -64,6 +64,16 @@ train: {batch_size: full, loss: cross_entropy, eval_every: 10}
 probes: [{type: loss_accuracy, every: 10}]
 """, steps=10, quick=1, n=4096, n_test=1024,
         fwd=lambda B: 2 * B * (784 * 2048 + 2048 * 10)),
+    "icl_transformer": dict(
+        title="in-context regression GPT-2, d 5, 11 points, 3 layers x 64, batch 64 (configs/icl/linear_regression.yaml)",
+        spec="""task: {type: icl_regression, dim: 5, n_points: 11, eval_prompts: 256}
+model: {type: transformer, n_layers: 3, d_model: 64, n_heads: 2, d_head: 32, mlp_ratio: 4, activation: gelu, layer_norm: true}
+optimizer: {type: adam, lr: 1.0e-3}
+train: {batch_size: 64, loss: mse, eval_every: 10}
+probes: [{type: loss_accuracy, every: 10}]
+""", steps=300, quick=10, n=64, n_test=256,
+        # per sequence of 22: read-in, per layer QKV, O, attention, MLP in and out; read-out
+        fwd=lambda B: B * 22 * (2 * 6 * 64 + 3 * (2 * 64 * 192 + 2 * 64 * 64 + 2 * 2 * 22 * 64 + 2 * 2 * 64 * 256) + 2 * 64)),
 }
 
 PROBE_BLAS = r"""

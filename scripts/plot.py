@@ -15,6 +15,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from plot_icl import icl_sets, plot_icl, plot_task_diversity  # noqa: E402
+
 
 def load(run_dir):
     rows = []
@@ -118,7 +120,7 @@ def plot_sweep(sweep_dir):
     os.makedirs(out, exist_ok=True)
     written = []
     metrics = [c for c in (rows[0].keys() if rows else []) if c.startswith("final.") and "/" in c
-               and not c.startswith("final.weight_norm/")]
+               and not c.startswith("final.weight_norm/") and not c.startswith("final.icl/")]
     for axis in [a for a in axes if a != "seed"]:  # seeds are replicates: min-max bands, not an x-axis
         values = sorted({r[axis] for r in rows}, key=lambda v: (as_number(v) is None, as_number(v) or 0, v))
         numeric = all(as_number(v) is not None for v in values)
@@ -151,6 +153,7 @@ def plot_sweep(sweep_dir):
             written.append(path)
     written += plot_double_descent(sweep_dir, summary, rows, axes, out)
     written += plot_random_labels(summary, jobs, axes, out)
+    written += plot_task_diversity(summary, out)
     # The curves of every run, overlaid.
     for name in ("test/acc", "train/acc", "test/loss"):
         fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
@@ -323,6 +326,8 @@ def main():
         panels.append(("weight_norm", plot_weight_norm))
     if "fourier/ipr_median" in names:
         panels.append(("fourier", plot_fourier))
+    for label, prefix in icl_sets(summary):
+        panels.append((f"icl_{label}", lambda ax, r, s, p=prefix: plot_icl(ax, r, s, p)))
     written = []
     for name, draw in panels:
         fig, ax = plt.subplots(figsize=(6, 4), dpi=120)

@@ -7,6 +7,7 @@
 
 #include <set>
 
+#include "core/error.h"
 #include "models/model.h"
 #include "optim/optimizer.h"
 #include "optim/optimizers.h"
@@ -14,7 +15,6 @@
 #include "spec/spec.h"
 #include "tasks/modular_arithmetic.h"
 #include "tasks/task.h"
-#include "core/error.h"
 #include "train/checkpoint.h"
 #include "train/experiment.h"
 
@@ -49,7 +49,7 @@ TEST(ModularArithmetic, SplitSizesDisjointAndDeterministic) {
     EXPECT_EQ(train.size(), std::llround(0.4 * total));
     EXPECT_EQ(train.size() + test.size(), total);
     std::set<std::pair<int64_t, int64_t>> seen;
-    for (const Split* split : {&train, &test}) {
+    for (const Batch* split : {&train, &test}) {
       auto x = split->inputs.accessor<int64_t, 2>();
       auto y = split->targets.accessor<int64_t, 1>();
       for (int64_t i = 0; i < split->size(); ++i) {

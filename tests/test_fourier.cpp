@@ -4,8 +4,8 @@
 
 #include <cmath>
 
+#include "ops/loss.h"
 #include "probes/fourier_math.h"
-#include "train/loss.h"
 
 namespace phenom {
 namespace {

@@ -6,9 +6,9 @@
 #include <limits>
 #include <torch/torch.h>
 
-#include "core/gemm.h"
-#include "models/dense.h"
-#include "train/loss.h"
+#include "ops/dense.h"
+#include "ops/gemm.h"
+#include "ops/loss.h"
 
 namespace phenom {
 namespace {

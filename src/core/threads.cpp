@@ -1,6 +1,6 @@
 #include "core/threads.h"
 
-#include "core/gemm.h"
+#include "ops/gemm.h"
 
 #include <dlfcn.h>
 #include <torch/torch.h>

@@ -5,10 +5,10 @@
 
 #include <optional>
 
-#include "models/dense.h"
+#include "core/build_context.h"
 #include "models/init.h"
 #include "models/model.h"
-#include "train/experiment.h"
+#include "ops/dense.h"
 
 namespace phenom {
 
@@ -22,6 +22,11 @@ torch::Tensor activate(const std::string& activation, const torch::Tensor& x) {
 
 std::string MlpOptions::accepts(const InputSpec& inputs) const {
   bool tokens = inputs.kind == InputSpec::Kind::kTokens;
+  if (!tokens && inputs.kind != InputSpec::Kind::kFeatures) {
+    return "the mlp consumes tokens [T] or features [D], not " + inputs.shape() +
+           " (flatten images with the task's flatten option; sequences of vectors need a transformer)";
+  }
+  if (inputs.per_position) return "the mlp predicts one output per example, not one per position";
   if (embedding == "one_hot" && !tokens) return "embedding one_hot needs token inputs; use embedding: none";
   if (embedding == "none" && tokens) return "token inputs need embedding: one_hot (or auto)";
   return "";

@@ -2,10 +2,10 @@
 
 #include <cmath>
 
-#include "models/dense.h"
+#include "core/build_context.h"
 #include "models/init.h"
 #include "models/model.h"
-#include "train/experiment.h"
+#include "ops/dense.h"
 
 namespace phenom {
 namespace {

@@ -18,7 +18,9 @@ struct ReadoutOptionsBase : ModelOptions {
             OneOf({"zero", "default"}));
   }
   std::string accepts(const InputSpec& inputs) const override {
-    return inputs.kind == InputSpec::Kind::kFeatures ? "" : "it needs feature-vector inputs, not tokens";
+    return inputs.kind == InputSpec::Kind::kFeatures && !inputs.per_position
+               ? ""
+               : "it consumes features [D] with one prediction per example, not " + inputs.shape();
   }
   bool linear_readout() const override { return true; }
 };

@@ -1,12 +1,14 @@
-// Decoder-only causal transformer in the style of Nanda et al. (2023): learned token and position
-// embeddings, pre-LN optional, attention without biases, MLP with biases, readout at the last
-// position. Parameter names and shapes follow TransformerLens (W_Q: [n_heads, d_model, d_head]).
+// Decoder-only causal transformer in the style of Nanda et al. (2023) and GPT-2: learned token
+// embeddings (or, for sequences of vectors, a linear read-in), learned absolute positions, pre-LN
+// optional, attention without biases, MLP with biases; the readout at the last position (one
+// prediction per example) or at every position (tasks that predict per position). Parameter names
+// and shapes follow TransformerLens (W_Q: [n_heads, d_model, d_head]).
 #include "models/transformer.h"
 
-#include "models/dense.h"
+#include "core/build_context.h"
 #include "models/init.h"
 #include "models/model.h"
-#include "train/experiment.h"
+#include "ops/dense.h"
 
 namespace phenom {
 namespace {
@@ -21,11 +23,24 @@ class Transformer : public Model {
   Transformer(const TransformerOptions& o, BuildContext& context) : options_(o) {
     const InputSpec& in = context.inputs;
     const double s = o.init_scale, d = static_cast<double>(o.d_model);
+    const bool gpt2 = o.init == "gpt2";
+    // Nanda et al.: N(0, 1/d_model); GPT-2: N(0, 0.02), output projections 0.02 / sqrt(2 L).
+    const double weight_std = gpt2 ? 0.02 : 1 / std::sqrt(d);
+    const double out_std = gpt2 ? 0.02 / std::sqrt(2.0 * static_cast<double>(o.n_layers)) : weight_std;
     auto normal = [&](std::vector<int64_t> shape, double std) {
       return torch::empty(shape, torch::kFloat).normal_(0.0, std * s, context.init);
     };
-    W_E_ = register_dotted(*this, "embed.W_E", normal({in.vocab_size, o.d_model}, 1 / std::sqrt(d)));
-    W_pos_ = register_dotted(*this, "pos_embed.W_pos", normal({in.seq_len, o.d_model}, 1 / std::sqrt(d)));
+    vectors_ = in.kind == InputSpec::Kind::kVectors;
+    per_position_ = in.per_position;
+    if (vectors_) {  // linear read-in of each position's vector [D] -> [d_model]
+      W_E_ = register_dotted(*this, "embed.W_E", normal({in.feature_dim, o.d_model}, gpt2 ? 0.02 : 1 / std::sqrt(static_cast<double>(in.feature_dim))));
+      b_E_ = register_dotted(*this, "embed.b_E", torch::zeros({o.d_model}));
+    } else {
+      W_E_ = register_dotted(*this, "embed.W_E", normal({in.vocab_size, o.d_model}, weight_std));
+    }
+    if (o.positions == "learned") {
+      W_pos_ = register_dotted(*this, "pos_embed.W_pos", normal({in.seq_len, o.d_model}, gpt2 ? 0.01 : weight_std));
+    }
     hook_embed_ = hooks_.declare("hook_embed");
     hook_pos_embed_ = hooks_.declare("hook_pos_embed");
     for (int64_t l = 0; l < o.n_layers; ++l) {
@@ -35,18 +50,19 @@ class Transformer : public Model {
         block.ln1_w = register_dotted(*this, b + ".ln1.w", torch::ones({o.d_model}));
         block.ln1_b = register_dotted(*this, b + ".ln1.b", torch::zeros({o.d_model}));
       }
-      block.W_Q = register_dotted(*this, b + ".attn.W_Q", normal({o.n_heads, o.d_model, o.d_head}, 1 / std::sqrt(d)));
-      block.W_K = register_dotted(*this, b + ".attn.W_K", normal({o.n_heads, o.d_model, o.d_head}, 1 / std::sqrt(d)));
-      block.W_V = register_dotted(*this, b + ".attn.W_V", normal({o.n_heads, o.d_model, o.d_head}, 1 / std::sqrt(d)));
-      block.W_O = register_dotted(*this, b + ".attn.W_O", normal({o.n_heads, o.d_head, o.d_model}, 1 / std::sqrt(d)));
+      block.W_Q = register_dotted(*this, b + ".attn.W_Q", normal({o.n_heads, o.d_model, o.d_head}, weight_std));
+      block.W_K = register_dotted(*this, b + ".attn.W_K", normal({o.n_heads, o.d_model, o.d_head}, weight_std));
+      block.W_V = register_dotted(*this, b + ".attn.W_V", normal({o.n_heads, o.d_model, o.d_head}, weight_std));
+      block.W_O = register_dotted(*this, b + ".attn.W_O", normal({o.n_heads, o.d_head, o.d_model}, out_std));
       if (!o.attn_only) {
         if (o.layer_norm) {
           block.ln2_w = register_dotted(*this, b + ".ln2.w", torch::ones({o.d_model}));
           block.ln2_b = register_dotted(*this, b + ".ln2.b", torch::zeros({o.d_model}));
         }
-        block.W_in = register_dotted(*this, b + ".mlp.W_in", normal({o.d_model, o.d_mlp}, 1 / std::sqrt(d)));
-        block.b_in = register_dotted(*this, b + ".mlp.b_in", torch::zeros({o.d_mlp}));
-        block.W_out = register_dotted(*this, b + ".mlp.W_out", normal({o.d_mlp, o.d_model}, 1 / std::sqrt(d)));
+        const int64_t d_mlp = o.mlp_width();
+        block.W_in = register_dotted(*this, b + ".mlp.W_in", normal({o.d_model, d_mlp}, weight_std));
+        block.b_in = register_dotted(*this, b + ".mlp.b_in", torch::zeros({d_mlp}));
+        block.W_out = register_dotted(*this, b + ".mlp.W_out", normal({d_mlp, o.d_model}, out_std));
         block.b_out = register_dotted(*this, b + ".mlp.b_out", torch::zeros({o.d_model}));
       }
       block.hooks = {hooks_.declare(b + ".hook_resid_pre"),   hooks_.declare(b + ".attn.hook_q"),
@@ -62,19 +78,22 @@ class Transformer : public Model {
       ln_final_w_ = register_dotted(*this, "ln_final.w", torch::ones({o.d_model}));
       ln_final_b_ = register_dotted(*this, "ln_final.b", torch::zeros({o.d_model}));
     }
-    W_U_ = register_dotted(*this, "unembed.W_U", normal({o.d_model, in.num_classes}, 1 / std::sqrt(static_cast<double>(in.vocab_size))));
+    const double unembed_std = gpt2 ? 0.02 : 1 / std::sqrt(static_cast<double>(vectors_ ? o.d_model : in.vocab_size));
+    W_U_ = register_dotted(*this, "unembed.W_U", normal({o.d_model, in.num_classes}, unembed_std));
     // Causal mask [T, T]: true where a query may not look (future keys).
     mask_ = register_buffer("mask", torch::ones({in.seq_len, in.seq_len}, torch::kBool).triu(1));
   }
 
-  torch::Tensor forward(const torch::Tensor& tokens) override {
-    const int64_t T = tokens.size(1);
-    auto embed = hook(hook_embed_, torch::embedding(W_E_, tokens));     // [B, T, d_model]
-    auto pos = hook(hook_pos_embed_, W_pos_.slice(0, 0, T));             // [T, d_model]
-    auto resid = embed + pos;
+  // tokens int64 [B, T] or vectors [B, T, D] -> [B, num_classes] at the last position, or
+  // [B, T, num_classes] when the task predicts at every position.
+  torch::Tensor forward(const torch::Tensor& inputs) override {
+    const int64_t T = inputs.size(1);
+    auto resid = hook(hook_embed_, vectors_ ? phenom::matmul(inputs, W_E_, b_E_) : torch::embedding(W_E_, inputs));
+    if (W_pos_.defined()) resid = resid + hook(hook_pos_embed_, W_pos_.slice(0, 0, T));  // [B, T, d_model]
     for (auto& block : blocks_) resid = run_block(block, resid);
     if (options_.layer_norm) resid = layer_norm(resid, ln_final_w_, ln_final_b_);
-    return phenom::matmul(resid.select(1, T - 1), W_U_);                  // [B, num_classes]
+    if (per_position_) return phenom::matmul(resid, W_U_);  // [B, T, num_classes]
+    return phenom::matmul(resid.select(1, T - 1), W_U_);  // [B, num_classes]
   }
 
  private:
@@ -119,7 +138,8 @@ class Transformer : public Model {
   }
 
   TransformerOptions options_;
-  torch::Tensor W_E_, W_pos_, W_U_, ln_final_w_, ln_final_b_, mask_;
+  torch::Tensor W_E_, b_E_, W_pos_, W_U_, ln_final_w_, ln_final_b_, mask_;
+  bool vectors_ = false, per_position_ = false;
   int hook_embed_, hook_pos_embed_;
   std::vector<Block> blocks_;
 };

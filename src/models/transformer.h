@@ -15,6 +15,11 @@ struct TransformerOptions : ModelOptions {
   bool layer_norm = false;
   bool attn_only = false;
   double init_scale = 1.0;
+  double mlp_ratio = 0.0;
+  std::string positions = "learned";
+  std::string init = "nanda";
+  // The MLP width: mlp_ratio x d_model when mlp_ratio is set, else d_mlp.
+  int64_t mlp_width() const { return mlp_ratio > 0 ? static_cast<int64_t>(mlp_ratio * d_model + 0.5) : d_mlp; }
   void visit(Visitor& v) override {
     v.field("n_layers", n_layers, "transformer blocks", AtLeast(1));
     v.field("d_model", d_model, "residual stream width", AtLeast(1));
@@ -22,13 +27,19 @@ struct TransformerOptions : ModelOptions {
     v.field("d_head", d_head, "width of each head", AtLeast(1));
     v.field("d_mlp", d_mlp, "MLP hidden width", AtLeast(1));
     v.field("activation", activation, "MLP nonlinearity", OneOf({"relu", "gelu", "tanh", "quadratic"}));
-    v.field("layer_norm", layer_norm, "pre-LayerNorm in each block and before the unembedding (Nanda et al.: false)");
+    v.field("layer_norm", layer_norm, "pre-LayerNorm in each block and before the unembedding (GPT-2: true; Nanda et al.: false)");
     v.field("attn_only", attn_only, "drop the MLPs (attention-only model)");
+    v.field("mlp_ratio", mlp_ratio, "MLP width as a multiple of d_model (GPT-2: 4); 0: use d_mlp", NonNegative());
+    v.field("positions", positions, "learned: absolute position embeddings pos_embed.W_pos; none: no positional "
+                                    "information besides the causal mask", OneOf({"learned", "none"}));
+    v.field("init", init, "nanda: N(0, 1/d_model) weights (Nanda et al.); gpt2: N(0, 0.02), with the attention and "
+                          "MLP output projections N(0, 0.02/sqrt(2 n_layers)) (GPT-2)", OneOf({"nanda", "gpt2"}));
     v.field("init_scale", init_scale, "multiplies every initial weight (Nanda et al. init: N(0, 1/d_model), "
                                       "unembedding N(0, 1/d_vocab), biases 0)", Positive());
   }
   std::string accepts(const InputSpec& inputs) const override {
-    return inputs.kind == InputSpec::Kind::kTokens ? "" : "the transformer reads token sequences";
+    if (inputs.kind == InputSpec::Kind::kTokens || inputs.kind == InputSpec::Kind::kVectors) return "";
+    return "the transformer consumes token sequences [T] or vector sequences [T, D], not " + inputs.shape();
   }
 };
 

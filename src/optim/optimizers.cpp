@@ -2,9 +2,9 @@
 
 #include <cmath>
 
-#include "core/cpu_loops.h"
+#include "core/build_context.h"
+#include "ops/cpu_loops.h"
 #include "optim/optimizer.h"
-#include "train/experiment.h"
 
 namespace phenom {
 

@@ -2,7 +2,7 @@
 #pragma once
 #include <nlohmann/json.hpp>
 
-#include "run/metrics.h"
+#include "core/metrics.h"
 #include "spec/spec.h"
 
 namespace phenom {

@@ -1,11 +1,10 @@
 // loss_accuracy, weight_norm, grad_norm, lr.
 #include "probes/basic.h"
 
+#include "core/build_context.h"
 #include "models/model.h"
 #include "probes/probe.h"
 #include "tasks/task.h"
-#include "train/experiment.h"
-#include "train/loss.h"
 
 namespace phenom {
 namespace {
@@ -13,26 +12,23 @@ namespace {
 class LossAccuracy : public Probe {
  public:
   explicit LossAccuracy(const LossAccuracyOptions& o) : Probe(o.every), options_(o) {}
+  // Every evaluation set of the task: `split: train` only the training set, `split: test` the
+  // others (test, or a sequence task's pretrain and fresh sets).
   void measure(ProbeContext& c, MetricRow& row) override {
-    if (options_.split != "test") evaluate(c, c.task.train(), "train", row);
-    if (options_.split != "train") evaluate(c, c.task.test(), "test", row);
+    for (const EvalSet& set : c.task.eval_sets()) {
+      if ((options_.split == "train") != (set.name == "train") && options_.split != "both") continue;
+      evaluate(c, *set.batch, set.name, row);
+    }
   }
 
  private:
-  // Loss and accuracy over a split, from its logits (shared with other probes and, for the train
+  // Loss and accuracy over a set, from its outputs (shared with other probes and, for the train
   // split in full-batch training, with the next training step).
-  void evaluate(ProbeContext& c, const Split& split, const std::string& prefix, MetricRow& row) {
-    if (split.size() == 0) return;
-    const int64_t n = split.size();
-    torch::Tensor logits = c.logits(split, options_.eval_batch_size);
-    if (split.targets.is_floating_point()) {  // regression: no accuracy
-      torch::NoGradGuard no_grad;
-      row.set(prefix + "/loss", compute_loss(c.spec.train.loss, logits, split.targets).item<double>());
-      return;
-    }
-    const ClassScore score = score_classes(c.spec.train.loss, logits, split.targets);
-    row.set(prefix + "/loss", score.loss_sum / static_cast<double>(n));
-    row.set(prefix + "/acc", static_cast<double>(score.correct) / static_cast<double>(n));
+  void evaluate(ProbeContext& c, const Batch& set, const std::string& prefix, MetricRow& row) {
+    if (set.size() == 0) return;
+    const Score score = c.task.score(c.spec.train.loss, c.logits(set, options_.eval_batch_size), set);
+    row.set(prefix + "/loss", score.loss);
+    if (score.accuracy) row.set(prefix + "/acc", *score.accuracy);
   }
   LossAccuracyOptions options_;
 };

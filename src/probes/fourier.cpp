@@ -8,14 +8,14 @@
 #include <cmath>
 #include <limits>
 
-#include "models/dense.h"
+#include "core/build_context.h"
 #include "models/model.h"
+#include "ops/dense.h"
+#include "ops/loss.h"
 #include "probes/fourier_math.h"
 #include "probes/probe.h"
 #include "tasks/modular_arithmetic.h"
 #include "tasks/task.h"
-#include "train/loss.h"
-#include "train/experiment.h"
 
 namespace phenom {
 
@@ -284,7 +284,7 @@ class Fourier : public Probe {
   // The logits of every pair in row order a*p + b: assembled from the train and test splits'
   // logits when the two splits hold each pair once between them, else one forward pass.
   torch::Tensor table_logits(ProbeContext& c, int64_t p) {
-    const Split &train = c.task.train(), &test = c.task.test();
+    const Batch &train = c.task.train(), &test = c.task.test();
     if (!splits_checked_) {
       splits_checked_ = true;
       if (train.size() + test.size() == p * p) {
@@ -305,7 +305,7 @@ class Fourier : public Probe {
   }
 
   // The table row a*p + b of each example of a split.
-  static torch::Tensor table_rows(const Split& split, int64_t p) {
+  static torch::Tensor table_rows(const Batch& split, int64_t p) {
     return (split.inputs.select(1, 0) * p + split.inputs.select(1, 1)).contiguous();
   }
 

@@ -5,7 +5,7 @@
 
 namespace phenom {
 
-torch::Tensor ProbeContext::logits(const Split& split, int64_t chunk) {
+torch::Tensor ProbeContext::logits(const Batch& split, int64_t chunk) {
   for (const auto& [known, value] : computed_logits) {
     if (known == &split) return value;
   }
@@ -20,7 +20,7 @@ torch::Tensor ProbeContext::logits(const Split& split, int64_t chunk) {
   return all;
 }
 
-void ProbeContext::share_logits(const Split& split, torch::Tensor logits) {
+void ProbeContext::share_logits(const Batch& split, torch::Tensor logits) {
   computed_logits.emplace_back(&split, logits.detach());
 }
 

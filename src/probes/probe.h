@@ -4,14 +4,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "run/metrics.h"
+#include "core/metrics.h"
 #include "spec/spec.h"
 
 namespace phenom {
 
 class Model;
 class Task;
-struct Split;
+struct Batch;
 
 struct ProbeContext {
   Model& model;
@@ -26,9 +26,9 @@ struct ProbeContext {
   // trains full-batch (train-mode logits; no model here behaves differently in eval mode). They
   // describe the parameters as the step's measurement began: a probe that edits parameters or
   // registers hook interventions runs its own forward passes instead.
-  torch::Tensor logits(const Split& split, int64_t chunk = 0);
-  void share_logits(const Split& split, torch::Tensor logits);
-  std::vector<std::pair<const Split*, torch::Tensor>> computed_logits = {};
+  torch::Tensor logits(const Batch& split, int64_t chunk = 0);
+  void share_logits(const Batch& split, torch::Tensor logits);
+  std::vector<std::pair<const Batch*, torch::Tensor>> computed_logits = {};
 };
 
 class Probe {

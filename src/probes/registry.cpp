@@ -1,6 +1,7 @@
 // Probes: one line per probe.
 #include "probes/basic.h"
 #include "probes/fourier.h"
+#include "probes/icl_regression.h"
 #include "spec/component.h"
 
 namespace phenom {
@@ -10,6 +11,7 @@ std::unique_ptr<Probe> build_weight_norm(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_grad_norm(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_lr(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_fourier(const ProbeOptions&, BuildContext&);
+std::unique_ptr<Probe> build_icl_regression(const ProbeOptions&, BuildContext&);
 
 const std::vector<ProbeEntry>& probe_registry() {
   static const std::vector<ProbeEntry> registry = {
@@ -20,6 +22,9 @@ const std::vector<ProbeEntry>& probe_registry() {
       {"lr", "the scheduled learning rate", make_options<ProbeOptions, EmptyProbeOptions>, build_lr},
       {"fourier", "modular arithmetic: per-unit Fourier IPR over residues, top-frequency power, key frequencies",
        make_options<ProbeOptions, FourierOptions>, build_fourier},
+      {"icl_regression", "in-context regression: error at each context length k and distance to least squares, "
+                         "ridge, averaging, k-NN, zero and (finite pool) the pool's Bayes predictor",
+       make_options<ProbeOptions, IclRegressionProbeOptions>, build_icl_regression},
   };
   return registry;
 }

@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "run/metrics.h"
+#include "core/metrics.h"
 
 namespace spdlog { class logger; }
 

@@ -61,13 +61,12 @@ int report_finished(const RunDir& dir, bool quiet) {
   return summary.value("status", "") == "completed" && met ? 0 : 1;
 }
 
-// Trainable parameters x examples per step: the thread policy's measure of a model's size.
-double work_per_step(const Spec& spec, const Experiment& ex) {
+// Trainable parameters x examples (times positions) per step: the thread policy's measure of a
+// model's size.
+double work_per_step(const Experiment& ex) {
   double trainable = 0;
   for (const auto& p : ex.model->parameters()) if (p.requires_grad()) trainable += static_cast<double>(p.numel());
-  const int64_t n = ex.task->train().size();
-  const int64_t rows = spec.train.batch_size.full() ? n : std::min(spec.train.batch_size.n, n);
-  return trainable * static_cast<double>(rows);
+  return trainable * static_cast<double>(ex.task->examples_per_step());
 }
 
 }  // namespace
@@ -91,7 +90,7 @@ int run_experiment(const RunRequest& request) {
   // Build everything before touching the directory: a failure here leaves nothing behind.
   Experiment ex = build_experiment(spec);
   const int budget = request.threads > 0 ? request.threads : static_cast<int>(spec.threads);  // --threads wins
-  ThreadPlan threads = configure_threads(budget, spec.dtype, work_per_step(spec, ex));
+  ThreadPlan threads = configure_threads(budget, spec.dtype, work_per_step(ex));
   if (request.fresh) dir.clear();
   const bool resume = dir.has_checkpoint();
   dir.prepare(resolved, overrides_text(request.overrides));

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <string>
 
-#include "run/metrics.h"
+#include "core/metrics.h"
 
 namespace phenom {
 

@@ -27,7 +27,7 @@ class Emitter : public Visitor {
   }
   void field(const char* name, CountOrFull& v, const char*, const Check&) override {
     out_ << YAML::Key << name << YAML::Value;
-    if (v.full()) out_ << "full"; else out_ << v.n;
+    if (v.full()) out_ << v.word; else out_ << v.n;
   }
   void field(const char* name, Cadence& v, const char*, const Check&) override {
     out_ << YAML::Key << name << YAML::Value << YAML::Load(v.text());  // text() is YAML: one spelling
@@ -121,7 +121,7 @@ class Collector : public Visitor {
     items.emplace_back(n, text);
   }
   void field(const char* n, CountOrFull& v, const char*, const Check&) override {
-    items.emplace_back(n, v.full() ? "full" : std::to_string(v.n));
+    items.emplace_back(n, v.text());
   }
   void field(const char* n, Cadence& v, const char*, const Check&) override { items.emplace_back(n, v.text()); }
 };

@@ -22,7 +22,7 @@ class Lister : public Visitor {
     line(n, "[" + join(items) + "]", h, c);
   }
   void field(const char* n, CountOrFull& v, const char* h, const Check& c) override {
-    line(n, v.full() ? "full" : std::to_string(v.n), h, c);
+    line(n, v.text(), h, c);
   }
   void field(const char* n, Cadence& v, const char* h, const Check& c) override { line(n, v.text(), h, c); }
 

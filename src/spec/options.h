@@ -10,10 +10,12 @@
 
 namespace phenom {
 
-// A count that may be "full" (e.g. train.batch_size): n == 0 means full.
+// A count that may be a word (train.batch_size `full`, a task pool `inf`): n == 0 means the word.
 struct CountOrFull {
   int64_t n = 0;
+  const char* word = "full";  // its YAML spelling when n == 0
   bool full() const { return n == 0; }
+  std::string text() const { return full() ? word : std::to_string(n); }
 };
 
 // When something happens during training (probes, metric rows): every `every` steps, and/or at
@@ -64,16 +66,20 @@ class Visitor {
   virtual void field(const char* name, Cadence& value, const char* help, const Check& check = {}) = 0;
 };
 
-// What a task feeds a model; lets the spec reject impossible task/model pairs before step 0.
+// What a task feeds a model, as a typed shape, and what the model predicts; lets the spec reject
+// impossible task/model pairs before step 0.
 struct InputSpec {
-  enum class Kind { kTokens, kFeatures } kind = Kind::kFeatures;
+  enum class Kind { kTokens, kFeatures, kVectors, kImages } kind = Kind::kFeatures;
   int64_t vocab_size = 0;    // tokens: number of distinct token ids
-  int64_t seq_len = 0;       // tokens: sequence length
+  int64_t seq_len = 0;       // tokens, vectors: sequence length T
   int64_t operand_tokens = 0;  // tokens: leading positions that carry information (0: all)
   int64_t operand_vocab = 0;   // tokens: ids those positions can take (0: vocab_size)
-  int64_t feature_dim = 0;   // features: input width
+  int64_t feature_dim = 0;   // features: input width D; vectors: width D of each position
+  int64_t channels = 0, height = 0, width = 0;  // images: [C, H, W]
   int64_t num_classes = 0;   // classes predicted at the readout (regression: outputs, 1)
-  bool regression = false;   // targets are real numbers [N] (mse on the single output), not class ids
+  bool regression = false;   // targets are real numbers, not class ids
+  bool per_position = false;  // the model predicts at every position ([N, T, outputs]), not at the last
+  std::string shape() const;  // "tokens [3] over 98 ids", "vectors [22, 6]", "features [784]", "images [1, 28, 28]"
   std::string describe() const;
 };
 
@@ -87,6 +93,13 @@ struct OptionsBase {
 
 struct TaskOptions : OptionsBase {
   virtual InputSpec inputs() const = 0;
+  // The values of train.loss the task's objective can take.
+  virtual std::vector<std::string> losses() const {
+    return inputs().regression ? std::vector<std::string>{"mse"} : std::vector<std::string>{"cross_entropy", "mse"};
+  }
+  // True when the task draws fresh examples every step (no fixed training set): train.batch_size
+  // must then be a number.
+  virtual bool streamed() const { return false; }
 };
 
 struct ModelOptions : OptionsBase {
@@ -104,6 +117,8 @@ struct ScheduleOptions : OptionsBase {
 // Probes and detectors share a cadence / naming convention through their own bases.
 struct ProbeOptions : OptionsBase {
   Cadence every;  // unset: train.eval_every
+  // The task type the probe reads (its evaluation prompts, its table), or "" for any task.
+  virtual std::string needs_task() const { return ""; }
 };
 
 }  // namespace phenom

@@ -167,13 +167,14 @@ void Reader::field(const char* name, CountOrFull& value, const char*, const Chec
   const YAML::Node& node = *found;
   std::string key = join_path(path_, name);
   int64_t parsed = 0;
-  if (node.IsScalar() && node.Scalar() == "full") {
+  const std::string word = value.word;
+  if (node.IsScalar() && node.Scalar() == word) {
     value.n = 0;
     return;
   }
   if (!node.IsScalar() || !YAML::convert<int64_t>::decode(node, parsed) || parsed < 1) {
-    context_.add(key, node, "found " + describe_node(node) + "; allowed: `full` or an integer " +
-                                check.describe() + ". Fix: e.g. " + key + ": full, or " + key + ": 128.");
+    context_.add(key, node, "found " + describe_node(node) + "; allowed: `" + word + "` or an integer " +
+                                check.describe() + ". Fix: e.g. " + key + ": " + word + ", or " + key + ": 128.");
     return;
   }
   value.n = parsed;

@@ -25,6 +25,9 @@ struct LoadContext {
 };
 
 std::string join_path(const std::string& parent, const std::string& key);
+
+// Rules across sections (task and model, task and train, probes and task), added to `context`.
+void check_across_sections(const YAML::Node& root, const Spec& spec, LoadContext& context);
 std::string describe_node(const YAML::Node& node);  // "'abc'", "a mapping", "a list"
 
 // Reads the fields an options struct declares from one YAML mapping. finish() reports the keys

@@ -2,6 +2,7 @@
 // and throw every problem at once.
 #include "spec/spec.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/device.h"
@@ -291,25 +292,7 @@ void read_spec(const YAML::Node& root, Spec& spec, LoadContext& context) {
     }
   }
 
-  // Cross-section rules.
-  if (spec.task.options && spec.model.options) {
-    InputSpec inputs = spec.task.options->inputs();
-    if (std::string why = spec.model.options->accepts(inputs); !why.empty()) {
-      context.add("model.type", root["model"], "model '" + spec.model.type + "' cannot consume the inputs of task '" +
-                                                   spec.task.type + "' (" + inputs.describe() + "): " + why);
-    }
-    const YAML::Node& top = root;  // const lookups never insert keys
-    auto train_key = [&](const char* key) { return top["train"] && top["train"][key] ? top["train"][key] : top["train"]; };
-    if (inputs.regression && spec.train.loss != "mse") {
-      context.add("train.loss", train_key("loss"), "task '" + spec.task.type + "' has real-valued targets, so the loss "
-                  "must be mse (found " + spec.train.loss + "). Fix: set train.loss: mse.");
-    }
-    if (spec.train.fit == "min_norm" && !spec.model.options->linear_readout()) {
-      context.add("train.fit", train_key("fit"), "fit: min_norm solves for a linear readout in closed form, but model '" +
-                  spec.model.type + "' trains more than a readout. Allowed: models linear and random_features. "
-                  "Fix: use fit: gradient, or one of those models.");
-    }
-  }
+  check_across_sections(root, spec, context);
 }
 
 }  // namespace
@@ -382,13 +365,26 @@ std::string Cadence::text() const {
   return "{per_decade: " + std::to_string(per_decade) + (every > 0 ? ", every: " + std::to_string(every) : "") + "}";
 }
 
+std::string InputSpec::shape() const {
+  const auto n = [](int64_t v) { return std::to_string(v); };
+  switch (kind) {
+    case Kind::kTokens: return "tokens [" + n(seq_len) + "] over " + n(vocab_size) + " ids";
+    case Kind::kVectors: return "vectors [" + n(seq_len) + ", " + n(feature_dim) + "]";
+    case Kind::kImages: return "images [" + n(channels) + ", " + n(height) + ", " + n(width) + "]";
+    case Kind::kFeatures: break;
+  }
+  return "features [" + n(feature_dim) + "]";
+}
+
 std::string InputSpec::describe() const {
+  const std::string targets = regression ? std::string("real-valued targets") : std::to_string(num_classes) + " classes";
+  const std::string where = per_position ? " at every position" : "";
   if (kind == Kind::kTokens) {
     return "token sequences of length " + std::to_string(seq_len) + " over " + std::to_string(vocab_size) +
-           " tokens, " + std::to_string(num_classes) + " classes";
+           " tokens, " + targets + where + "; " + shape();
   }
-  return "feature vectors of width " + std::to_string(feature_dim) + ", " +
-         (regression ? std::string("real-valued targets") : std::to_string(num_classes) + " classes");
+  if (kind == Kind::kFeatures) return "feature vectors of width " + std::to_string(feature_dim) + ", " + targets;
+  return shape() + ", " + targets + where;
 }
 
 std::string Expectation::text() const { return op == "==" ? value : op + " " + value; }

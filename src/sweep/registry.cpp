@@ -3,6 +3,7 @@
 #include "sweep/detector.h"
 #include "sweep/double_descent.h"
 #include "sweep/random_labels.h"
+#include "sweep/task_diversity.h"
 #include "sweep/trend.h"
 
 namespace phenom {
@@ -10,6 +11,7 @@ namespace phenom {
 std::unique_ptr<SweepDetector> build_trend(const OptionsBase&);
 std::unique_ptr<SweepDetector> build_double_descent(const OptionsBase&);
 std::unique_ptr<SweepDetector> build_random_labels(const OptionsBase&);
+std::unique_ptr<SweepDetector> build_task_diversity(const OptionsBase&);
 
 const std::vector<SweepDetectorEntry>& sweep_detector_registry() {
   static const std::vector<SweepDetectorEntry> registry = {
@@ -21,6 +23,9 @@ const std::vector<SweepDetectorEntry>& sweep_detector_registry() {
       {"random_labels", "fitting corrupted labels (Zhang et al.): fitted at every level?, test accuracy at full "
                         "corruption vs chance, steps-to-fit and clean test accuracy along the level",
        make_options<OptionsBase, RandomLabelsOptions>, build_random_labels},
+      {"task_diversity", "in-context regression along the task-pool size M (Raventós et al.): nearer the pool's Bayes "
+                         "predictor (dMMSE) or ridge on fresh tasks, the transition M*, error against M",
+       make_options<OptionsBase, TaskDiversityOptions>, build_task_diversity},
   };
   return registry;
 }

@@ -3,10 +3,10 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "core/build_context.h"
 #include "core/error.h"
 #include "tasks/idx.h"
 #include "tasks/task.h"
-#include "train/experiment.h"
 
 namespace phenom {
 
@@ -56,9 +56,9 @@ torch::Tensor balanced_subset(const torch::Tensor& labels, int64_t n, torch::Gen
   return rows.index_select(0, torch::randperm(rows.size(0), g, torch::kLong));  // classes interleaved
 }
 
-class FashionMnist : public Task {
+class FashionMnist : public FixedSplitTask {
  public:
-  FashionMnist(const FashionMnistOptions& o, BuildContext& context) : options_(o) {
+  FashionMnist(const FashionMnistOptions& o, BuildContext& context) : FixedSplitTask(context), options_(o) {
     const std::string dir = fashion_mnist_dir(o.data_dir);
     Images train = load_split(dir, "train"), test = load_split(dir, "t10k");
     torch::Generator& g = context.data;
@@ -85,8 +85,6 @@ class FashionMnist : public Task {
     train_ = {x_train.to(context.device, context.dtype), y_train.to(context.device)};
     test_ = {x_test.to(context.device, context.dtype), y_test.to(context.device)};
   }
-  const Split& train() const override { return train_; }
-  const Split& test() const override { return test_; }
   InputSpec inputs() const override { return options_.inputs(); }
   void describe(nlohmann::ordered_json& out) const override {
     out["n_train"] = train_.size();
@@ -142,7 +140,6 @@ class FashionMnist : public Task {
   }
 
   FashionMnistOptions options_;
-  Split train_, test_;
   int64_t labels_changed_ = 0, labels_redrawn_ = 0;
 };
 

@@ -1,7 +1,7 @@
 #include "tasks/linear_regression.h"
 
+#include "core/build_context.h"
 #include "tasks/task.h"
-#include "train/experiment.h"
 
 namespace phenom {
 
@@ -14,9 +14,9 @@ std::optional<double> min_norm_expected_excess_risk(int64_t n, int64_t d, double
 
 namespace {
 
-class LinearRegression : public Task {
+class LinearRegression : public FixedSplitTask {
  public:
-  LinearRegression(const LinearRegressionOptions& o, BuildContext& context) : options_(o) {
+  LinearRegression(const LinearRegressionOptions& o, BuildContext& context) : FixedSplitTask(context), options_(o) {
     torch::Generator& g = context.data;
     auto beta = torch::randn({o.dim}, g, torch::kDouble);
     beta = beta / beta.norm();
@@ -24,13 +24,11 @@ class LinearRegression : public Task {
       auto x = torch::randn({n, o.dim}, g, torch::kDouble);
       auto y = x.matmul(beta);
       if (noisy && o.noise > 0) y = y + o.noise * torch::randn({n}, g, torch::kDouble);
-      return Split{x.to(context.device, context.dtype), y.to(context.device, context.dtype)};
+      return Batch{x.to(context.device, context.dtype), y.to(context.device, context.dtype)};
     };
     train_ = make(o.n_train, true);
     test_ = make(o.n_test, o.test_noise);
   }
-  const Split& train() const override { return train_; }
-  const Split& test() const override { return test_; }
   InputSpec inputs() const override { return options_.inputs(); }
   void describe(nlohmann::ordered_json& out) const override {
     out["n_train"] = options_.n_train;
@@ -44,7 +42,6 @@ class LinearRegression : public Task {
 
  private:
   LinearRegressionOptions options_;
-  Split train_, test_;
 };
 
 }  // namespace

@@ -2,8 +2,8 @@
 
 #include <cmath>
 
+#include "core/build_context.h"
 #include "tasks/task.h"
-#include "train/experiment.h"
 
 namespace phenom {
 namespace {
@@ -29,9 +29,9 @@ int64_t table_size(const ModularArithmeticOptions& o) {
   return o.modulus * (o.operation == "div" ? o.modulus - 1 : o.modulus);
 }
 
-class ModularArithmetic : public Task {
+class ModularArithmetic : public FixedSplitTask {
  public:
-  ModularArithmetic(const ModularArithmeticOptions& o, BuildContext& context) : options_(o) {
+  ModularArithmetic(const ModularArithmeticOptions& o, BuildContext& context) : FixedSplitTask(context), options_(o) {
     const int64_t p = o.modulus;
     std::vector<int64_t> tokens, answers;
     for (int64_t a = 0; a < p; ++a) {
@@ -52,13 +52,10 @@ class ModularArithmetic : public Task {
     test_ = {all_inputs.index_select(0, test_index).to(context.device),
              all_targets.index_select(0, test_index).to(context.device)};
   }
-  const Split& train() const override { return train_; }
-  const Split& test() const override { return test_; }
   InputSpec inputs() const override { return options_.inputs(); }
 
  private:
   ModularArithmeticOptions options_;
-  Split train_, test_;
 };
 
 }  // namespace

@@ -1,28 +1,87 @@
-// A task owns its data as whole tensors on the device (no per-example loops, no DataLoader).
+// A task owns its data and its objective: the training batch of every step (a pure function of
+// (seed, step)), fixed evaluation sets drawn once from the data seed, and how a model's outputs
+// are scored. Data lives on the device as whole tensors (no per-example loops, no DataLoader).
 #pragma once
 #include <torch/torch.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "spec/options.h"
 
 namespace phenom {
 
-struct Split {
-  torch::Tensor inputs;   // tokens: int64 [N, T]; features: dtype [N, D]
-  torch::Tensor targets;  // int64 [N] class labels; regression tasks: dtype [N] real targets
+struct BuildContext;
+
+// The named tensors of a training batch or an evaluation set.
+struct Batch {
+  torch::Tensor inputs;   // tokens int64 [N, T]; features [N, D]; vectors [N, T, D]
+  torch::Tensor targets;  // int64 [N] class ids; real [N]; per-position real [N, P]
+  torch::Tensor weights;  // optional, per-position tasks: which predicted positions count, [P] or [N, P]
   int64_t size() const { return targets.defined() ? targets.size(0) : 0; }
+};
+
+struct EvalSet {
+  std::string name;  // metric prefix: train/loss, test/acc, pretrain/loss, ...
+  const Batch* batch;
+};
+
+// A task's evaluation of outputs on a set: the mean loss its objective takes, and the accuracy
+// where the task has one.
+struct Score {
+  double loss = 0;
+  std::optional<double> accuracy;
 };
 
 class Task {
  public:
   virtual ~Task() = default;
-  virtual const Split& train() const = 0;
-  virtual const Split& test() const = 0;
   virtual InputSpec inputs() const = 0;
+  // The training batch of optimizer step `step`: a pure function of (seed, step), so a resumed run
+  // draws the same batches with no sampler state to save.
+  virtual Batch batch(int64_t step) = 0;
+  // The fixed batch every step trains on (full-batch training on a fixed split), else null: then a
+  // measurement may share its forward pass with the next step's.
+  virtual const Batch* fixed_batch() const { return nullptr; }
+  // The fixed evaluation sets, in reporting order.
+  virtual std::vector<EvalSet> eval_sets() const = 0;
+  const Batch* eval_set(const std::string& name) const;  // null if the task has no such set
+  const Batch& split(const std::string& name) const;     // throws if the task has no such set
+  const Batch& train() const { return split("train"); }  // fixed-split tasks' sets by name
+  const Batch& test() const { return split("test"); }
+  // The objective (differentiable): train.loss of the model's outputs on a batch. The default takes
+  // outputs [N, C] against class ids or [N, 1] against real targets (ops/loss.h).
+  virtual torch::Tensor loss(const std::string& loss, const torch::Tensor& outputs, const Batch& batch) const;
+  // Evaluation without a graph: the default is the fused class score (mean loss, argmax accuracy)
+  // for class ids and the mean squared error, without accuracy, for real targets.
+  virtual Score score(const std::string& loss, const torch::Tensor& outputs, const Batch& batch) const;
+  // Examples (times positions, for sequence tasks) per training step: the thread plan's work proxy.
+  virtual int64_t examples_per_step() const = 0;
   // Facts about the data actually built (sizes, how many labels a corruption changed, closed-form
   // references); they go to summary.json under "data".
   virtual void describe(nlohmann::ordered_json& /*out*/) const {}
+};
+
+// A fixed train/test split. Minibatches are rows of the training split in an order that is a pure
+// function of (seed, epoch): epoch e is a permutation drawn from a generator seeded by (seed, e).
+class FixedSplitTask : public Task {
+ public:
+  explicit FixedSplitTask(const BuildContext& context);
+  Batch batch(int64_t step) override;
+  const Batch* fixed_batch() const override;
+  std::vector<EvalSet> eval_sets() const override { return {{"train", &train_}, {"test", &test_}}; }
+  int64_t examples_per_step() const override;
+
+ protected:
+  Batch train_, test_;
+
+ private:
+  int64_t batch_rows() const;  // rows per step: train.batch_size capped at the split
+  int64_t seed_, batch_size_;  // batch_size_ 0: full batch
+  int64_t epoch_ = -1;
+  torch::Tensor order_;
 };
 
 }  // namespace phenom

@@ -1,8 +1,6 @@
 // Builds a run's components from the registries, on the device the spec names.
 #include "train/experiment.h"
 
-#include <ATen/CPUGeneratorImpl.h>
-
 #include "core/device.h"
 #include "core/seed.h"
 #include "models/model.h"
@@ -12,17 +10,6 @@
 #include "tasks/task.h"
 
 namespace phenom {
-
-namespace {
-torch::Generator cpu_generator(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
-}  // namespace
-
-BuildContext::BuildContext(const Spec& s, torch::Device d)
-    : spec(s),
-      device(d),
-      dtype(s.dtype == "float64" ? torch::kFloat64 : torch::kFloat32),
-      init(cpu_generator(derive_seed(s.seed, Stream::kInit))),
-      data(cpu_generator(derive_seed(s.seed, Stream::kData))) {}
 
 Experiment::Experiment() = default;
 Experiment::Experiment(Experiment&&) noexcept = default;

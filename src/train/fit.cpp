@@ -26,7 +26,7 @@ torch::Tensor min_norm_solve(const torch::Tensor& phi, const torch::Tensor& targ
   return solution;
 }
 
-MinNormFit fit_min_norm(Model& model, const Split& train, bool regression, double relative_cutoff) {
+MinNormFit fit_min_norm(Model& model, const Batch& train, bool regression, double relative_cutoff) {
   torch::NoGradGuard no_grad;
   model.eval();
   torch::Tensor weight = model.readout_weight(), bias = model.readout_bias();

@@ -10,7 +10,7 @@
 namespace phenom {
 
 class Model;
-struct Split;
+struct Batch;
 
 struct MinNormFit {
   int64_t rank = 0;              // singular values kept
@@ -22,7 +22,7 @@ struct MinNormFit {
 };
 
 // Fits `model`'s readout in place. num_outputs: classes (one-hot targets) or 1 for regression.
-MinNormFit fit_min_norm(Model& model, const Split& train, bool regression, double relative_cutoff);
+MinNormFit fit_min_norm(Model& model, const Batch& train, bool regression, double relative_cutoff);
 
 // The same solve on plain tensors (tests): returns W^T [F, outputs] in float64.
 torch::Tensor min_norm_solve(const torch::Tensor& phi, const torch::Tensor& targets, double relative_cutoff,

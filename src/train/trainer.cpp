@@ -1,13 +1,11 @@
 #include "train/trainer.h"
 
-#include <ATen/CPUGeneratorImpl.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 
-#include "core/seed.h"
 #include "core/signals.h"
 #include "models/model.h"
 #include "optim/optimizer.h"
@@ -18,39 +16,9 @@
 #include "train/checkpoint.h"
 #include "train/experiment.h"
 #include "train/fit.h"
-#include "train/loss.h"
 
 namespace phenom {
 namespace {
-
-// Batch order as a pure function of the step: epoch e is a permutation drawn from a generator
-// seeded by (seed, e), so resuming at any step needs no sampler state.
-class BatchSampler {
- public:
-  BatchSampler(const Split& split, const CountOrFull& batch_size, int64_t seed)
-      : split_(split), seed_(seed) {
-    n_ = split.size();
-    size_ = batch_size.full() ? n_ : std::min(batch_size.n, n_);
-    per_epoch_ = std::max<int64_t>(1, n_ / size_);
-  }
-  bool full() const { return size_ == n_; }
-  Split batch(int64_t step) {
-    if (full()) return split_;
-    const int64_t epoch = step / per_epoch_, index = step % per_epoch_;
-    if (epoch != epoch_) {
-      auto generator = at::make_generator<at::CPUGeneratorImpl>(derive_seed(seed_, Stream::kBatch, epoch));
-      order_ = torch::randperm(n_, generator, torch::kLong).to(split_.inputs.device());
-      epoch_ = epoch;
-    }
-    auto rows = order_.slice(0, index * size_, (index + 1) * size_);
-    return {split_.inputs.index_select(0, rows), split_.targets.index_select(0, rows)};
-  }
-
- private:
-  const Split& split_;
-  int64_t seed_, n_ = 0, size_ = 0, per_epoch_ = 1, epoch_ = -1;
-  torch::Tensor order_;
-};
 
 // Rescales every parameter by one factor so that the total L2 norm equals `norm`.
 void constrain_norm(std::vector<torch::Tensor>& parameters, double norm) {
@@ -98,11 +66,11 @@ bool Trainer::measure(int64_t step, MetricHistory& history, double last_batch_lo
   double training_seconds = 0;  // the next step's forward pass is training, not measuring
   const int64_t total = spec_.train.total_steps();
   ProbeContext context{*ex_.model, *ex_.task, spec_, step, lr_at(step)};
-  if (full_batch_ && step < total && !reached_stop_) {
-    const Split& train = ex_.task->train();
-    torch::Tensor logits = ex_.model->forward(train.inputs);
-    next_loss_ = compute_loss(spec_.train.loss, logits, train.targets);
-    context.share_logits(train, logits);
+  const Batch* fixed = ex_.task->fixed_batch();
+  if (fixed && step < total && !reached_stop_) {
+    torch::Tensor logits = ex_.model->forward(fixed->inputs);
+    next_loss_ = ex_.task->loss(spec_.train.loss, logits, *fixed);
+    context.share_logits(*fixed, logits);
     training_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   }
   MetricRow row{step, {}};
@@ -127,6 +95,9 @@ bool Trainer::measure(int64_t step, MetricHistory& history, double last_batch_lo
   // the next step then runs its own forward pass.
   if (next_loss_.defined() && parameter_versions() != versions) next_loss_ = torch::Tensor();
   for (const auto& [name, value] : extra.values) row.set(name, value);
+  // A streamed task has no fixed training set to score: the row gets train/batch_loss, the loss of
+  // the batch the last step trained on (what a PyTorch loop would log).
+  if (step > 0 && !ex_.task->eval_set("train")) row.set("train/batch_loss", last_batch_loss);
   history.append(row);
   dir_.append_metrics(history.jsonl_line(row));
   console_.progress(step, start_step_, total, row);
@@ -167,8 +138,6 @@ TrainOutcome Trainer::run(int64_t start_step, MetricHistory& history) {
   outcome.start_step = start_step_ = start_step;
   const auto started = std::chrono::steady_clock::now();
   const auto& train = spec_.train;
-  BatchSampler sampler(ex_.task->train(), train.batch_size, spec_.seed);
-  full_batch_ = sampler.full();
   Model& model = *ex_.model;
   model.train();
   std::vector<torch::Tensor> parameters = model.parameters();
@@ -197,8 +166,8 @@ TrainOutcome Trainer::run(int64_t start_step, MetricHistory& history) {
       loss = std::move(next_loss_);  // computed by the last measure(), same parameters
       next_loss_ = torch::Tensor();
     } else {
-      Split batch = sampler.batch(step);
-      loss = compute_loss(train.loss, model.forward(batch.inputs), batch.targets);
+      const Batch batch = ex_.task->batch(step);
+      loss = ex_.task->loss(train.loss, model.forward(batch.inputs), batch);
     }
     ex_.optimizer->zero_grad();
     loss.backward();

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "run/metrics.h"
+#include "core/metrics.h"
 
 namespace phenom {
 
@@ -50,7 +50,6 @@ class Trainer {
   int64_t parameter_versions() const;  // sum of the parameters' in-place version counters
   double measure_seconds_ = 0;  // time inside measure() in this process
   std::vector<double> probe_seconds_;  // of which: each probe's measure()
-  bool full_batch_ = false;
   // Full-batch training: the forward pass of the next step, computed when measuring so that the
   // train-split evaluation reads it instead of running its own (parameters do not change between).
   torch::Tensor next_loss_;

@@ -1,4 +1,4 @@
-#include "core/gemm.h"
+#include "ops/gemm.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <dlfcn.h>

@@ -11,6 +11,11 @@ namespace phenom {
 // the single output.
 torch::Tensor compute_loss(const std::string& loss, const torch::Tensor& logits, const torch::Tensor& targets);
 
+// Per-position squared error: predictions and targets [N, P], averaged over the positions that
+// count. `weights` (optional, [P] or [N, P]) says how much each position counts (0: not at all);
+// undefined: every position counts equally. Differentiable (LibTorch ops).
+torch::Tensor position_mse(const torch::Tensor& predictions, const torch::Tensor& targets, const torch::Tensor& weights);
+
 // One row's squared error against one-hot(target), summed over its C classes, in double: the sum
 // of squares (four accumulators, so it vectorises) with the target column's x^2 replaced by
 // (x - 1)^2. The fused MSE, evaluation scoring and the Fourier probe's split losses all use it.

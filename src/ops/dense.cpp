@@ -1,7 +1,7 @@
-#include "models/dense.h"
+#include "ops/dense.h"
 
-#include "core/cpu_loops.h"
-#include "core/gemm.h"
+#include "ops/cpu_loops.h"
+#include "ops/gemm.h"
 
 #include <vector>
 

@@ -1,6 +1,6 @@
-#include "train/loss.h"
+#include "ops/loss.h"
 
-#include "core/cpu_loops.h"
+#include "ops/cpu_loops.h"
 
 #include <cmath>
 #include <utility>
@@ -123,6 +123,13 @@ ClassScore score_classes(const std::string& loss, const torch::Tensor& logits, c
   }
   score.loss_sum /= static_cast<double>(C);
   return score;
+}
+
+torch::Tensor position_mse(const torch::Tensor& predictions, const torch::Tensor& targets, const torch::Tensor& weights) {
+  const torch::Tensor squared = (predictions - targets).pow(2);
+  if (!weights.defined()) return squared.mean();
+  const torch::Tensor w = weights.expand_as(squared).to(squared.dtype());
+  return (squared * w).sum() / w.sum();
 }
 
 torch::Tensor compute_loss(const std::string& loss, const torch::Tensor& logits, const torch::Tensor& targets) {

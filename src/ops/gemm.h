@@ -4,7 +4,7 @@
 // recent Xeons and falls back to its generic (Prescott, SSE3) kernels, ~5x below what the machine
 // can do. oneDNN, which LibTorch already loads, has a JIT sgemm chosen from the CPU's feature flags
 // (AVX-512 here). When its `dnnl_sgemm` symbol is present and passes a self-check against
-// LibTorch's own `mm`, phenom's dense layers (models/dense.h) use it; otherwise they use LibTorch.
+// LibTorch's own `mm`, phenom's dense layers (ops/dense.h) use it; otherwise they use LibTorch.
 // No torch types here: the kernel is plain row-major sgemm on raw pointers.
 #pragma once
 #include <cstdint>

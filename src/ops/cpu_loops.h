@@ -1,4 +1,4 @@
-// Shared by phenom's hand-written CPU loops (models/dense.cpp, train/loss.cpp, optim/): which
+// Shared by phenom's hand-written CPU loops (ops/dense.cpp, ops/loss.cpp, optim/): which
 // tensors they take, and how they split work over the intra-op pool.
 #pragma once
 #include <ATen/Parallel.h>

@@ -1,4 +1,4 @@
-// Dense layers for every model: x @ W (+ b) on the fastest GEMM this process has (core/gemm.h).
+// Dense layers for every model: x @ W (+ b) on the fastest GEMM this process has (ops/gemm.h).
 // Float32 CPU tensors go to oneDNN's sgemm through one autograd function whose backward is built
 // from the same function, so gradients of gradients (Hessian-vector products) work; anything else
 // (float64, CUDA, PHENOM_GEMM=torch) uses LibTorch's own linear/matmul. Same values either way up

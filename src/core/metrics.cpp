@@ -1,4 +1,4 @@
-#include "run/metrics.h"
+#include "core/metrics.h"
 
 #include <cmath>
 #include <nlohmann/json.hpp>

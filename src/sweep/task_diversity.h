@@ -1,0 +1,23 @@
+// task_diversity (Raventós et al. 2023): along the task-pool size M, whether a pretrained in-context
+// regressor moves from the pool's Bayes predictor (dMMSE) to ridge on fresh tasks.
+#pragma once
+#include <string>
+
+#include "spec/options.h"
+
+namespace phenom {
+
+struct TaskDiversityOptions : OptionsBase {
+  std::string x = "task.task_pool";
+  std::string set = "fresh";
+  int64_t max_sign_changes = 1;
+  void visit(Visitor& v) override {
+    v.field("x", x, "the swept task-pool size (values M or inf)");
+    v.field("set", set, "the evaluation set whose distances decide (fresh: new tasks; pretrain: the pool's)");
+    v.field("max_sign_changes", max_sign_changes,
+            "how often the sign of dist(ridge) - dist(dmmse) may change along M and still count as one crossing "
+            "(1: a single clean crossing)", AtLeast(1));
+  }
+};
+
+}  // namespace phenom
