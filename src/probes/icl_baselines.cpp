@@ -8,18 +8,24 @@ namespace {
 
 torch::Tensor as_double(const torch::Tensor& t) { return t.to(torch::kDouble); }
 
-// Predictions at position k from a per-k weight estimate: fills column k with x_k . w_k.
-template <class Estimate>
-torch::Tensor predict_by_estimate(const torch::Tensor& x_in, const torch::Tensor& y_in, Estimate estimate) {
+// Fills column k of the predictions [N, n] with predict(X_k [N, k, d], Y_k [N, k], x_k [N, d]) for
+// k = 1 .. n-1; column 0 (no pairs yet) stays 0.
+template <class Predict>
+torch::Tensor predict_per_position(const torch::Tensor& x_in, const torch::Tensor& y_in, Predict predict) {
   torch::NoGradGuard no_grad;
   const torch::Tensor x = as_double(x_in), y = as_double(y_in);
   const int64_t N = x.size(0), n = x.size(1);
   torch::Tensor out = torch::zeros({N, n}, x.options());
-  for (int64_t k = 1; k < n; ++k) {
-    const torch::Tensor w = estimate(x.slice(1, 0, k), y.slice(1, 0, k));  // [N, d]
-    out.select(1, k).copy_((x.select(1, k) * w).sum(-1));
-  }
+  for (int64_t k = 1; k < n; ++k) out.select(1, k).copy_(predict(x.slice(1, 0, k), y.slice(1, 0, k), x.select(1, k)));
   return out;
+}
+
+// Predictions x_k . w_k from a per-k estimate w_k = estimate(X_k, Y_k) [N, d].
+template <class Estimate>
+torch::Tensor predict_by_estimate(const torch::Tensor& x, const torch::Tensor& y, Estimate estimate) {
+  return predict_per_position(x, y, [&](const torch::Tensor& X, const torch::Tensor& Y, const torch::Tensor& query) {
+    return (query * estimate(X, Y)).sum(-1);
+  });
 }
 
 }  // namespace
@@ -50,18 +56,12 @@ torch::Tensor predict_averaging(const torch::Tensor& x, const torch::Tensor& y) 
   });
 }
 
-torch::Tensor predict_nearest_neighbours(const torch::Tensor& x_in, const torch::Tensor& y_in, int64_t neighbours) {
-  torch::NoGradGuard no_grad;
-  const torch::Tensor x = as_double(x_in), y = as_double(y_in);
-  const int64_t N = x.size(0), n = x.size(1);
-  torch::Tensor out = torch::zeros({N, n}, x.options());
-  for (int64_t k = 1; k < n; ++k) {
-    const torch::Tensor distance = (x.slice(1, 0, k) - x.select(1, k).unsqueeze(1)).pow(2).sum(-1);  // [N, k]
-    const int64_t take = std::min(neighbours, k);
-    const torch::Tensor nearest = std::get<1>(distance.topk(take, 1, /*largest=*/false));
-    out.select(1, k).copy_(y.slice(1, 0, k).gather(1, nearest).mean(1));
-  }
-  return out;
+torch::Tensor predict_nearest_neighbours(const torch::Tensor& x, const torch::Tensor& y, int64_t neighbours) {
+  return predict_per_position(x, y, [neighbours](const torch::Tensor& X, const torch::Tensor& Y, const torch::Tensor& query) {
+    const torch::Tensor distance = (X - query.unsqueeze(1)).pow(2).sum(-1);  // [N, k]
+    const torch::Tensor nearest = std::get<1>(distance.topk(std::min(neighbours, X.size(1)), 1, /*largest=*/false));
+    return Y.gather(1, nearest).mean(1);
+  });
 }
 
 torch::Tensor predict_pool_posterior_mean(const torch::Tensor& x_in, const torch::Tensor& y_in,
