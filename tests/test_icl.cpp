@@ -226,7 +226,8 @@ namespace phenom {
 namespace {
 
 // task_diversity on a synthetic sweep: two seeds per M, dMMSE nearer for M <= 64, ridge nearer from
-// M = 1024, M = inf reported apart; one noisy reversal in the middle counts as a second sign change.
+// M = 1024, M = inf reported apart; a noisy reversal in the middle adds sign changes; near-equal
+// distances are ties.
 TEST(TaskDiversityDetector, FindsTheCrossingFromDmmseToRidge) {
   TaskDiversityOptions options;
   auto detector = find_entry(sweep_detector_registry(), "task_diversity")->build(options);
@@ -258,6 +259,12 @@ TEST(TaskDiversityDetector, FindsTheCrossingFromDmmseToRidge) {
   r = detector->detect(rows_for({{"4", 0.01, 0.3}, {"64", 0.3, 0.2}, {"256", 0.1, 0.2}, {"1024", 0.2, 0.02}}));
   EXPECT_EQ(r["sign_changes"], 3);
   EXPECT_FALSE(r["detected"].get<bool>());
+  // At large M dMMSE and ridge nearly coincide: a 2% difference either way is a tie, not a crossing.
+  r = detector->detect(rows_for({{"4", 0.01, 0.3}, {"64", 0.3, 0.1}, {"1024", 0.2, 0.1}, {"16384", 0.107, 0.109}}));
+  EXPECT_EQ(r["points"][3]["nearer"], "tie");
+  EXPECT_EQ(r["sign_changes"], 1);
+  EXPECT_TRUE(r["large_M_nearer_ridge"].get<bool>());
+  EXPECT_TRUE(r["detected"].get<bool>());
   r = detector->detect(rows_for({{"4", 0.4, 0.3}, {"1024", 0.2, 0.02}}));  // ridge-like already at M = 4
   EXPECT_FALSE(r["small_M_nearer_dmmse"].get<bool>());
   EXPECT_FALSE(r["detected"].get<bool>());

@@ -5,6 +5,7 @@
 // the largest finite M nearer ridge, and the sign changes at most max_sign_changes times.
 #include "sweep/task_diversity.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "sweep/detector.h"
@@ -30,16 +31,17 @@ class TaskDiversity : public SweepDetector {
     Json r, out = Json::array();
     r["x"] = o_.x;
     r["set"] = o_.set;
-    std::vector<int> signs;  // +1: dMMSE nearer, -1: ridge nearer
+    std::vector<int> signs;  // +1: dMMSE nearer, -1: ridge nearer, along M (ties left out)
     for (const Point& d : dmmse) {
       const Point* q = point_at(ridge, d.x);
       const Point* e = point_at(error, d.x);
       if (!q) continue;
-      const int sign = d.mean() < q->mean() ? 1 : -1;
-      signs.push_back(sign);
+      const bool tie = std::abs(d.mean() - q->mean()) <= o_.tie_fraction * std::max(d.mean(), q->mean());
+      const int sign = tie ? 0 : d.mean() < q->mean() ? 1 : -1;
+      if (sign != 0) signs.push_back(sign);
       out.push_back({{"M", d.x}, {"dist_dmmse", d.mean()}, {"dist_ridge", q->mean()},
-                     {"nearer", sign > 0 ? "dmmse" : "ridge"}, {"error", e ? Json(e->mean()) : Json()},
-                     {"n", d.ys.size()}});
+                     {"nearer", sign > 0 ? "dmmse" : sign < 0 ? "ridge" : "tie"},
+                     {"error", e ? Json(e->mean()) : Json()}, {"n", d.ys.size()}});
       if (sign < 0 && !r.contains("transition_M")) r["transition_M"] = d.x;
     }
     r["points"] = out;

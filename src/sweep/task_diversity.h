@@ -11,12 +11,16 @@ struct TaskDiversityOptions : OptionsBase {
   std::string x = "task.task_pool";
   std::string set = "fresh";
   int64_t max_sign_changes = 1;
+  double tie_fraction = 0.05;
   void visit(Visitor& v) override {
     v.field("x", x, "the swept task-pool size (values M or inf)");
     v.field("set", set, "the evaluation set whose distances decide (fresh: new tasks; pretrain: the pool's)");
     v.field("max_sign_changes", max_sign_changes,
             "how often the sign of dist(ridge) - dist(dmmse) may change along M and still count as one crossing "
             "(1: a single clean crossing)", AtLeast(1));
+    v.field("tie_fraction", tie_fraction,
+            "distances within this fraction of the larger count as a tie (at large M dMMSE and ridge predict almost "
+            "alike, so neither is nearer); ties are skipped when counting sign changes", HalfOpen(0, 1));
   }
 };
 
