@@ -1,15 +1,19 @@
 // Helpers for tests that drive the real binary (build/phenom) as a user would.
 #pragma once
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace phenom::testing {
@@ -72,6 +76,28 @@ inline std::string slurp(const std::string& path) {
 }
 
 inline void write_text(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+// Metrics of an uninterrupted reference run, for the resume tests.
+inline std::string reference_metrics(const TempDir& tmp, const std::string& spec_file) {
+  CliResult r = run_cli("run " + spec_file + " --no-plot --out reference --threads 1 --quiet", tmp.path);
+  EXPECT_EQ(r.code, 0) << r.output;
+  return slurp(tmp / "reference/metrics.jsonl");
+}
+
+// Starts `phenom run` in the background and sends `signal` once metrics.jsonl reaches `min_rows`.
+inline int run_and_signal(const TempDir& tmp, const std::string& spec_file, int signal, size_t min_rows) {
+  pid_t pid = spawn_phenom(tmp.path, {"run", spec_file, "--no-plot", "--out", "resumed", "--threads", "1"});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::string text = slurp(tmp / "resumed/metrics.jsonl");
+    if (static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) >= min_rows) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  kill(pid, signal);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return status;
+}
 
 // A small grokking model system: (a+b) mod 23, quadratic MLP of width 200. Calibrated over seeds
 // 0-2: memorises at step 14, generalises at 78-92 (lag ratio 5.6-6.6), ~800 steps/s on one core.

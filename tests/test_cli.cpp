@@ -130,28 +130,6 @@ TEST(Cli, ResolveOfItsOwnOutputIsIdentical) {
   EXPECT_NE(run_cli("--version").output.find("phenom"), std::string::npos);
 }
 
-// Metrics of an uninterrupted reference run, for the resume tests.
-std::string reference_metrics(const TempDir& tmp, const std::string& spec_file) {
-  CliResult r = run_cli("run " + spec_file + " --no-plot --out reference --threads 1 --quiet", tmp.path);
-  EXPECT_EQ(r.code, 0) << r.output;
-  return slurp(tmp / "reference/metrics.jsonl");
-}
-
-// Starts `phenom run` in the background and sends `signal` once metrics.jsonl reaches `min_rows`.
-int run_and_signal(const TempDir& tmp, const std::string& spec_file, int signal, size_t min_rows) {
-  pid_t pid = spawn_phenom(tmp.path, {"run", spec_file, "--no-plot", "--out", "resumed", "--threads", "1"});
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::string text = slurp(tmp / "resumed/metrics.jsonl");
-    if (static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) >= min_rows) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  kill(pid, signal);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return status;
-}
-
 TEST(Cli, KilledRunResumesToByteIdenticalMetrics) {
   TempDir tmp;
   write_text(tmp / "spec.yaml", small_grokking_spec(/*steps=*/1500, /*checkpoint_every=*/100));

@@ -219,6 +219,28 @@ TEST(IclRegressionTask, ShortRunBeatsAveraging) {
   EXPECT_TRUE(summary["final"].contains("test/loss"));
 }
 
+// A streamed task resumes exactly after kill -9: its batches (curriculum included) depend only on
+// (seed, step), so the resumed metrics are byte-identical to an uninterrupted run's.
+TEST(IclRegressionTask, KilledRunResumesToByteIdenticalMetrics) {
+  TempDir tmp;
+  write_text(tmp / "spec.yaml",
+             "name: icl-kill\n"
+             "task: {type: icl_regression, dim: 3, n_points: 9, eval_prompts: 200, curriculum_every: 100, "
+             "curriculum_points_start: 5}\n"
+             "model: {type: transformer, n_layers: 2, d_model: 32, n_heads: 2, d_head: 16, mlp_ratio: 4, "
+             "activation: gelu, layer_norm: true}\n"
+             "optimizer: {type: adam, lr: 0.002}\n"
+             "train: {steps: 800, batch_size: 64, loss: mse, eval_every: 10, checkpoint_every: 100}\n"
+             "probes: [{type: icl_regression, every: 50}]\n");
+  const std::string reference = testing::reference_metrics(tmp, "spec.yaml");
+  const int status = testing::run_and_signal(tmp, "spec.yaml", SIGKILL, /*min_rows=*/30);  // ~step 300 of 800
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it could be killed; make it longer";
+  const auto resumed = run_cli("run spec.yaml --no-plot --out resumed --threads 1", tmp.path);
+  ASSERT_EQ(resumed.code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resuming"), std::string::npos) << resumed.output;
+  EXPECT_EQ(testing::slurp(tmp / "resumed/metrics.jsonl"), reference);
+}
+
 }  // namespace
 }  // namespace phenom
 
