@@ -16,7 +16,8 @@ class LossAccuracy : public Probe {
   // others (test, or a sequence task's pretrain and fresh sets).
   void measure(ProbeContext& c, MetricRow& row) override {
     for (const EvalSet& set : c.task.eval_sets()) {
-      if ((options_.split == "train") != (set.name == "train") && options_.split != "both") continue;
+      const bool train = set.name == "train";
+      if ((options_.split == "train" && !train) || (options_.split == "test" && train)) continue;
       evaluate(c, *set.batch, set.name, row);
     }
   }

@@ -132,13 +132,13 @@ int run_experiment(const RunRequest& request) {
     try {
       const Json before = Json::parse(read_file(dir.file("meta.json")));
       const Json was = before.value("threads", Json::object()), now = meta["threads"];
-      const bool same_cpu = !before.contains("cpu") || before["cpu"] == meta["cpu"];
+      const bool same_cpu = !before.contains("cpu") || !before["cpu"].is_string() || before["cpu"] == meta["cpu"];
       if (was.value("torch", Json()) != now["torch"] || was.value("openblas", Json()) != now["openblas"] ||
           before.value("gemm", Json()) != meta["gemm"] || !same_cpu) {  // the plan, not the budget
         console.warn("resuming with threads " + meta["threads"].dump() + ", gemm " + meta["gemm"].dump() +
                      (same_cpu ? "" : " on " + meta["cpu"].get<std::string>()) + " where it last ran with threads " +
                      before.value("threads", Json()).dump() + ", gemm " + before.value("gemm", Json()).dump() +
-                     (same_cpu ? "" : " on " + before["cpu"].dump()) +
+                     (same_cpu ? "" : " on " + before["cpu"].get<std::string>()) +
                      ": the remaining steps may differ in the last bits from an uninterrupted run. For a "
                      "bit-identical resume, pass the original --threads (and PHENOM_GEMM)" +
                      (same_cpu ? "" : ", on the same kind of CPU") + ".");
