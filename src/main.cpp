@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/signals.h"
+#include "analyze/analyze.h"
 #include "run/plot.h"
 #include "run/run.h"
 #include "sweep/sweep.h"
@@ -50,7 +51,7 @@ int main(int argc, char** argv) {
   resolve->add_option("spec", spec_path, "spec YAML file")->required();
   resolve->add_option("overrides", overrides, "key=value overrides");
   auto* list = app.add_subcommand("list", "components with their options, defaults and help");
-  list->add_option("kind", kind, "tasks | models | optimizers | schedules | probes | phenomena | sweep_phenomena | train")
+  list->add_option("kind", kind, "tasks | models | optimizers | schedules | probes | phenomena | sweep_phenomena | train | init_from | analyses")
       ->check(CLI::IsMember(component_kinds()));
 
   SweepRequest sweep_request;
@@ -78,6 +79,15 @@ int main(int argc, char** argv) {
       ->expected(0, 1);
   sweep->add_flag("--submit", sweep_request.submit, "with --slurm: submit the script with sbatch");
 
+  AnalyzeRequest analyze_request;
+  auto* analyze = app.add_subcommand("analyze", "run instruments (phenom list analyses) on a saved run's checkpoints "
+                                                "into RUN_DIR/analyses/<name>-<hash8>/");
+  analyze->add_option("run", analyze_request.target, "run directory, or sweep directory (each finished run)")->required();
+  analyze->add_option("spec", analyze_request.spec_path, "analysis spec YAML")->required();
+  analyze->add_option("overrides", analyze_request.overrides, "key=value overrides (analyses.0.hook=...)");
+  analyze->add_option("--steps", analyze_request.steps, "all | last | N,M,... (default: the spec's steps)");
+  analyze->add_flag("--quiet", analyze_request.quiet, "no progress lines");
+
   std::string plot_dir;
   auto* plot = app.add_subcommand("plot", "figures of a run directory into DIR/plots/ (scripts/plot.py, matplotlib)");
   plot->add_option("dir", plot_dir, "run directory")->required();
@@ -98,6 +108,7 @@ int main(int argc, char** argv) {
       if (sweep->count("--slurm") > 0 && sweep_request.slurm_file.empty()) sweep_request.slurm_file = "-";
       return run_sweep(sweep_request);
     }
+    if (*analyze) return run_analysis(analyze_request);
     if (*plot) {
       std::cout << plot_run(plot_dir);
       return 0;

@@ -28,4 +28,9 @@ struct EmptyProbeOptions : ProbeOptions {
   void visit(Visitor&) override {}
 };
 
+// grad_norm reads the gradient of the last training step: there is none on a saved checkpoint.
+struct GradNormOptions : EmptyProbeOptions {
+  std::string training_only() const override { return "it reads the gradient of the last training step"; }
+};
+
 }  // namespace phenom

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
+
 #include "core/metrics.h"
 #include "spec/spec.h"
 
@@ -19,6 +21,9 @@ struct ProbeContext {
   const Spec& spec;
   int64_t step;
   double lr;  // the learning rate the next update uses
+  // `phenom analyze`: where an instrument puts the tensors it computed (saved as safetensors,
+  // keyed by name); null during training, where only metrics are kept.
+  std::map<std::string, torch::Tensor>* tensors = nullptr;
 
   // The model's logits on a whole split at this step: computed on the first request (eval mode,
   // no graph, in chunks of `chunk` rows; 0: all at once) and shared by every probe measuring at

@@ -2,6 +2,7 @@
 #include "probes/basic.h"
 #include "probes/fourier.h"
 #include "probes/icl_regression.h"
+#include "probes/pca.h"
 #include "spec/component.h"
 
 namespace phenom {
@@ -12,19 +13,23 @@ std::unique_ptr<Probe> build_grad_norm(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_lr(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_fourier(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_icl_regression(const ProbeOptions&, BuildContext&);
+std::unique_ptr<Probe> build_pca(const ProbeOptions&, BuildContext&);
 
 const std::vector<ProbeEntry>& probe_registry() {
   static const std::vector<ProbeEntry> registry = {
       {"loss_accuracy", "train/loss, train/acc, test/loss, test/acc on the full splits (on by default)",
        make_options<ProbeOptions, LossAccuracyOptions>, build_loss_accuracy},
       {"weight_norm", "total L2 norm of the parameters (weight_norm) and per tensor", make_options<ProbeOptions, WeightNormOptions>, build_weight_norm},
-      {"grad_norm", "L2 norm of the last step's gradient", make_options<ProbeOptions, EmptyProbeOptions>, build_grad_norm},
+      {"grad_norm", "L2 norm of the last step's gradient", make_options<ProbeOptions, GradNormOptions>, build_grad_norm},
       {"lr", "the scheduled learning rate", make_options<ProbeOptions, EmptyProbeOptions>, build_lr},
       {"fourier", "modular arithmetic: per-unit Fourier IPR over residues, top-frequency power, key frequencies",
        make_options<ProbeOptions, FourierOptions>, build_fourier},
       {"icl_regression", "in-context regression: error at each context length k and distance to least squares, "
                          "ridge, averaging, k-NN, zero and (finite pool) the pool's Bayes predictor",
        make_options<ProbeOptions, IclRegressionProbeOptions>, build_icl_regression},
+      {"pca", "principal components of a hook's activations on an evaluation set: explained variance, participation "
+              "ratio, dimensions for 90% (phenom analyze also keeps components and coordinates)",
+       make_options<ProbeOptions, PcaOptions>, build_pca},
   };
   return registry;
 }

@@ -17,7 +17,9 @@
 #include "models/model.h"
 #include "phenomena/detector.h"
 #include "probes/probe.h"
+#include "run/artifact.h"
 #include "run/console.h"
+#include "run/init_from.h"
 #include "run/plot.h"
 #include "run/rundir.h"
 #include "tasks/task.h"
@@ -51,11 +53,11 @@ const char* status_name(TrainOutcome::Status s) {
 }
 
 // A finished run is reported, not redone: print its stored verdict and return its exit code.
-int report_finished(const RunDir& dir, bool quiet) {
-  Json summary = Json::parse(read_file(dir.file("summary.json")));
+int report_finished(const RunArtifact& run, bool quiet) {
+  const Json summary = run.summary();
   bool met = summary.value("expectations_met", true);
   if (!quiet) {
-    std::cout << "already complete: " << dir.path() << " (status " << summary.value("status", "?")
+    std::cout << "already complete: " << run.path() << " (status " << summary.value("status", "?")
               << (met ? "" : ", expectations NOT met") << "). Use --fresh to run it again.\n";
   }
   return summary.value("status", "") == "completed" && met ? 0 : 1;
@@ -77,18 +79,19 @@ int run_experiment(const RunRequest& request) {
   const std::string resolved = resolve_text(spec);
   RunDir dir(request.out_dir.empty() ? "runs/" + spec.name + "/" + hash : request.out_dir);
 
-  if (dir.exists() && !request.fresh) {
-    if (spec_hash(load_spec_text(dir.stored_spec(), {}, dir.file("spec.yaml"))) != hash) {
+  if (RunArtifact::is_run(dir.path()) && !request.fresh) {
+    const RunArtifact stored(dir.path());
+    if (stored.spec_hash() != hash) {
       throw BadInput("'" + dir.path() + "' holds a run of a different spec. Fix: pass --fresh to replace it, or "
                      "choose another --out directory.");
     }
-    if (dir.done() || std::filesystem::exists(dir.file("summary.json"))) {
-      Json stored = Json::parse(read_file(dir.file("summary.json")));
-      if (dir.done() || stored.value("status", "") == "diverged") return report_finished(dir, request.quiet);
-    }
+    const RunState state = stored.state();
+    if (state == RunState::kDone || state == RunState::kFailed) return report_finished(stored, request.quiet);
   }
   // Build everything before touching the directory: a failure here leaves nothing behind.
+  const Experiment source = init_from_source(spec);
   Experiment ex = build_experiment(spec);
+  apply_init_from(spec, source, ex);
   const int budget = request.threads > 0 ? request.threads : static_cast<int>(spec.threads);  // --threads wins
   ThreadPlan threads = configure_threads(budget, spec.dtype, work_per_step(ex));
   if (request.fresh) dir.clear();

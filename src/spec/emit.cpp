@@ -2,6 +2,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "core/text.h"
+#include "spec/analysis_spec.h"
 #include "spec/spec.h"
 
 namespace phenom {
@@ -38,10 +39,12 @@ class Emitter : public Visitor {
 };
 
 template <class OptionsT>
-void emit_component(YAML::Emitter& out, const Component<OptionsT>& c) {
+void emit_component(YAML::Emitter& out, const Component<OptionsT>& c, bool with_cadence = true) {
   Emitter emitter(out);
   out << YAML::BeginMap << YAML::Key << "type" << YAML::Value << c.type;
-  if constexpr (std::is_same_v<OptionsT, ProbeOptions>) emitter.field("every", c.options->every, "", {});
+  if constexpr (std::is_same_v<OptionsT, ProbeOptions>) {
+    if (with_cadence) emitter.field("every", c.options->every, "", {});
+  }
   c.options->visit(emitter);
   out << YAML::EndMap;
 }
@@ -70,6 +73,16 @@ std::string resolve_text(const Spec& spec, bool with_sweep) {
   out << YAML::Key << "train" << YAML::Value << YAML::BeginMap;
   s.train.visit(emitter);
   out << YAML::EndMap;
+  if (spec.init_from.set()) {
+    // The resolved source, so that the stored spec opens from any directory; its hash, so that it
+    // still opens when the source has moved.
+    InitFromOptions resolved = spec.init_from;
+    resolved.run = spec.init_from.source_dir;
+    out << YAML::Key << "init_from" << YAML::Value << YAML::BeginMap;
+    resolved.visit(emitter);
+    out << YAML::Key << "source_hash" << YAML::Value << spec.init_from.source_hash;
+    out << YAML::EndMap;
+  }
   out << YAML::Key << "probes" << YAML::Value << YAML::BeginSeq;
   for (const auto& p : spec.probes) emit_component(out, p);
   out << YAML::EndSeq;
@@ -162,6 +175,10 @@ std::string spec_hash_text(const Spec& spec) {
   text += component_lines("schedule", spec.schedule, schedule_registry());
   TrainOptions train = spec.train, train_defaults;
   text += non_default_lines("train", train, train_defaults);
+  if (spec.init_from.set()) {  // content-addressed: the source's hash, not where it lies
+    text += "init_from.run=" + spec.init_from.source_hash + "\ninit_from.step=" +
+            std::to_string(spec.init_from.step_number()) + "\n";
+  }
   for (size_t i = 0; i < spec.probes.size(); ++i) text += component_lines("probes." + std::to_string(i), spec.probes[i], probe_registry());
   for (size_t i = 0; i < spec.phenomena.size(); ++i) {
     text += component_lines("phenomena." + std::to_string(i), spec.phenomena[i], detector_registry());
@@ -171,5 +188,36 @@ std::string spec_hash_text(const Spec& spec) {
 }
 
 std::string spec_hash(const Spec& spec) { return hex8(fnv1a64(spec_hash_text(spec))); }
+
+std::string resolve_analysis_text(const AnalysisSpec& spec) {
+  YAML::Emitter out;
+  out.SetIndent(2);
+  out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << spec.name;
+  out << YAML::Key << "steps" << YAML::Value;
+  if (spec.steps == "all" || spec.steps == "last") {
+    out << spec.steps;
+  } else {
+    out << YAML::Flow << YAML::BeginSeq;
+    size_t start = 0;
+    while (start <= spec.steps.size()) {
+      const size_t comma = std::min(spec.steps.find(',', start), spec.steps.size());
+      out << std::stoll(spec.steps.substr(start, comma - start));
+      start = comma + 1;
+    }
+    out << YAML::EndSeq;
+  }
+  out << YAML::Key << "analyses" << YAML::Value << YAML::BeginSeq;
+  for (const auto& a : spec.analyses) emit_component(out, a, /*with_cadence=*/false);
+  out << YAML::EndSeq << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+std::string analysis_hash_text(const AnalysisSpec& spec) {
+  std::string text = "name=" + spec.name + "\n";
+  for (size_t i = 0; i < spec.analyses.size(); ++i) {
+    text += component_lines("analyses." + std::to_string(i), spec.analyses[i], probe_registry());
+  }
+  return text;
+}
 
 }  // namespace phenom

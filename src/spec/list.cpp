@@ -54,7 +54,7 @@ void list_registry(std::ostringstream& out, const char* title, const std::vector
 }  // namespace
 
 std::vector<std::string> component_kinds() {
-  return {"tasks", "models", "optimizers", "schedules", "probes", "phenomena", "sweep_phenomena", "train"};
+  return {"tasks", "models", "optimizers", "schedules", "probes", "phenomena", "sweep_phenomena", "train", "init_from", "analyses"};
 }
 
 std::string list_components(const std::string& kind) {
@@ -72,6 +72,18 @@ std::string list_components(const std::string& kind) {
     out << "train (section):\n";
     Lister lister(out);
     train.visit(lister);
+  }
+  if (all || kind == "analyses") {
+    // The instruments of `phenom analyze`: the probes that can run on a saved checkpoint.
+    std::vector<ProbeEntry> usable;
+    for (const auto& e : probe_registry()) if (e.make_options()->training_only().empty()) usable.push_back(e);
+    list_registry(out, "analyses (phenom analyze RUN_DIR ANALYSIS.yaml; the probes that run on a checkpoint)", usable);
+  }
+  if (all || kind == "init_from") {
+    InitFromOptions init_from;
+    out << (all ? "\n" : "") << "init_from (section, optional): start from another run's weights at a step\n";
+    Lister lister(out);
+    init_from.visit(lister);
   }
   return out.str();
 }

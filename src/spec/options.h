@@ -119,6 +119,8 @@ struct ProbeOptions : OptionsBase {
   Cadence every;  // unset: train.eval_every
   // The task type the probe reads (its evaluation prompts, its table), or "" for any task.
   virtual std::string needs_task() const { return ""; }
+  // Why the probe cannot run on a saved checkpoint (`phenom analyze`), or "" when it can.
+  virtual std::string training_only() const { return ""; }
 };
 
 }  // namespace phenom

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "core/text.h"
+#include "spec/component.h"
 #include "spec/options.h"
 #include "spec/spec.h"
 
@@ -28,7 +30,12 @@ std::string join_path(const std::string& parent, const std::string& key);
 
 // Rules across sections (task and model, task and train, probes and task), added to `context`.
 void check_across_sections(const YAML::Node& root, const Spec& spec, LoadContext& context);
-std::string describe_node(const YAML::Node& node);  // "'abc'", "a mapping", "a list"
+std::string describe_node(const YAML::Node& node);
+// Applies one `key.path=value` override to the YAML tree (problems into `context`).
+void apply_override(YAML::Node& root, const std::string& text, LoadContext& context);
+
+// The init_from: section, with its source run resolved (spec/init_from.cpp).
+void read_init_from(const YAML::Node& root, Spec& spec, LoadContext& context);  // "'abc'", "a mapping", "a list"
 
 // Reads the fields an options struct declares from one YAML mapping. finish() reports the keys
 // nobody declared, with "did you mean".
@@ -56,5 +63,48 @@ class Reader : public Visitor {
   std::set<std::string> handled_;
   std::vector<std::string> declared_;
 };
+
+// A `{type: ..., options}` mapping read through `registry` (problems into `context`); a probe
+// has a cadence `every` unless it is read as an analysis (with_cadence false).
+template <class OptionsT, class EntryT>
+Component<OptionsT> read_component(const YAML::Node& node, const std::string& path,
+                                   const std::vector<EntryT>& registry, const char* kind,
+                                   LoadContext& context, bool with_cadence = true) {
+  Component<OptionsT> component;
+  std::vector<std::string> names = entry_names(registry);
+  if (!node.IsMap()) {
+    context.add(path, node, "found " + describe_node(node) + "; allowed: a mapping with `type: <" + kind +
+                                ">` (known " + kind + "s: " + join(names) + ").");
+    return component;
+  }
+  YAML::Node type = node["type"];
+  if (!type) {
+    context.add(path + ".type", node, std::string("missing key 'type'; allowed: ") + join(names) +
+                                          ". Fix: add `type: " + names.front() + "` (see `phenom list`).");
+    return component;
+  }
+  const EntryT* entry = type.IsScalar() ? find_entry(registry, type.Scalar()) : nullptr;
+  if (!entry) {
+    std::string near = type.IsScalar() ? closest_match(type.Scalar(), names) : "";
+    context.add(path + ".type", type, "unknown " + std::string(kind) + " type " + describe_node(type) +
+                                          (near.empty() ? "" : "; did you mean '" + near + "'?") +
+                                          " Known " + kind + "s: " + join(names) + ".");
+    return component;
+  }
+  component.type = entry->name;
+  component.options = entry->make_options();
+  Reader reader(node, path, context, {"type"});
+  if constexpr (std::is_same_v<OptionsT, ProbeOptions>) {
+    if (with_cadence) reader.field("every", component.options->every, "", NonNegative());
+  }
+  const size_t problems_before = context.problems.size();
+  component.options->visit(reader);
+  reader.finish();
+  if (context.problems.size() != problems_before) return component;  // cross-field rules need valid fields
+  std::vector<std::pair<std::string, std::string>> problems;
+  component.options->check(problems);
+  for (auto& [key, message] : problems) context.add(join_path(path, key), node[key], message);
+  return component;
+}
 
 }  // namespace phenom

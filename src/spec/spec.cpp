@@ -15,7 +15,7 @@ namespace phenom {
 namespace {
 
 const std::vector<std::string> kSections = {"name",  "seed",  "device",  "dtype",  "threads",  "task",
-                                            "model", "optimizer", "schedule", "train", "probes",
+                                            "model", "optimizer", "schedule", "train", "init_from", "probes",
                                             "phenomena", "expect", "sweep", "slurm", "sweep_phenomena"};
 // Keys whose remainder is one key containing dots (expect: final.test/acc, sweep: optimizer.lr).
 bool is_flat_map(const std::string& section) { return section == "expect" || section == "sweep"; }
@@ -39,6 +39,8 @@ std::vector<std::string> split_path(const std::string& key) {
 bool is_index(const std::string& s) {
   return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
 }
+
+}  // namespace
 
 // Sets root[a][b]... = value, creating mappings as needed; list items by index.
 void apply_override(YAML::Node& root, const std::string& text, LoadContext& context) {
@@ -96,46 +98,8 @@ void apply_override(YAML::Node& root, const std::string& text, LoadContext& cont
   context.overridden[key] = text;
 }
 
-template <class OptionsT, class EntryT>
-Component<OptionsT> read_component(const YAML::Node& node, const std::string& path,
-                                   const std::vector<EntryT>& registry, const char* kind,
-                                   LoadContext& context) {
-  Component<OptionsT> component;
-  std::vector<std::string> names = entry_names(registry);
-  if (!node.IsMap()) {
-    context.add(path, node, "found " + describe_node(node) + "; allowed: a mapping with `type: <" + kind +
-                                ">` (known " + kind + "s: " + join(names) + ").");
-    return component;
-  }
-  YAML::Node type = node["type"];
-  if (!type) {
-    context.add(path + ".type", node, std::string("missing key 'type'; allowed: ") + join(names) +
-                                          ". Fix: add `type: " + names.front() + "` (see `phenom list`).");
-    return component;
-  }
-  const EntryT* entry = type.IsScalar() ? find_entry(registry, type.Scalar()) : nullptr;
-  if (!entry) {
-    std::string near = type.IsScalar() ? closest_match(type.Scalar(), names) : "";
-    context.add(path + ".type", type, "unknown " + std::string(kind) + " type " + describe_node(type) +
-                                          (near.empty() ? "" : "; did you mean '" + near + "'?") +
-                                          " Known " + kind + "s: " + join(names) + ".");
-    return component;
-  }
-  component.type = entry->name;
-  component.options = entry->make_options();
-  Reader reader(node, path, context, {"type"});
-  if constexpr (std::is_same_v<OptionsT, ProbeOptions>) {
-    reader.field("every", component.options->every, "", NonNegative());
-  }
-  const size_t problems_before = context.problems.size();
-  component.options->visit(reader);
-  reader.finish();
-  if (context.problems.size() != problems_before) return component;  // cross-field rules need valid fields
-  std::vector<std::pair<std::string, std::string>> problems;
-  component.options->check(problems);
-  for (auto& [key, message] : problems) context.add(join_path(path, key), node[key], message);
-  return component;
-}
+namespace {
+
 
 // A fixed (type-less) section such as train: or slurm:, when present.
 void read_section(const YAML::Node& root, const char* key, OptionsBase& options, const char* example,
@@ -185,7 +149,7 @@ void read_spec(const YAML::Node& root, Spec& spec, LoadContext& context) {
     context.add("", root, "the spec must be a YAML mapping with sections " + join(kSections) + ".");
     return;
   }
-  Reader top(root, "", context, {"task", "model", "optimizer", "schedule", "train", "probes", "phenomena",
+  Reader top(root, "", context, {"task", "model", "optimizer", "schedule", "train", "init_from", "probes", "phenomena",
                                  "expect", "sweep", "slurm", "sweep_phenomena"});
   Visitor& fields = top;  // defaults of the Visitor signature
   fields.field("name", spec.name, "run family name (directory runs/<name>/<hash8>)");
@@ -219,6 +183,7 @@ void read_spec(const YAML::Node& root, Spec& spec, LoadContext& context) {
   spec.schedule = read_component<ScheduleOptions>(schedule, "schedule", schedule_registry(), "schedule", context);
 
   read_section(root, "train", spec.train, "steps, batch_size, ...", context);
+  read_init_from(root, spec, context);
 
   auto read_list = [&](const char* key, auto& out, const auto& registry, const char* kind) {
     YAML::Node list = root[key];

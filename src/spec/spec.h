@@ -2,6 +2,7 @@
 // every value validated. Components receive these structs, never YAML.
 #pragma once
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,7 +17,7 @@ struct TrainOptions : OptionsBase {
   CountOrFull batch_size;  // full batch by default
   std::string loss = "cross_entropy";
   Cadence eval_every{10, 0};
-  int64_t checkpoint_every = 0;  // 0: only last.pt at the end (and on interrupt)
+  Cadence checkpoint_every{0, 0};  // unset: only last.pt at the end (and on interrupt)
   double grad_clip = 0.0;        // max global grad norm; 0 disables
   double weight_norm_constraint = 0.0;  // rescale all parameters to this total L2 norm after each step
   std::string fit = "gradient";          // or min_norm: closed-form least squares for a linear readout
@@ -24,6 +25,8 @@ struct TrainOptions : OptionsBase {
   double stop_train_acc = 0.0;           // stop once train/acc >= this (0: off)
   // Optimizer steps the run takes: a closed-form fit is one step.
   int64_t total_steps() const { return fit == "min_norm" ? 1 : steps; }
+  // Whether checkpoints/step_<step>.pt is kept.
+  bool checkpoint_due(int64_t step) const { return !checkpoint_every.unset() && checkpoint_every.due(step); }
   void visit(Visitor& v) override {
     v.field("steps", steps, "number of optimizer steps", AtLeast(1));
     v.field("batch_size", batch_size, "examples per step, or `full` for full-batch gradient descent", AtLeast(1));
@@ -34,7 +37,8 @@ struct TrainOptions : OptionsBase {
             "factor of 10; add every: N to also measure every N steps)",
             AtLeast(1));
     v.field("checkpoint_every", checkpoint_every,
-            "write checkpoints/step_<N>.pt every N steps (0: only last.pt, at the end and on interrupt)",
+            "keep checkpoints/step_<N>.pt at this cadence, like eval_every: N (every N steps) or {per_decade: K}; "
+            "step 0 (the initialisation) included (0: only last.pt, at the end and on interrupt)",
             NonNegative());
     v.field("grad_clip", grad_clip, "clip the global gradient norm to this value (0: off)", NonNegative());
     v.field("weight_norm_constraint", weight_norm_constraint,
@@ -58,6 +62,25 @@ struct TrainOptions : OptionsBase {
       problems.push_back({"loss", "fit: min_norm minimises squared error, so it needs loss: mse (found " + loss +
                                       "). Fix: set train.loss: mse, or use fit: gradient."});
     }
+  }
+};
+
+// init_from: start a run from another run's weights (not its optimizer state). The source's
+// spec hash and the step, not its path, go into this run's hash.
+struct InitFromOptions : OptionsBase {
+  std::string run;            // a run directory, or a spec file (its run directory under runs/); "": off
+  std::string step = "init";  // init (step 0, the source's initialisation) or a step with a checkpoint
+  // Resolved while loading (not options): the source's spec hash and run directory, and its spec
+  // (null when only the hash is known: a stored spec whose source has moved).
+  std::string source_hash, source_dir;
+  std::shared_ptr<const struct Spec> source;
+  bool set() const { return !run.empty(); }
+  int64_t step_number() const { return step == "init" ? 0 : std::stoll(step); }
+  void visit(Visitor& v) override {
+    v.field("run", run,
+            "a run directory (runs/<name>/<hash8>), or a spec file whose run directory is runs/<name>/<hash8> under "
+            "the current directory; paths relative to the current directory");
+    v.field("step", step, "init (the source's initialisation, step 0) or a step that has a checkpoint there");
   }
 };
 
@@ -101,6 +124,7 @@ struct Spec {
   Component<OptionsBase> optimizer;
   Component<ScheduleOptions> schedule;
   TrainOptions train;
+  InitFromOptions init_from;
   std::vector<Component<ProbeOptions>> probes;
   std::vector<Component<OptionsBase>> phenomena;
   std::vector<Expectation> expect;

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +17,7 @@
 #include "core/signals.h"
 #include "core/text.h"
 #include "core/threads.h"
+#include "run/artifact.h"
 #include "run/run.h"
 #include "spec/spec.h"
 #include "sweep/detector.h"
@@ -35,36 +35,6 @@ struct Job {
   std::vector<std::string> overrides;
   std::string spec_hash, run_dir;
 };
-
-enum class JobState { kPending, kRunning, kDone, kInterrupted, kFailed };
-
-const char* state_name(JobState s) {
-  switch (s) {
-    case JobState::kPending: return "pending";
-    case JobState::kRunning: return "running";
-    case JobState::kDone: return "done";
-    case JobState::kInterrupted: return "interrupted";
-    case JobState::kFailed: return "failed";
-  }
-  return "?";
-}
-
-// A run directory's state, from what it holds; "running" when another process holds its lock.
-JobState inspect(const std::string& dir) {
-  if (fs::exists(dir + "/DONE")) return JobState::kDone;
-  if (!fs::exists(dir + "/spec.yaml")) return JobState::kPending;
-  int fd = ::open((dir + "/.lock").c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    bool locked = flock(fd, LOCK_EX | LOCK_NB) != 0;
-    ::close(fd);
-    if (locked) return JobState::kRunning;
-  }
-  if (fs::exists(dir + "/summary.json")) {
-    Json s = Json::parse(read_file(dir + "/summary.json"), nullptr, false);
-    if (!s.is_discarded() && s.value("status", "") == "diverged") return JobState::kFailed;
-  }
-  return JobState::kInterrupted;
-}
 
 // Expands and validates every job before anything runs (all problems at once, exit 2).
 struct SweepDetectors {
@@ -157,12 +127,10 @@ int aggregate(const SweepRequest& request, const SweepPlan& plan, const std::vec
               const std::string& sweep_dir, const SweepDetectors& detectors, bool quiet) {
   std::vector<std::string> metric_columns, detector_columns;
   std::vector<Json> summaries;
-  std::vector<JobState> states;
-  for (const auto& job : jobs) states.push_back(inspect(job.run_dir));
+  std::vector<RunState> states;
+  for (const auto& job : jobs) states.push_back(RunArtifact::state_of(job.run_dir));
   for (const auto& job : jobs) {
-    Json s = fs::exists(job.run_dir + "/summary.json") ? Json::parse(read_file(job.run_dir + "/summary.json"), nullptr, false)
-                                                       : Json::object();
-    if (s.is_discarded()) s = Json::object();
+    Json s = RunArtifact::summary_of(job.run_dir);
     const Json final_values = s.value("final", Json::object());  // kept alive: items() is a view
     for (auto& [k, v] : final_values.items()) {
       if (std::find(metric_columns.begin(), metric_columns.end(), k) == metric_columns.end()) metric_columns.push_back(k);
@@ -197,22 +165,22 @@ int aggregate(const SweepRequest& request, const SweepPlan& plan, const std::vec
   Json failed = Json::array();
   for (size_t i = 0; i < jobs.size(); ++i) {
     const Json& s = summaries[i];
-    const JobState state = states[i];
-    done += state == JobState::kDone;
-    if (state == JobState::kFailed) failed.push_back(jobs[i].index);
+    const RunState state = states[i];
+    done += state == RunState::kDone;
+    if (state == RunState::kFailed) failed.push_back(jobs[i].index);
     csv += std::to_string(jobs[i].index);
     for (const auto& axis : plan.axes) {
       const std::string value = swept_value(jobs[i], axis.key);
       csv += "," + (value.find(',') != std::string::npos ? "\"" + value + "\"" : value);
     }
-    csv += std::string(",") + state_name(state) + "," + cell(s.value("status", Json())) + "," + cell(s.value("wall_seconds", Json()));
+    csv += std::string(",") + run_state_name(state) + "," + cell(s.value("status", Json())) + "," + cell(s.value("wall_seconds", Json()));
     for (const auto& c : metric_columns) csv += "," + cell(s.value("final", Json::object()).value(c, Json()));
     for (const auto& c : detector_columns) {
       size_t dot = c.find('.');
       csv += "," + cell(s.value(c.substr(0, dot), Json::object()).value(c.substr(dot + 1), Json()));
     }
     csv += "," + jobs[i].run_dir + "\n";
-    if (state != JobState::kDone) continue;
+    if (state != RunState::kDone) continue;
     for (const auto& e : s.value("expect", Json::array())) {
       std::string key = e.value("key", "") + " " + e.value("expected", "");
       if (!expect.count(key)) expect_order.push_back(key);
@@ -242,7 +210,7 @@ int aggregate(const SweepRequest& request, const SweepPlan& plan, const std::vec
   // Sweep-level detectors over the table of done runs.
   std::vector<SweepRow> table;
   for (size_t i = 0; i < jobs.size(); ++i) {
-    if (states[i] != JobState::kDone) continue;
+    if (states[i] != RunState::kDone) continue;
     SweepRow row{{}, summaries[i]};
     for (const auto& axis : plan.axes) row.swept[axis.key] = swept_value(jobs[i], axis.key);
     table.push_back(row);
@@ -332,7 +300,7 @@ int run_sweep(const SweepRequest& request) {
   if (request.status_only) {
     std::map<std::string, int> counts;
     for (const auto& job : jobs) {
-      const char* state = state_name(inspect(job.run_dir));
+      const char* state = run_state_name(RunArtifact::state_of(job.run_dir));
       ++counts[state];
       std::string overrides;
       for (const auto& o : job.overrides) overrides += o + " ";
@@ -356,8 +324,8 @@ int run_sweep(const SweepRequest& request) {
 
   std::vector<const Job*> todo;
   for (const auto& job : jobs) {
-    JobState s = inspect(job.run_dir);
-    if (s == JobState::kPending || s == JobState::kInterrupted) todo.push_back(&job);
+    RunState s = RunArtifact::state_of(job.run_dir);
+    if (s == RunState::kPending || s == RunState::kInterrupted) todo.push_back(&job);
   }
   const int parallel = std::max(1, std::min<int>(request.jobs, static_cast<int>(std::max<size_t>(1, todo.size()))));
   const int budget = request.threads > 0 ? request.threads : machine_cores();
@@ -394,13 +362,13 @@ int run_sweep(const SweepRequest& request) {
     running.erase(it);
     ++finished;
     const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    const JobState state = inspect(job->run_dir);
-    const bool failed = state != JobState::kDone && code != 130;
+    const RunState state = RunArtifact::state_of(job->run_dir);
+    const bool failed = state != RunState::kDone && code != 130;
     any_failed |= failed;
     if (!request.quiet) {
       double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       double eta = elapsed / finished * (todo.size() - finished);
-      std::cout << "[sweep] job " << job->index << " " << (failed ? "FAILED" : state_name(state)) << " (exit " << code
+      std::cout << "[sweep] job " << job->index << " " << (failed ? "FAILED" : run_state_name(state)) << " (exit " << code
                 << "); " << finished << "/" << todo.size() << " finished, ETA " << format_double(std::round(eta))
                 << " s\n" << std::flush;
     }

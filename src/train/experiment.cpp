@@ -16,7 +16,7 @@ Experiment::Experiment(Experiment&&) noexcept = default;
 Experiment& Experiment::operator=(Experiment&&) noexcept = default;
 Experiment::~Experiment() = default;
 
-Experiment build_experiment(const Spec& spec) {
+Experiment build_experiment(const Spec& spec, bool training) {
   Experiment ex;
   ex.device = resolve_device(spec.device);
   torch::manual_seed(derive_seed(spec.seed, Stream::kProbe));  // anything not given a generator
@@ -28,8 +28,10 @@ Experiment build_experiment(const Spec& spec) {
   // Cast only floating-point tensors: token offsets and masks stay integer/bool.
   for (auto& t : ex.model->parameters()) if (t.is_floating_point()) t.set_data(t.to(context.dtype));
   for (auto& t : ex.model->buffers()) if (t.is_floating_point()) t.set_data(t.to(context.dtype));
+  if (!training) return ex;
   for (auto& p : ex.model->parameters()) if (p.requires_grad()) context.parameters.push_back(p);
   ex.optimizer = find_entry(optimizer_registry(), spec.optimizer.type)->build(*spec.optimizer.options, context);
+  ex.callbacks = callbacks_from_spec(spec);
   for (const auto& p : spec.probes) ex.probes.push_back(find_entry(probe_registry(), p.type)->build(*p.options, context));
   for (const auto& d : spec.phenomena) {
     ex.detectors.push_back(find_entry(detector_registry(), d.type)->build(*d.options, context));

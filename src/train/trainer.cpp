@@ -13,21 +13,13 @@
 #include "run/console.h"
 #include "run/rundir.h"
 #include "tasks/task.h"
+#include "train/callbacks.h"
 #include "train/checkpoint.h"
 #include "train/experiment.h"
 #include "train/fit.h"
 
 namespace phenom {
 namespace {
-
-// Rescales every parameter by one factor so that the total L2 norm equals `norm`.
-void constrain_norm(std::vector<torch::Tensor>& parameters, double norm) {
-  torch::NoGradGuard no_grad;
-  torch::Tensor squared = torch::zeros({}, parameters.front().options());
-  for (const auto& p : parameters) squared += p.pow(2).sum();
-  const torch::Tensor factor = norm / squared.sqrt();
-  for (auto& p : parameters) p.mul_(factor);
-}
 
 std::string four_digits(double v) {
   char buffer[32];
@@ -95,6 +87,7 @@ bool Trainer::measure(int64_t step, MetricHistory& history, double last_batch_lo
   // the next step then runs its own forward pass.
   if (next_loss_.defined() && parameter_versions() != versions) next_loss_ = torch::Tensor();
   for (const auto& [name, value] : extra.values) row.set(name, value);
+  for (auto& c : ex_.callbacks) c->at_measure(step, row);
   // A streamed task has no fixed training set to score: the row gets train/batch_loss, the loss of
   // the batch the last step trained on (what a PyTorch loop would log).
   if (step > 0 && !ex_.task->eval_set("train")) row.set("train/batch_loss", last_batch_loss);
@@ -144,7 +137,10 @@ TrainOutcome Trainer::run(int64_t start_step, MetricHistory& history) {
 
   int64_t step = start_step;
   // A closed-form fit has one row, after the fit (its zero-initialised readout says nothing).
-  if (step == 0 && train.fit != "min_norm") measure(0, history, 0.0);
+  if (step == 0 && train.fit != "min_norm") {
+    measure(0, history, 0.0);
+    if (train.checkpoint_due(0)) checkpoint(0, true);  // the initialisation, to analyse or rewind to
+  }
   if (train.fit == "min_norm" && step == 0) {
     fit_closed_form(history);
     step = 1;
@@ -171,9 +167,10 @@ TrainOutcome Trainer::run(int64_t start_step, MetricHistory& history) {
     }
     ex_.optimizer->zero_grad();
     loss.backward();
-    if (train.grad_clip > 0) torch::nn::utils::clip_grad_norm_(parameters, train.grad_clip);
+    StepState state{step, model, parameters};
+    for (auto& c : ex_.callbacks) c->after_backward(state);
     ex_.optimizer->step(lr);
-    if (train.weight_norm_constraint > 0) constrain_norm(parameters, train.weight_norm_constraint);
+    for (auto& c : ex_.callbacks) c->after_update(state);
     ++step;
     if (log_due(step) && !measure(step, history, loss.item<double>())) {
       outcome.status = TrainOutcome::Status::kDiverged;
@@ -182,7 +179,7 @@ TrainOutcome Trainer::run(int64_t start_step, MetricHistory& history) {
                         (spec_.dtype == "float64" ? std::string(".") : std::string(", or use dtype: float64."));
       break;
     }
-    const bool numbered = train.checkpoint_every > 0 && step % train.checkpoint_every == 0;
+    const bool numbered = train.checkpoint_due(step);
     if (numbered || step == train.steps || reached_stop_) checkpoint(step, numbered);
   }
   outcome.stop_reached = reached_stop_;

@@ -1,0 +1,201 @@
+#include "analyze/analyze.h"
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "core/error.h"
+#include "core/safetensors.h"
+#include "core/text.h"
+#include "models/model.h"
+#include "probes/probe.h"
+#include "run/artifact.h"
+#include "spec/analysis_spec.h"
+#include "tasks/task.h"
+#include "train/experiment.h"
+
+namespace fs = std::filesystem;
+
+namespace phenom {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// The run directories a target names: itself, or every run a sweep's manifest lists.
+std::vector<std::string> target_runs(const std::string& target) {
+  if (RunArtifact::is_run(target)) return {target};
+  if (fs::exists(target + "/manifest.jsonl")) {
+    std::vector<std::string> runs;
+    std::ifstream in(target + "/manifest.jsonl");
+    for (std::string line; std::getline(in, line);) {
+      const Json job = Json::parse(line, nullptr, false);
+      if (!job.is_discarded() && job.contains("run_dir")) runs.push_back(job["run_dir"].get<std::string>());
+    }
+    return runs;
+  }
+  throw BadInput("'" + target + "' is neither a run directory (no spec.yaml) nor a sweep directory (no "
+                 "manifest.jsonl). Fix: pass a directory that `phenom run` or `phenom sweep` wrote.");
+}
+
+std::vector<int64_t> chosen_steps(const RunArtifact& run, const std::string& steps) {
+  const std::vector<int64_t> have = run.checkpoint_steps();
+  if (steps == "all") return have;
+  if (steps == "last") return {have.back()};
+  std::vector<int64_t> out;
+  for (size_t start = 0; start <= steps.size();) {
+    const size_t comma = std::min(steps.find(',', start), steps.size());
+    const int64_t step = std::stoll(steps.substr(start, comma - start));
+    if (std::find(have.begin(), have.end(), step) == have.end()) {
+      std::vector<std::string> names;
+      for (int64_t s : have) names.push_back(std::to_string(s));
+      throw BadInput("the run '" + run.path() + "' has no checkpoint at step " + std::to_string(step) +
+                     "; it has steps " + join(names) + ". Fix: choose among those (--steps " + names.back() +
+                     "), or give the run a denser train.checkpoint_every.");
+    }
+    out.push_back(step);
+    start = comma + 1;
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+struct Computed {
+  int64_t step;
+  std::string key;  // "<index>.<type>"
+  MetricRow row;
+  std::map<std::string, torch::Tensor> tensors;
+};
+
+// Runs every analysis not yet done at `step` on the model system at that step.
+std::vector<Computed> compute(const RunArtifact& run, const AnalysisSpec& spec, int64_t step,
+                              const std::set<std::pair<int64_t, std::string>>& done, Json* summaries) {
+  std::vector<Computed> out;
+  Experiment ex = run.model_at(step);
+  BuildContext context(run.spec(), ex.device);
+  context.inputs = ex.task->inputs();
+  ProbeContext probe_context{*ex.model, *ex.task, run.spec(), step, 0.0};
+  for (size_t i = 0; i < spec.analyses.size(); ++i) {
+    const auto& a = spec.analyses[i];
+    const std::string key = std::to_string(i) + "." + a.type;
+    if (done.count({step, key}) && !summaries) continue;
+    auto probe = find_entry(probe_registry(), a.type)->build(*a.options, context);
+    Computed c{step, key, MetricRow{step, {}}, {}};
+    probe_context.tensors = &c.tensors;
+    try {
+      probe->measure(probe_context, c.row);
+    } catch (const std::invalid_argument& e) {  // a component's own check of its options against the model
+      throw BadInput("analyses." + std::to_string(i) + " (" + a.type + "): " + e.what());
+    } catch (const BadInput& e) {
+      throw BadInput("analyses." + std::to_string(i) + " (" + a.type + ") on '" + run.path() + "': " + e.what());
+    }
+    if (summaries) {
+      Json s = Json::object();
+      probe->summarize(probe_context, s);
+      (*summaries)[key] = s;
+    }
+    if (!done.count({step, key})) out.push_back(std::move(c));
+  }
+  return out;
+}
+
+// Analyses one run; returns whether anything new was computed.
+bool analyze_run(const std::string& path, const AnalysisSpec& spec, const std::string& steps_text, bool quiet) {
+  const RunArtifact run(path);
+  for (size_t i = 0; i < spec.analyses.size(); ++i) {
+    const std::string needs = spec.analyses[i].options->needs_task();
+    if (!needs.empty() && needs != run.spec().task.type) {
+      throw BadInput("analyses." + std::to_string(i) + " (" + spec.analyses[i].type + ") reads a " + needs +
+                     " task; the run '" + path + "' has task " + run.spec().task.type + ".");
+    }
+  }
+  const std::vector<int64_t> steps = chosen_steps(run, steps_text);
+  const std::string hash = hex8(fnv1a64(analysis_hash_text(spec) + "run=" + run.spec_hash() + "\n"));
+  const std::string out = path + "/analyses/" + spec.name + "-" + hash;
+  std::set<std::pair<int64_t, std::string>> done;
+  Json rows = Json::array();
+  if (std::ifstream in(out + "/results.jsonl"); in) {
+    for (std::string line; std::getline(in, line);) {
+      Json row = Json::parse(line, nullptr, false);
+      if (row.is_discarded() || !row.contains("step") || !row.contains("analysis")) continue;  // a torn last line
+      done.insert({row["step"].get<int64_t>(), row["analysis"].get<std::string>()});
+      rows.push_back(row);
+    }
+  }
+  std::vector<int64_t> todo;
+  for (int64_t s : steps) {
+    for (size_t i = 0; i < spec.analyses.size(); ++i) {
+      if (!done.count({s, std::to_string(i) + "." + spec.analyses[i].type})) { todo.push_back(s); break; }
+    }
+  }
+  if (todo.empty()) {
+    if (!quiet) std::cout << "already complete: " << out << "\n";
+    return false;
+  }
+  // The first step is computed before anything is written: a wrong hook or set leaves nothing behind.
+  std::vector<Computed> first = compute(run, spec, todo.front(), done, nullptr);
+  fs::create_directories(out + "/tensors");
+  write_file_atomic(out + "/analysis.yaml", resolve_analysis_text(spec));
+  std::ofstream results(out + "/results.jsonl", std::ios::app);
+  for (size_t t = 0; t < todo.size(); ++t) {
+    std::vector<Computed> computed = t == 0 ? std::move(first) : compute(run, spec, todo[t], done, nullptr);
+    for (auto& c : computed) {
+      Json row = {{"step", c.step}, {"analysis", c.key}};
+      for (const auto& [name, value] : c.row.values) row[name] = value;
+      if (!c.tensors.empty()) {
+        const std::string file = "tensors/step_" + std::to_string(c.step) + "." + c.key + ".safetensors";
+        write_safetensors(out + "/" + file, c.tensors, {{"run", path}, {"step", std::to_string(c.step)}});
+        row["tensors"] = file;
+      }
+      results << row.dump() << "\n" << std::flush;  // append-only, like metrics.jsonl
+      rows.push_back(row);
+      done.insert({c.step, c.key});
+    }
+    if (!quiet) std::cout << "analysed step " << todo[t] << " of " << path << "\n";
+  }
+  // summary.json: per analysis, its values at the last step analysed and its final analysis there.
+  Json finals = Json::object();
+  compute(run, spec, steps.back(), done, &finals);
+  Json summary = {{"run", path}, {"run_spec_hash", run.spec_hash()}, {"steps", steps}};
+  Json analyses = Json::object();
+  for (size_t i = 0; i < spec.analyses.size(); ++i) {
+    const std::string key = std::to_string(i) + "." + spec.analyses[i].type;
+    Json entry = {{"type", spec.analyses[i].type}, {"step", steps.back()}};
+    for (const auto& row : rows) {
+      if (row["analysis"] != key || row["step"] != steps.back()) continue;
+      Json values = Json::object();
+      for (const auto& [name, value] : row.items()) if (value.is_number() && name != "step") values[name] = value;
+      entry["final"] = values;
+    }
+    if (finals.contains(key) && !finals[key].empty()) entry["summary"] = finals[key];
+    analyses[key] = entry;
+  }
+  summary["analyses"] = analyses;
+  write_file_atomic(out + "/summary.json", summary.dump(2) + "\n");
+  write_file_atomic(out + "/DONE", "\n");
+  if (!quiet) std::cout << "analysis directory: " << out << "\n";
+  return true;
+}
+
+}  // namespace
+
+int run_analysis(const AnalyzeRequest& request) {
+  AnalysisSpec spec = load_analysis_spec(request.spec_path, request.overrides);
+  const std::string steps = request.steps.empty() ? spec.steps : request.steps;
+  if (std::string problem = check_steps_text(steps); !problem.empty()) throw BadInput("--steps: " + problem + ".");
+  spec.steps = steps;  // analysis.yaml records the steps asked for last
+  const std::vector<std::string> runs = target_runs(request.target);
+  const bool sweep = !RunArtifact::is_run(request.target);
+  for (const auto& run : runs) {
+    if (sweep && RunArtifact::state_of(run) != RunState::kDone) {
+      if (!request.quiet) std::cout << "skipped (not finished): " << run << "\n";
+      continue;
+    }
+    analyze_run(run, spec, steps, request.quiet);
+  }
+  return 0;
+}
+
+}  // namespace phenom

@@ -1,0 +1,115 @@
+#include "run/artifact.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "core/error.h"
+#include "core/text.h"
+#include "models/model.h"
+#include "run/rundir.h"
+#include "train/checkpoint.h"
+#include "train/experiment.h"
+
+namespace fs = std::filesystem;
+
+namespace phenom {
+
+const char* run_state_name(RunState s) {
+  switch (s) {
+    case RunState::kPending: return "pending";
+    case RunState::kRunning: return "running";
+    case RunState::kDone: return "done";
+    case RunState::kInterrupted: return "interrupted";
+    case RunState::kFailed: return "failed";
+  }
+  return "?";
+}
+
+bool RunArtifact::is_run(const std::string& path) { return fs::exists(path + "/spec.yaml"); }
+
+RunState RunArtifact::state_of(const std::string& path) {
+  if (fs::exists(path + "/DONE")) return RunState::kDone;
+  if (!is_run(path)) return RunState::kPending;
+  int fd = ::open((path + "/.lock").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    const bool locked = flock(fd, LOCK_EX | LOCK_NB) != 0;
+    ::close(fd);
+    if (locked) return RunState::kRunning;
+  }
+  if (summary_of(path).value("status", "") == "diverged") return RunState::kFailed;
+  return RunState::kInterrupted;
+}
+
+RunArtifact::RunArtifact(std::string path) : path_(std::move(path)) {
+  while (path_.size() > 1 && path_.back() == '/') path_.pop_back();
+  if (!is_run(path_)) {
+    throw BadInput("'" + path_ + "' is not a run directory (it has no spec.yaml). Fix: pass a directory that "
+                   "`phenom run` wrote, e.g. runs/<name>/<hash8>.");
+  }
+  try {
+    spec_ = load_spec(path_ + "/spec.yaml");
+  } catch (const SpecError& e) {
+    throw BadInput("the run '" + path_ + "' has a spec that does not validate under this version of phenom:\n" +
+                   e.what() + "\nFix: rewrite those keys in " + path_ + "/spec.yaml as `phenom list` documents them "
+                   "(the run keeps its hash when the values mean the same), or re-run the original spec.");
+  }
+  hash_ = phenom::spec_hash(spec_);
+}
+
+bool RunArtifact::done() const { return fs::exists(path_ + "/DONE"); }
+
+RunArtifact::Json RunArtifact::summary_of(const std::string& path) {
+  if (!fs::exists(path + "/summary.json")) return Json::object();
+  Json s = Json::parse(read_file(path + "/summary.json"), nullptr, false);
+  return s.is_discarded() ? Json::object() : s;
+}
+
+MetricHistory RunArtifact::metrics() const { return RunDir(path_).read_metrics(); }
+
+int64_t RunArtifact::last_step() const {
+  const std::string last = RunDir(path_).last_checkpoint();
+  return fs::exists(last) ? checkpoint_step(last) : -1;
+}
+
+std::vector<int64_t> RunArtifact::checkpoint_steps() const {
+  std::vector<int64_t> steps{0};
+  std::error_code ignored;
+  for (const auto& entry : fs::directory_iterator(path_ + "/checkpoints", ignored)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("step_", 0) != 0 || entry.path().extension() != ".pt") continue;
+    const std::string digits = name.substr(5, name.size() - 8);
+    if (!digits.empty() && digits.find_first_not_of("0123456789") == std::string::npos) {
+      steps.push_back(std::stoll(digits));
+    }
+  }
+  if (int64_t last = last_step(); last >= 0) steps.push_back(last);
+  std::sort(steps.begin(), steps.end());
+  steps.erase(std::unique(steps.begin(), steps.end()), steps.end());
+  return steps;
+}
+
+std::string RunArtifact::checkpoint_file(int64_t step) const {
+  RunDir dir(path_);
+  if (fs::exists(dir.checkpoint(step))) return dir.checkpoint(step);
+  if (step == 0) return "";
+  if (last_step() == step) return dir.last_checkpoint();
+  std::vector<std::string> steps;
+  for (int64_t s : checkpoint_steps()) steps.push_back(std::to_string(s));
+  throw BadInput("the run '" + path_ + "' has no checkpoint at step " + std::to_string(step) +
+                 "; it has steps " + join(steps) + ". Fix: pick one of those, or give the run a denser "
+                 "train.checkpoint_every (e.g. {per_decade: 10}) and run it again.");
+}
+
+Experiment RunArtifact::model_at(int64_t step) const {
+  const std::string file = checkpoint_file(step);  // before building: a wrong step costs nothing
+  Experiment ex = build_experiment(spec_, /*training=*/false);
+  if (!file.empty()) load_weights(file, ex, hash_);
+  ex.model->eval();
+  return ex;
+}
+
+}  // namespace phenom

@@ -1,0 +1,33 @@
+#include "run/init_from.h"
+
+#include "core/error.h"
+#include "run/artifact.h"
+#include "train/checkpoint.h"
+#include "train/experiment.h"
+
+namespace phenom {
+
+Experiment init_from_source(const Spec& spec) {
+  const InitFromOptions& from = spec.init_from;
+  if (!from.set()) return {};
+  const int64_t step = from.step_number();
+  if (RunArtifact::is_run(from.source_dir)) {
+    RunArtifact source(from.source_dir);
+    if (source.spec_hash() != from.source_hash) {
+      throw BadInput("init_from.run: '" + from.source_dir + "' now holds a run of another spec (hash " +
+                     source.spec_hash() + "; this run was made from " + from.source_hash + "). Fix: point "
+                     "init_from.run at the original source.");
+    }
+    return source.model_at(step);
+  }
+  if (step == 0 && from.source) return build_experiment(*from.source, /*training=*/false);  // its init
+  throw BadInput("init_from.run: there is no run at '" + from.source_dir + "' to take step " + from.step +
+                 " from. Fix: run the source first (phenom run on its spec), or use step: init.");
+}
+
+void apply_init_from(const Spec& spec, const Experiment& source, Experiment& ex) {
+  if (!source.model) return;
+  copy_weights(source, ex, "the init_from run '" + spec.init_from.source_dir + "' (step " + spec.init_from.step + ")");
+}
+
+}  // namespace phenom

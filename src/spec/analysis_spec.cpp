@@ -1,0 +1,90 @@
+#include "spec/analysis_spec.h"
+
+#include <filesystem>
+
+#include "core/error.h"
+#include "core/text.h"
+#include "spec/reader.h"
+
+namespace phenom {
+
+std::string check_steps_text(const std::string& steps) {
+  if (steps == "all" || steps == "last") return "";
+  if (steps.empty() || steps.find_first_not_of("0123456789,") != std::string::npos || steps.front() == ',' ||
+      steps.back() == ',' || steps.find(",,") != std::string::npos) {
+    return "found '" + steps + "'; allowed: all, last, or a list of steps (e.g. [100, 1000], or 100,1000 on the "
+           "command line)";
+  }
+  return "";
+}
+
+AnalysisSpec load_analysis_spec_text(const std::string& yaml, const std::vector<std::string>& overrides,
+                                     const std::string& source, const std::string& default_name) {
+  LoadContext context;
+  context.source = source;
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml);
+  } catch (const YAML::ParserException& e) {
+    throw SpecError({{"", source + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1),
+                      "malformed YAML: " + e.msg + ". Fix the syntax at that position."}});
+  }
+  if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  for (const auto& o : overrides) apply_override(root, o, context);
+  AnalysisSpec spec;
+  spec.source = source;
+  spec.name = default_name;
+  if (!root.IsMap()) {
+    context.add("", root, "an analysis spec is a mapping with name, steps and analyses.");
+    throw SpecError(context.problems);
+  }
+  Reader top(root, "", context, {"steps", "analyses"});
+  Visitor& fields = top;
+  fields.field("name", spec.name, "directory name analyses/<name>-<hash8>");
+  top.finish();
+  if (spec.name.empty() || spec.name.find('/') != std::string::npos) {
+    context.add("name", root["name"], "the name is used as a directory: non-empty, without '/'.");
+  }
+  if (const YAML::Node steps = root["steps"]) {
+    if (steps.IsSequence()) {
+      std::vector<std::string> items;
+      for (const auto& s : steps) items.push_back(s.IsScalar() ? s.Scalar() : "?");
+      spec.steps = join(items, ",");
+    } else if (steps.IsScalar()) {
+      spec.steps = steps.Scalar();
+    } else {
+      spec.steps = "?";
+    }
+    if (std::string problem = check_steps_text(spec.steps); !problem.empty()) context.add("steps", steps, problem + ".");
+  }
+  const YAML::Node list = root["analyses"];
+  if (!list || !list.IsSequence() || list.size() == 0) {
+    context.add("analyses", list ? list : root, "missing or empty; allowed: a list of {type: ...} mappings (see "
+                                                "`phenom list analyses`). Fix: e.g. analyses: [{type: fourier}].");
+  } else {
+    for (size_t i = 0; i < list.size(); ++i) {
+      const std::string path = "analyses." + std::to_string(i);
+      auto c = read_component<ProbeOptions>(list[i], path, probe_registry(), "analysis", context, false);
+      if (!c.options) continue;
+      if (std::string why = c.options->training_only(); !why.empty()) {
+        context.add(path + ".type", list[i]["type"], "'" + c.type + "' cannot run on a saved checkpoint: " + why +
+                                                         ". Fix: list it under probes in the run's spec instead.");
+      }
+      spec.analyses.push_back(c);
+    }
+  }
+  if (!context.problems.empty()) throw SpecError(context.problems);
+  return spec;
+}
+
+AnalysisSpec load_analysis_spec(const std::string& path, const std::vector<std::string>& overrides) {
+  std::string text;
+  try {
+    text = read_file(path);
+  } catch (const BadInput&) {
+    throw SpecError({{"", path, "cannot read the analysis spec. Fix: check the path."}});
+  }
+  return load_analysis_spec_text(text, overrides, path, std::filesystem::path(path).stem().string());
+}
+
+}  // namespace phenom

@@ -1,0 +1,85 @@
+// init_from: read the section and resolve its source to a run directory and a spec hash.
+#include <filesystem>
+
+#include "spec/reader.h"
+
+namespace fs = std::filesystem;
+
+namespace phenom {
+namespace {
+
+// Loading a spec whose source has an init_from of its own recurses; this bounds a cycle.
+int depth = 0;
+
+struct DepthGuard {
+  DepthGuard() { ++depth; }
+  ~DepthGuard() { --depth; }
+};
+
+bool is_step(const std::string& s) {
+  return s == "init" || (!s.empty() && s.size() < 19 && s.find_first_not_of("0123456789") == std::string::npos);
+}
+
+}  // namespace
+
+void read_init_from(const YAML::Node& root, Spec& spec, LoadContext& context) {
+  const YAML::Node node = root["init_from"];
+  if (!node || node.IsNull()) return;
+  if (!node.IsMap()) {
+    context.add("init_from", node, "found " + describe_node(node) + "; allowed: a mapping {run: DIR_OR_SPEC, step: "
+                                   "init | N}. Fix: e.g. init_from: {run: runs/dense/1a2b3c4d, step: init}.");
+    return;
+  }
+  InitFromOptions& o = spec.init_from;
+  Reader reader(node, "init_from", context, {"source_hash"});
+  const size_t before = context.problems.size();
+  o.visit(reader);
+  reader.finish();
+  if (context.problems.size() != before) return;
+  if (o.run.empty()) {
+    context.add("init_from.run", node, "missing: the run (directory or spec file) to take the weights from. Fix: "
+                                       "init_from: {run: runs/<name>/<hash8>, step: init}.");
+    return;
+  }
+  if (!is_step(o.step)) {
+    context.add("init_from.step", node["step"], "found '" + o.step + "'; allowed: init, or a step number >= 0 "
+                                                "that has a checkpoint in the source run. Fix: e.g. step: init.");
+    return;
+  }
+  const fs::path path(o.run);
+  const bool directory = fs::is_directory(path);
+  if (directory && !fs::exists(path / "spec.yaml")) {
+    context.add("init_from.run", node["run"], "'" + o.run + "' is a directory but not a run directory (no spec.yaml). "
+                                              "Fix: name a directory that `phenom run` wrote, or a spec file.");
+    return;
+  }
+  if (!directory && !fs::is_regular_file(path)) {
+    // A stored spec of a run whose source has since moved still opens: its hash was recorded.
+    if (const YAML::Node stored = node["source_hash"]; stored && stored.IsScalar()) {
+      o.source_hash = stored.Scalar();
+      o.source_dir = o.run;
+      return;
+    }
+    context.add("init_from.run", node["run"], "'" + o.run + "' does not exist (relative paths are relative to the "
+                                              "current directory). Fix: name a run directory or a spec file.");
+    return;
+  }
+  if (depth > 8) {
+    context.add("init_from.run", node["run"], "init_from sources nest more than 8 deep (a cycle?). Fix: start the "
+                                              "chain from a run without init_from.");
+    return;
+  }
+  DepthGuard guard;
+  try {
+    auto source = std::make_shared<const Spec>(load_spec(directory ? (path / "spec.yaml").string() : o.run));
+    o.source_hash = spec_hash(*source);
+    o.source_dir = directory ? fs::absolute(path).lexically_normal().string()
+                             : fs::absolute(fs::path("runs") / source->name / o.source_hash).lexically_normal().string();
+    o.source = std::move(source);
+  } catch (const SpecError& e) {
+    context.add("init_from.run", node["run"], "the source's spec does not validate: " + e.problems.front().text() +
+                                              ". Fix: repair that spec, or name another source.");
+  }
+}
+
+}  // namespace phenom

@@ -1,0 +1,169 @@
+// `phenom analyze`: instruments on saved checkpoints (PCA on a constructed case), the analysis
+// directory (hashed, resumable, never touching the run), safetensors, and bad input.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_helpers.h"
+#include "core/safetensors.h"
+#include "models/model.h"
+#include "probes/probe.h"
+#include "spec/spec.h"
+#include "tasks/task.h"
+#include "train/experiment.h"
+
+namespace phenom {
+std::unique_ptr<Probe> build_pca(const ProbeOptions&, BuildContext&);
+}
+
+namespace phenom::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+const char* kRun =
+    "name: src\ndevice: cpu\n"
+    "task: {type: modular_arithmetic, modulus: 11, train_fraction: 0.5}\n"
+    "model: {type: mlp, width: 32}\noptimizer: {type: adamw, lr: 0.01}\n"
+    "train: {steps: 120, loss: cross_entropy, eval_every: 20, checkpoint_every: {per_decade: 2}}\n";
+
+TEST(Pca, RecoversTheVariancesOfAConstructedActivation) {
+  const Spec spec = load_spec_text(kRun);
+  Experiment ex = build_experiment(spec);
+  const int64_t n = ex.task->test().size(), width = 32;
+  // Activations with variances 9, 4, 1 along three orthonormal directions, exactly.
+  torch::Generator g = at::detail::createCPUGenerator(3);
+  torch::Tensor z = torch::randn({n, 3}, g, torch::kDouble);
+  z = z - z.mean(0, true);
+  z = std::get<0>(torch::linalg::qr(z)) * std::sqrt(static_cast<double>(n - 1));
+  const torch::Tensor directions = std::get<0>(torch::linalg::qr(torch::randn({width, 3}, g, torch::kDouble))).t();
+  const torch::Tensor x = (z * torch::tensor({3.0, 2.0, 1.0}, torch::kDouble)).matmul(directions) + 5.0;
+  ex.model->hooks().intervene("layers.0.hook_post", {Intervention::Kind::kReplace, x.to(torch::kFloat), {}});
+  auto options = find_entry(probe_registry(), "pca")->make_options();
+  Spec with_hook = load_spec_text(std::string(kRun) + "probes: [{type: pca, hook: layers.0.hook_post, components: 4}]\n");
+  BuildContext context(with_hook, torch::kCPU);
+  auto pca = build_pca(*with_hook.probes.back().options, context);
+  std::map<std::string, torch::Tensor> tensors;
+  ProbeContext c{*ex.model, *ex.task, spec, 0, 0.0, &tensors};
+  MetricRow row;
+  pca->measure(c, row);
+  const std::string p = "pca/layers.0.hook_post/";
+  EXPECT_NEAR(*row.find(p + "explained/1"), 9.0 / 14, 1e-5);
+  EXPECT_NEAR(*row.find(p + "explained/2"), 4.0 / 14, 1e-5);
+  EXPECT_NEAR(*row.find(p + "explained/3"), 1.0 / 14, 1e-5);
+  EXPECT_NEAR(*row.find(p + "explained/4"), 0.0, 1e-6);
+  EXPECT_NEAR(*row.find(p + "participation_ratio"), 196.0 / 98, 1e-4);
+  EXPECT_EQ(*row.find(p + "dims_90"), 2.0);
+  // The components span the constructed directions; the coordinates have the variances.
+  const torch::Tensor components = tensors.at(p + "components").to(torch::kDouble).slice(0, 0, 3);
+  EXPECT_NEAR(components.matmul(directions.t()).abs().sum(1).sub(1).abs().max().item<double>(), 0.0, 1e-4);
+  const torch::Tensor variance = tensors.at(p + "coordinates").to(torch::kDouble).var(0).slice(0, 0, 3);
+  EXPECT_TRUE(torch::allclose(variance, torch::tensor({9.0, 4.0, 1.0}, torch::kDouble), 1e-4, 1e-4)) << variance;
+}
+
+TEST(Safetensors, RoundTripsWithTheDocumentedLayout) {
+  TempDir tmp;
+  std::map<std::string, torch::Tensor> t = {{"W_enc", torch::arange(6, torch::kFloat).reshape({2, 3})},
+                                            {"steps", torch::tensor({1, 10}, torch::kLong)}};
+  write_safetensors(tmp / "a.safetensors", t, {{"run", "x"}});
+  const std::string bytes = slurp(tmp / "a.safetensors");
+  uint64_t length = 0;
+  for (int i = 0; i < 8; ++i) length |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
+  const Json header = Json::parse(bytes.substr(8, length));
+  EXPECT_EQ(header["W_enc"]["dtype"], "F32");
+  EXPECT_EQ(header["W_enc"]["shape"], Json::parse("[2, 3]"));
+  EXPECT_EQ(header["__metadata__"]["run"], "x");
+  EXPECT_EQ((8 + length) % 8, 0u);
+  EXPECT_EQ(bytes.size(), 8 + length + 6 * 4 + 2 * 8);
+  const auto back = read_safetensors(tmp / "a.safetensors");
+  EXPECT_TRUE(back.at("W_enc").equal(t["W_enc"]));
+  EXPECT_TRUE(back.at("steps").equal(t["steps"]));
+}
+
+TEST(Analyze, InstrumentsOnEveryCheckpointHashedResumableAndApartFromTheRun) {
+  TempDir tmp;
+  write_text(tmp / "run.yaml", kRun);
+  ASSERT_EQ(run_cli("run run.yaml --out run --threads 1 --no-plot --quiet", tmp.path).code, 0);
+  const std::string metrics = slurp(tmp / "run/metrics.jsonl");
+  write_text(tmp / "views.yaml", "steps: all\nanalyses:\n  - {type: loss_accuracy}\n"
+                                 "  - {type: pca, hook: layers.0.hook_post, components: 3}\n");
+  CliResult r = run_cli("analyze run views.yaml", tmp.path);
+  ASSERT_EQ(r.code, 0) << r.output;
+  ASSERT_EQ(std::distance(fs::directory_iterator(tmp / "run/analyses"), fs::directory_iterator()), 1);
+  const std::string out = fs::directory_iterator(tmp / "run/analyses")->path();
+  EXPECT_EQ(fs::path(out).filename().string().rfind("views-", 0), 0u);
+  for (const char* f : {"analysis.yaml", "results.jsonl", "summary.json", "DONE"}) EXPECT_TRUE(fs::exists(out + "/" + f)) << f;
+  // One row per checkpoint x analysis: steps 0, 1, 4, 10, 32, 100, 120.
+  std::vector<Json> rows;
+  std::ifstream in(out + "/results.jsonl");
+  for (std::string line; std::getline(in, line);) rows.push_back(Json::parse(line));
+  ASSERT_EQ(rows.size(), 14u);
+  // loss_accuracy on a checkpoint equals what the run logged at that step (step 100 and 120).
+  Json logged;
+  std::istringstream lines(metrics);
+  for (std::string line; std::getline(lines, line);) if (Json::parse(line)["step"] == 120) logged = Json::parse(line);
+  ASSERT_TRUE(logged.contains("test/acc"));
+  for (const auto& row : rows) {
+    if (row["step"] == 120 && row["analysis"] == "0.loss_accuracy") {
+      EXPECT_DOUBLE_EQ(row["test/acc"].get<double>(), logged["test/acc"].get<double>());
+      EXPECT_NEAR(row["train/loss"].get<double>(), logged["train/loss"].get<double>(), 1e-6);
+    }
+    if (row["analysis"] == "1.pca") {
+      const auto tensors = read_safetensors(out + "/" + row["tensors"].get<std::string>());
+      const torch::Tensor v = tensors.at("pca/layers.0.hook_post/components").to(torch::kDouble);
+      EXPECT_TRUE(torch::allclose(v.matmul(v.t()), torch::eye(3, torch::kDouble), 1e-4, 1e-4));
+    }
+  }
+  const Json summary = Json::parse(slurp(out + "/summary.json"));
+  EXPECT_EQ(summary["steps"].size(), 7u);
+  EXPECT_TRUE(summary["analyses"]["1.pca"]["final"].contains("pca/layers.0.hook_post/participation_ratio"));
+  // Re-running is a no-op; the run's own files are untouched.
+  const std::string results = slurp(out + "/results.jsonl");
+  CliResult again = run_cli("analyze run views.yaml --steps 4,10", tmp.path);
+  EXPECT_EQ(again.code, 0);
+  EXPECT_NE(again.output.find("already complete"), std::string::npos) << again.output;
+  EXPECT_EQ(slurp(out + "/results.jsonl"), results);
+  EXPECT_EQ(slurp(tmp / "run/metrics.jsonl"), metrics);
+  // The same instrument as a probe during training measures what the analysis measured on the checkpoint.
+  write_text(tmp / "probed.yaml", std::string(kRun) + "probes: [{type: pca, hook: layers.0.hook_post, components: 3, every: 60}]\n");
+  ASSERT_EQ(run_cli("run probed.yaml --out probed --threads 1 --no-plot --quiet", tmp.path).code, 0);
+  Json probed;
+  std::ifstream probed_lines(tmp / "probed/metrics.jsonl");
+  for (std::string line; std::getline(probed_lines, line);) if (Json::parse(line)["step"] == 120) probed = Json::parse(line);
+  const std::string ratio = "pca/layers.0.hook_post/participation_ratio";
+  ASSERT_TRUE(probed.contains(ratio));
+  for (const auto& row : rows) {
+    if (row["step"] == 120 && row["analysis"] == "1.pca") EXPECT_NEAR(row[ratio].get<double>(), probed[ratio].get<double>(), 1e-6);
+  }
+  // Another option is another directory.
+  ASSERT_EQ(run_cli("analyze run views.yaml analyses.1.components=2 --steps last", tmp.path).code, 0);
+  EXPECT_EQ(std::distance(fs::directory_iterator(tmp / "run/analyses"), fs::directory_iterator()), 2);
+}
+
+TEST(Analyze, BadInputExits2AndWritesNothing) {
+  TempDir tmp;
+  write_text(tmp / "run.yaml", kRun);
+  ASSERT_EQ(run_cli("run run.yaml --out run --threads 1 --no-plot --quiet", tmp.path).code, 0);
+  write_text(tmp / "a.yaml", "analyses:\n  - {type: pca, hook: blocks.0.hook_resid_post}\n");
+  CliResult hook = run_cli("analyze run a.yaml", tmp.path);
+  EXPECT_EQ(hook.code, 2);
+  EXPECT_NE(hook.output.find("layers.0.hook_post"), std::string::npos) << hook.output;  // the model's hooks listed
+  CliResult step = run_cli("analyze run a.yaml analyses.0.hook=layers.0.hook_post --steps 50", tmp.path);
+  EXPECT_EQ(step.code, 2);
+  EXPECT_NE(step.output.find("0, 1, 4, 10, 32, 100, 120"), std::string::npos) << step.output;
+  write_text(tmp / "b.yaml", "analyses:\n  - {type: grad_norm}\n  - {type: pca, hook: x, compnents: 3}\n");
+  CliResult spec = run_cli("analyze run b.yaml", tmp.path);
+  EXPECT_EQ(spec.code, 2);
+  EXPECT_NE(spec.output.find("b.yaml:2:"), std::string::npos) << spec.output;  // grad_norm: training only
+  EXPECT_NE(spec.output.find("b.yaml:3:"), std::string::npos) << spec.output;  // the misspelt key
+  EXPECT_NE(spec.output.find("did you mean 'components'"), std::string::npos) << spec.output;
+  CliResult not_run = run_cli("analyze . a.yaml", tmp.path);
+  EXPECT_EQ(not_run.code, 2);
+  EXPECT_NE(not_run.output.find("neither a run directory"), std::string::npos) << not_run.output;
+  EXPECT_FALSE(fs::exists(tmp / "run/analyses"));
+}
+
+}  // namespace
+}  // namespace phenom::testing
