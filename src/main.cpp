@@ -8,6 +8,7 @@
 #include "core/signals.h"
 #include "analyze/analyze.h"
 #include "run/plot.h"
+#include "protocols/protocol.h"
 #include "run/run.h"
 #include "sweep/sweep.h"
 #include "spec/spec.h"
@@ -102,7 +103,7 @@ int main(int argc, char** argv) {
   try {
     if (*run) {
       request.plot = !no_plot;
-      return run_experiment(request);
+      return run_spec(request);
     }
     if (*sweep) {
       if (sweep->count("--slurm") > 0 && sweep_request.slurm_file.empty()) sweep_request.slurm_file = "-";

@@ -44,18 +44,20 @@ class Mlp : public Model {
       operand_vocab_ = in.operand_vocab > 0 ? in.operand_vocab : in.vocab_size;
     }
     int64_t fan_in = tokens_ ? operand_tokens_ * operand_vocab_ : in.feature_dim;
-    for (int64_t l = 0; l < o.depth; ++l) {
+    const std::vector<int64_t> widths = o.layer_widths();
+    for (size_t l = 0; l < widths.size(); ++l) {
       std::string prefix = "layers." + std::to_string(l);
-      int64_t layer_in = l == 0 ? fan_in : o.width;
+      const int64_t layer_in = l == 0 ? fan_in : widths[l - 1], width = widths[l];
       // Layer 0 on tokens is stored input-major ([in, width]) so a row is one token's embedding.
-      auto shape = (l == 0 && tokens_) ? std::vector<int64_t>{layer_in, o.width} : std::vector<int64_t>{o.width, layer_in};
+      auto shape = (l == 0 && tokens_) ? std::vector<int64_t>{layer_in, width} : std::vector<int64_t>{width, layer_in};
       weights_.push_back(register_dotted(*this, prefix + ".weight", init_weight(shape, layer_in, o.init_std, o.init_scale, context.init)));
-      if (o.bias) biases_.push_back(register_dotted(*this, prefix + ".bias", init_bias(o.width, layer_in, o.init_std, context.init)));
+      if (o.bias) biases_.push_back(register_dotted(*this, prefix + ".bias", init_bias(width, layer_in, o.init_std, context.init)));
       hook_pre_.push_back(hooks_.declare(prefix + ".hook_pre"));
       hook_post_.push_back(hooks_.declare(prefix + ".hook_post"));
     }
-    readout_weight_ = register_dotted(*this, "readout.weight", init_weight({in.num_classes, o.width}, o.width, o.init_std, o.init_scale, context.init));
-    if (o.bias) readout_bias_ = register_dotted(*this, "readout.bias", init_bias(in.num_classes, o.width, o.init_std, context.init));
+    const int64_t last = widths.back();
+    readout_weight_ = register_dotted(*this, "readout.weight", init_weight({in.num_classes, last}, last, o.init_std, o.init_scale, context.init));
+    if (o.bias) readout_bias_ = register_dotted(*this, "readout.bias", init_bias(in.num_classes, last, o.init_std, context.init));
     if (tokens_ && !o.bias && (o.activation == "quadratic" || o.activation == "relu")) {
       fused_first_layer_ = o.activation == "quadratic" ? Pointwise::kQuadratic : Pointwise::kRelu;
     }

@@ -1,5 +1,6 @@
 #pragma once
 #include <string>
+#include <vector>
 
 #include "spec/options.h"
 
@@ -13,6 +14,14 @@ struct MlpOptions : ModelOptions {
   double init_std = 0.0;
   double init_scale = 1.0;
   std::string embedding = "auto";
+  std::vector<double> widths;  // per hidden layer; empty: depth x width
+  // The hidden layers' widths.
+  std::vector<int64_t> layer_widths() const {
+    if (widths.empty()) return std::vector<int64_t>(static_cast<size_t>(depth), width);
+    std::vector<int64_t> out;
+    for (double w : widths) out.push_back(static_cast<int64_t>(w));
+    return out;
+  }
   void visit(Visitor& v) override {
     v.field("depth", depth, "number of hidden layers", AtLeast(1));
     v.field("width", width, "units per hidden layer", AtLeast(1));
@@ -24,6 +33,16 @@ struct MlpOptions : ModelOptions {
     v.field("embedding", embedding, "token inputs: one_hot (one-hot concatenation of the operand tokens, computed "
                                     "as a sum of embedding rows); features: none; auto picks",
             OneOf({"auto", "one_hot", "none"}));
+    v.field("widths", widths, "per-layer hidden widths, e.g. [300, 100] (LeNet-300-100); replaces depth and width");
+  }
+  void check(std::vector<std::pair<std::string, std::string>>& problems) const override {
+    for (double w : widths) {
+      if (w < 1 || w != static_cast<double>(static_cast<int64_t>(w))) {
+        problems.push_back({"widths", "found " + std::to_string(w) + "; every width is an integer >= 1. Fix: e.g. "
+                                      "widths: [300, 100]."});
+        return;
+      }
+    }
   }
   std::string accepts(const InputSpec& inputs) const override;
 };

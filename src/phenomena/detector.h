@@ -27,5 +27,8 @@ struct ExpectationResult {
   bool passed = false;
 };
 std::vector<ExpectationResult> check_expectations(const std::vector<Expectation>& expect, const Json& summary);
+// Checks them and records the results in the summary: "expect" (one object per expectation) and
+// "expectations_met". Returns the results.
+std::vector<ExpectationResult> record_expectations(const std::vector<Expectation>& expect, Json& summary);
 
 }  // namespace phenom

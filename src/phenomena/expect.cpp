@@ -41,8 +41,9 @@ const Json* summary_value(const Json& summary, const std::string& path) {
   const Json& section = summary[head];
   if (dot == std::string::npos) return &section;
   std::string rest = path.substr(dot + 1);
-  if (!section.is_object() || !section.contains(rest)) return nullptr;
-  return &section[rest];
+  if (!section.is_object()) return nullptr;
+  if (section.contains(rest)) return &section[rest];  // a key with dots of its own, e.g. final.test/acc
+  return summary_value(section, rest);                // nested: imp.ticket_minus_dense.round_7
 }
 
 std::vector<ExpectationResult> check_expectations(const std::vector<Expectation>& expect, const Json& summary) {
@@ -55,6 +56,19 @@ std::vector<ExpectationResult> check_expectations(const std::vector<Expectation>
     }
     results.push_back(r);
   }
+  return results;
+}
+
+std::vector<ExpectationResult> record_expectations(const std::vector<Expectation>& expect, Json& summary) {
+  auto results = check_expectations(expect, summary);
+  bool met = true;
+  Json list = Json::array();
+  for (const auto& e : results) {
+    met &= e.passed;
+    list.push_back({{"key", e.key}, {"expected", e.expected}, {"actual", e.actual}, {"passed", e.passed}});
+  }
+  summary["expect"] = list;
+  summary["expectations_met"] = met;
   return results;
 }
 

@@ -10,6 +10,8 @@
 #include "core/error.h"
 #include "core/text.h"
 #include "models/model.h"
+#include "core/safetensors.h"
+#include "run/init_from.h"
 #include "run/rundir.h"
 #include "train/checkpoint.h"
 #include "train/experiment.h"
@@ -107,7 +109,18 @@ std::string RunArtifact::checkpoint_file(int64_t step) const {
 Experiment RunArtifact::model_at(int64_t step) const {
   const std::string file = checkpoint_file(step);  // before building: a wrong step costs nothing
   Experiment ex = build_experiment(spec_, /*training=*/false);
-  if (!file.empty()) load_weights(file, ex, hash_);
+  if (!file.empty()) {
+    load_weights(file, ex, hash_);
+  } else {  // step 0 as the run started it: its init_from source's weights, then its mask
+    apply_init_from(spec_, init_from_source(spec_), ex);
+    if (!spec_.mask.empty()) {
+      torch::NoGradGuard no_grad;
+      auto named = ex.model->named_parameters();
+      for (const auto& [name, mask] : read_safetensors(spec_.mask)) {
+        if (torch::Tensor* p = named.find(name)) p->mul_(mask.to(p->options()));
+      }
+    }
+  }
   ex.model->eval();
   return ex;
 }

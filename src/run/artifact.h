@@ -42,8 +42,9 @@ class RunArtifact {
   MetricHistory metrics() const;  // metrics.jsonl (a torn last line is dropped)
 
   // Steps that have a checkpoint, ascending: checkpoints/step_<N>.pt and last.pt's step. Step 0
-  // is always available: without step_0.pt it is the spec's initialisation, rebuilt (the init
-  // is a pure function of the spec).
+  // is always available: without step_0.pt it is rebuilt as the run started (the spec's
+  // initialisation, or its init_from source's weights, with its mask applied): a pure function
+  // of the spec.
   std::vector<int64_t> checkpoint_steps() const;
   // The model (and its task) at `step`, on the spec's device, in eval mode, with no optimizer.
   // BadInput listing the steps there are when `step` has no checkpoint.

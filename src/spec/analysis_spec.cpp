@@ -22,15 +22,7 @@ AnalysisSpec load_analysis_spec_text(const std::string& yaml, const std::vector<
                                      const std::string& source, const std::string& default_name) {
   LoadContext context;
   context.source = source;
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml);
-  } catch (const YAML::ParserException& e) {
-    throw SpecError({{"", source + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1),
-                      "malformed YAML: " + e.msg + ". Fix the syntax at that position."}});
-  }
-  if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
-  for (const auto& o : overrides) apply_override(root, o, context);
+  YAML::Node root = parse_with_overrides(yaml, overrides, context);
   AnalysisSpec spec;
   spec.source = source;
   spec.name = default_name;
@@ -78,13 +70,8 @@ AnalysisSpec load_analysis_spec_text(const std::string& yaml, const std::vector<
 }
 
 AnalysisSpec load_analysis_spec(const std::string& path, const std::vector<std::string>& overrides) {
-  std::string text;
-  try {
-    text = read_file(path);
-  } catch (const BadInput&) {
-    throw SpecError({{"", path, "cannot read the analysis spec. Fix: check the path."}});
-  }
-  return load_analysis_spec_text(text, overrides, path, std::filesystem::path(path).stem().string());
+  return load_analysis_spec_text(read_spec_file(path, "analysis spec"), overrides, path,
+                                 std::filesystem::path(path).stem().string());
 }
 
 }  // namespace phenom

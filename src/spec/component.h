@@ -34,6 +34,12 @@ using OptimizerEntry = Entry<OptionsBase, Optimizer>;
 using ScheduleEntry = Entry<ScheduleOptions, Schedule>;
 using ProbeEntry = Entry<ProbeOptions, Probe>;
 using DetectorEntry = Entry<OptionsBase, Detector>;
+// A protocol has no built object: its options are all the spec layer needs (protocols/ runs it).
+struct ProtocolEntry {
+  std::string name;
+  std::string help;
+  std::unique_ptr<OptionsBase> (*make_options)();
+};
 
 const std::vector<TaskEntry>& task_registry();
 const std::vector<ModelEntry>& model_registry();
@@ -41,6 +47,7 @@ const std::vector<OptimizerEntry>& optimizer_registry();
 const std::vector<ScheduleEntry>& schedule_registry();
 const std::vector<ProbeEntry>& probe_registry();
 const std::vector<DetectorEntry>& detector_registry();
+const std::vector<ProtocolEntry>& protocol_registry();
 
 template <class E>
 const E* find_entry(const std::vector<E>& registry, const std::string& name) {

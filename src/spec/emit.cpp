@@ -62,6 +62,7 @@ std::string resolve_text(const Spec& spec, bool with_sweep) {
   emitter.field("device", s.device, "", {});
   emitter.field("dtype", s.dtype, "", {});
   emitter.field("threads", s.threads, "", {});
+  if (!spec.mask.empty()) emitter.field("mask", s.mask, "", {});
   out << YAML::Key << "task" << YAML::Value;
   emit_component(out, spec.task);
   out << YAML::Key << "model" << YAML::Value;
@@ -77,7 +78,7 @@ std::string resolve_text(const Spec& spec, bool with_sweep) {
     // The resolved source, so that the stored spec opens from any directory; its hash, so that it
     // still opens when the source has moved.
     InitFromOptions resolved = spec.init_from;
-    resolved.run = spec.init_from.source_dir;
+    resolved.run = spec.init_from.source_file.empty() ? spec.init_from.source_dir : spec.init_from.source_file;
     out << YAML::Key << "init_from" << YAML::Value << YAML::BeginMap;
     resolved.visit(emitter);
     out << YAML::Key << "source_hash" << YAML::Value << spec.init_from.source_hash;
@@ -99,6 +100,10 @@ std::string resolve_text(const Spec& spec, bool with_sweep) {
     out << YAML::Key << "sweep_phenomena" << YAML::Value << YAML::BeginSeq;
     for (const auto& d : spec.sweep_phenomena) emit_component(out, d);
     out << YAML::EndSeq;
+  }
+  if (with_sweep && !spec.protocol.type.empty()) {
+    out << YAML::Key << "protocol" << YAML::Value;
+    emit_component(out, spec.protocol);
   }
   if (with_sweep) {
     out << YAML::Key << "slurm" << YAML::Value << YAML::BeginMap;
@@ -169,6 +174,7 @@ std::string spec_hash_text(const Spec& spec) {
   Spec defaults;
   std::string text = "name=" + spec.name + "\nseed=" + std::to_string(spec.seed) + "\ndtype=" + spec.dtype + "\n";
   text += "device=" + spec.device + "\n";
+  if (!spec.mask.empty()) text += "mask=" + spec.mask_hash + "\n";  // by content
   text += component_lines("task", spec.task, task_registry());
   text += component_lines("model", spec.model, model_registry());
   text += component_lines("optimizer", spec.optimizer, optimizer_registry());
@@ -184,10 +190,13 @@ std::string spec_hash_text(const Spec& spec) {
     text += component_lines("phenomena." + std::to_string(i), spec.phenomena[i], detector_registry());
   }
   for (const auto& e : spec.expect) text += "expect." + e.key + "=" + e.text() + "\n";
+  if (!spec.protocol.type.empty()) text += component_lines("protocol", spec.protocol, protocol_registry());
   return text;
 }
 
 std::string spec_hash(const Spec& spec) { return hex8(fnv1a64(spec_hash_text(spec))); }
+
+
 
 std::string resolve_analysis_text(const AnalysisSpec& spec) {
   YAML::Emitter out;

@@ -1,6 +1,7 @@
 // init_from: read the section and resolve its source to a run directory and a spec hash.
 #include <filesystem>
 
+#include "core/text.h"
 #include "spec/reader.h"
 
 namespace fs = std::filesystem;
@@ -22,7 +23,19 @@ bool is_step(const std::string& s) {
 
 }  // namespace
 
+void read_mask(const YAML::Node& root, Spec& spec, LoadContext& context) {
+  if (spec.mask.empty()) return;
+  if (!fs::is_regular_file(spec.mask)) {
+    context.add("mask", root["mask"], "'" + spec.mask + "' does not exist (relative paths are relative to the current "
+                                      "directory). Fix: name a safetensors file of 0/1 masks by parameter name.");
+    return;
+  }
+  spec.mask_hash = hex8(fnv1a64(read_file(spec.mask)));
+  spec.mask = fs::absolute(spec.mask).lexically_normal().string();  // the stored spec opens from anywhere
+}
+
 void read_init_from(const YAML::Node& root, Spec& spec, LoadContext& context) {
+  read_mask(root, spec, context);
   const YAML::Node node = root["init_from"];
   if (!node || node.IsNull()) return;
   if (!node.IsMap()) {
@@ -75,6 +88,7 @@ void read_init_from(const YAML::Node& root, Spec& spec, LoadContext& context) {
     o.source_hash = spec_hash(*source);
     o.source_dir = directory ? fs::absolute(path).lexically_normal().string()
                              : fs::absolute(fs::path("runs") / source->name / o.source_hash).lexically_normal().string();
+    if (!directory) o.source_file = fs::absolute(path).lexically_normal().string();
     o.source = std::move(source);
   } catch (const SpecError& e) {
     context.add("init_from.run", node["run"], "the source's spec does not validate: " + e.problems.front().text() +

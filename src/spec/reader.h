@@ -31,6 +31,11 @@ std::string join_path(const std::string& parent, const std::string& key);
 // Rules across sections (task and model, task and train, probes and task), added to `context`.
 void check_across_sections(const YAML::Node& root, const Spec& spec, LoadContext& context);
 std::string describe_node(const YAML::Node& node);
+// Parses YAML text (SpecError at the malformed position) and applies the overrides.
+YAML::Node parse_with_overrides(const std::string& yaml, const std::vector<std::string>& overrides, LoadContext& context);
+// A spec file's text; SpecError naming `what` when it cannot be read.
+std::string read_spec_file(const std::string& path, const std::string& what);
+
 // Applies one `key.path=value` override to the YAML tree (problems into `context`).
 void apply_override(YAML::Node& root, const std::string& text, LoadContext& context);
 

@@ -15,7 +15,7 @@ namespace phenom {
 namespace {
 
 const std::vector<std::string> kSections = {"name",  "seed",  "device",  "dtype",  "threads",  "task",
-                                            "model", "optimizer", "schedule", "train", "init_from", "probes",
+                                            "model", "optimizer", "schedule", "train", "init_from", "mask", "protocol", "probes",
                                             "phenomena", "expect", "sweep", "slurm", "sweep_phenomena"};
 // Keys whose remainder is one key containing dots (expect: final.test/acc, sweep: optimizer.lr).
 bool is_flat_map(const std::string& section) { return section == "expect" || section == "sweep"; }
@@ -149,7 +149,7 @@ void read_spec(const YAML::Node& root, Spec& spec, LoadContext& context) {
     context.add("", root, "the spec must be a YAML mapping with sections " + join(kSections) + ".");
     return;
   }
-  Reader top(root, "", context, {"task", "model", "optimizer", "schedule", "train", "init_from", "probes", "phenomena",
+  Reader top(root, "", context, {"task", "model", "optimizer", "schedule", "train", "init_from", "mask", "protocol", "probes", "phenomena",
                                  "expect", "sweep", "slurm", "sweep_phenomena"});
   Visitor& fields = top;  // defaults of the Visitor signature
   fields.field("name", spec.name, "run family name (directory runs/<name>/<hash8>)");
@@ -159,6 +159,7 @@ void read_spec(const YAML::Node& root, Spec& spec, LoadContext& context) {
   fields.field("threads", spec.threads,
                "CPU budget of a run when --threads is not given (0: all cores); results do not depend on it",
                NonNegative());
+  fields.field("mask", spec.mask, "a weight mask (safetensors, parameter name -> 0/1) kept after every step");
   top.finish();
   if (std::string e = check_device_syntax(spec.device); !e.empty()) {
     context.add("device", root["device"], "found '" + spec.device + "'; allowed: auto, cpu, cuda, cuda:N.");
@@ -184,6 +185,9 @@ void read_spec(const YAML::Node& root, Spec& spec, LoadContext& context) {
 
   read_section(root, "train", spec.train, "steps, batch_size, ...", context);
   read_init_from(root, spec, context);
+  if (YAML::Node n = root["protocol"]; n && !n.IsNull()) {
+    spec.protocol = read_component<OptionsBase>(n, "protocol", protocol_registry(), "protocol", context);
+  }
 
   auto read_list = [&](const char* key, auto& out, const auto& registry, const char* kind) {
     YAML::Node list = root[key];
@@ -217,6 +221,7 @@ void read_spec(const YAML::Node& root, Spec& spec, LoadContext& context) {
     std::vector<std::string> roots = {"final", "status", "steps", "steps_per_second", "wall_seconds"};
     for (const auto& d : spec.phenomena) roots.push_back(d.type);
     for (const auto& p : spec.probes) roots.push_back(p.type);  // probes' final analyses
+    if (!spec.protocol.type.empty()) roots.push_back(spec.protocol.type);  // the protocol's summary
     if (!expect.IsMap()) {
       context.add("expect", expect, "found " + describe_node(expect) + "; allowed: a mapping such as "
                                     "`grokking.detected: true`.");
@@ -271,19 +276,34 @@ SpecError::SpecError(std::vector<Problem> p) : problems(std::move(p)) {
   for (const auto& problem : problems) summary += "\n  error: " + problem.text();
 }
 
-Spec load_spec_text(const std::string& yaml, const std::vector<std::string>& overrides, const std::string& source) {
-  LoadContext context;
-  context.source = source;
+YAML::Node parse_with_overrides(const std::string& yaml, const std::vector<std::string>& overrides,
+                                LoadContext& context) {
   YAML::Node root;
   try {
     root = YAML::Load(yaml);
   } catch (const YAML::ParserException& e) {
-    throw SpecError({{"", source + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1),
+    throw SpecError({{"", context.source + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1),
                       "malformed YAML: " + e.msg + ". Fix the syntax at that position (indentation, a missing "
                       "':' or an unclosed bracket are the usual causes)."}});
   }
   if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   for (const auto& o : overrides) apply_override(root, o, context);
+  return root;
+}
+
+std::string read_spec_file(const std::string& path, const std::string& what) {
+  try {
+    return read_file(path);
+  } catch (const BadInput&) {
+    throw SpecError({{"", path, "cannot read the " + what + ". Fix: check the path (relative paths are relative to "
+                                "the current directory)."}});
+  }
+}
+
+Spec load_spec_text(const std::string& yaml, const std::vector<std::string>& overrides, const std::string& source) {
+  LoadContext context;
+  context.source = source;
+  YAML::Node root = parse_with_overrides(yaml, overrides, context);
   Spec spec;
   spec.source = source;
   if (context.problems.empty()) read_spec(root, spec, context);
@@ -292,14 +312,7 @@ Spec load_spec_text(const std::string& yaml, const std::vector<std::string>& ove
 }
 
 Spec load_spec(const std::string& path, const std::vector<std::string>& overrides) {
-  std::string text;
-  try {
-    text = read_file(path);
-  } catch (const BadInput&) {
-    throw SpecError({{"", path, "cannot read the spec file. Fix: check the path (relative paths are relative to "
-                                "the current directory)."}});
-  }
-  return load_spec_text(text, overrides, path);
+  return load_spec_text(read_spec_file(path, "spec file"), overrides, path);
 }
 
 std::string overrides_text(const std::vector<std::string>& overrides) {

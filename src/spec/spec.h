@@ -73,6 +73,7 @@ struct InitFromOptions : OptionsBase {
   // Resolved while loading (not options): the source's spec hash and run directory, and its spec
   // (null when only the hash is known: a stored spec whose source has moved).
   std::string source_hash, source_dir;
+  std::string source_file;  // the spec file, when the source was named by one
   std::shared_ptr<const struct Spec> source;
   bool set() const { return !run.empty(); }
   int64_t step_number() const { return step == "init" ? 0 : std::stoll(step); }
@@ -125,6 +126,13 @@ struct Spec {
   Component<ScheduleOptions> schedule;
   TrainOptions train;
   InitFromOptions init_from;
+  // A weight mask (safetensors: parameter name -> 1 kept / 0 pruned) enforced after every step;
+  // its content hash, not its path, goes into the hash. "": none.
+  std::string mask;
+  std::string mask_hash;  // resolved while loading
+  // A multi-round protocol over ordinary runs (lottery tickets); type "" when absent. Its rounds
+  // are runs of the spec without it.
+  Component<OptionsBase> protocol;
   std::vector<Component<ProbeOptions>> probes;
   std::vector<Component<OptionsBase>> phenomena;
   std::vector<Expectation> expect;
@@ -165,6 +173,7 @@ std::string resolve_text(const Spec& spec, bool with_sweep = true);
 std::string overrides_text(const std::vector<std::string>& overrides);
 // Stable hash of everything that can change a run's results (the resolved spec without sweep).
 std::string spec_hash(const Spec& spec);
+
 // What the hash covers: "key=value" lines of the values that differ from their defaults.
 std::string spec_hash_text(const Spec& spec);
 

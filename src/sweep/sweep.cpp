@@ -18,6 +18,7 @@
 #include "core/text.h"
 #include "core/threads.h"
 #include "run/artifact.h"
+#include "protocols/protocol.h"
 #include "run/run.h"
 #include "spec/spec.h"
 #include "sweep/detector.h"
@@ -318,7 +319,7 @@ int run_sweep(const SweepRequest& request) {
     }
     const Job& job = jobs[request.index];
     RunRequest run{request.spec_path, job.overrides, job.run_dir, false, request.threads, request.quiet, false};
-    return run_experiment(run);
+    return run_spec(run);
   }
   if (request.aggregate_only) return aggregate(request, plan, jobs, sweep_dir, detectors, request.quiet);
 

@@ -68,12 +68,25 @@ class FashionMnist : public FixedSplitTask {
     auto x_test = prepare(test.pixels.index_select(0, test_rows));
     auto y_train = train.labels.index_select(0, train_rows);
     auto y_test = test.labels.index_select(0, test_rows);
+    torch::Tensor x_val, y_val;
+    if (o.n_val > 0) {  // drawn after train and test, so that they do not depend on n_val
+      torch::Tensor unused = torch::ones({train.labels.size(0)}, torch::kBool);
+      unused.index_fill_(0, train_rows, false);
+      const torch::Tensor candidates = unused.nonzero().view(-1);
+      const torch::Tensor val_rows =
+          candidates.index_select(0, balanced_subset(train.labels.index_select(0, candidates), o.n_val, g));
+      x_val = prepare(train.pixels.index_select(0, val_rows));
+      y_val = train.labels.index_select(0, val_rows);
+    }
 
     if (o.normalize != "none") {
       x_train = x_train / 255.0, x_test = x_test / 255.0;
       if (o.normalize == "standardize") {
         auto mean = x_train.mean(), std = x_train.std();
         x_train = (x_train - mean) / std, x_test = (x_test - mean) / std;
+        if (x_val.defined()) x_val = (x_val / 255.0 - mean) / std;
+      } else if (x_val.defined()) {
+        x_val = x_val / 255.0;
       }
     }
     corrupt_labels(y_train, g);
@@ -84,11 +97,21 @@ class FashionMnist : public FixedSplitTask {
     }
     train_ = {x_train.to(context.device, context.dtype), y_train.to(context.device)};
     test_ = {x_test.to(context.device, context.dtype), y_test.to(context.device)};
+    if (x_val.defined()) {
+      if (!o.flatten) x_val = x_val.view({-1, o.downsample ? 14 : 28, o.downsample ? 14 : 28});
+      val_ = {x_val.to(context.device, context.dtype), y_val.to(context.device)};
+    }
+  }
+  std::vector<EvalSet> eval_sets() const override {
+    std::vector<EvalSet> sets = FixedSplitTask::eval_sets();
+    if (val_.inputs.defined()) sets.push_back({"val", &val_});
+    return sets;
   }
   InputSpec inputs() const override { return options_.inputs(); }
   void describe(nlohmann::ordered_json& out) const override {
     out["n_train"] = train_.size();
     out["n_test"] = test_.size();
+    if (val_.inputs.defined()) out["n_val"] = val_.size();
     out["num_classes"] = 10;
     out["feature_dim"] = options_.inputs().feature_dim;
     out["labels_changed"] = labels_changed_;  // training labels that now differ from the true ones
@@ -140,6 +163,7 @@ class FashionMnist : public FixedSplitTask {
   }
 
   FashionMnistOptions options_;
+  Batch val_;  // validation images (n_val), or empty
   int64_t labels_changed_ = 0, labels_redrawn_ = 0;
 };
 

@@ -11,6 +11,7 @@ struct FashionMnistOptions : TaskOptions {
   std::string data_dir;  // "": $PHENOM_FASHION_MNIST, else /usr/share/datasets/fashion-mnist
   int64_t n_train = 1000;
   int64_t n_test = 10000;
+  int64_t n_val = 0;
   std::string normalize = "standardize";
   bool downsample = false;
   bool flatten = true;
@@ -23,6 +24,9 @@ struct FashionMnistOptions : TaskOptions {
     v.field("n_train", n_train, "training images: a class-balanced subset of the 60,000, chosen by the seed",
             Between(10, 60000));
     v.field("n_test", n_test, "test images: a class-balanced subset of the 10,000 (10000: all)", Between(10, 10000));
+    v.field("n_val", n_val, "validation images (evaluation set `val`, e.g. for early stopping): a class-balanced "
+                            "subset of the training images not in n_train, with true labels (0: none)",
+            Between(0, 50000));
     v.field("normalize", normalize, "unit: pixels / 255; standardize: then minus the training subset's mean pixel, "
                                     "divided by its standard deviation; none: raw 0..255",
             OneOf({"standardize", "unit", "none"}));
@@ -38,6 +42,14 @@ struct FashionMnistOptions : TaskOptions {
             OneOf({"none", "shuffled_pixels", "random_pixels", "gaussian"}));
   }
   void check(std::vector<std::pair<std::string, std::string>>& problems) const override {
+    if (n_train + n_val > 60000) {
+      problems.push_back({"n_val", "n_train + n_val = " + std::to_string(n_train + n_val) + " exceeds the 60,000 "
+                                   "training images. Fix: lower n_val or n_train."});
+    }
+    if (n_val > 0 && input_corruption != "none") {
+      problems.push_back({"n_val", "the validation images are clean, so they cannot be drawn with an input_corruption. "
+                                   "Fix: set n_val: 0, or input_corruption: none."});
+    }
     if (label_noise > 0 && random_labels > 0) {
       problems.push_back({"random_labels", "label_noise and random_labels are two ways of corrupting the same labels; "
                                            "set only one of them (the other to 0)."});

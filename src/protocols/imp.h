@@ -1,0 +1,57 @@
+// Iterative magnitude pruning (Frankle & Carbin 2019; rewinding: Frankle et al. 2020): rounds of
+// train -> prune -> rewind -> retrain, each round an ordinary run in the protocol's directory.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "spec/options.h"
+
+namespace phenom {
+
+struct ImpOptions : OptionsBase {
+  int64_t rounds = 15;
+  std::string strategy = "layerwise";
+  double prune_fraction = 0.2;         // of the remaining weights of each prunable layer per round
+  double output_prune_fraction = 0.1;  // layerwise: the output layer's (the last prunable weight)
+  std::string rewind = "init";         // init, or a step of the dense run (it must have a checkpoint there)
+  std::vector<double> random_reinit;   // rounds with the random re-initialisation control
+  std::vector<double> random_prune;    // rounds with the random-pruning control
+  double match_tolerance = 0.01;       // "matching": test accuracy within this of the dense run's
+  void visit(Visitor& v) override {
+    v.field("rounds", rounds, "pruning rounds after the dense run (round 0)", AtLeast(1));
+    v.field("strategy", strategy,
+            "layerwise: each prunable weight matrix loses prune_fraction of its remaining weights (the output layer "
+            "output_prune_fraction), as Frankle & Carbin; global: one magnitude threshold over every prunable matrix "
+            "but the output layer, which is not pruned (as open_lth). Biases are never pruned",
+            OneOf({"layerwise", "global"}));
+    v.field("prune_fraction", prune_fraction, "fraction of the remaining weights removed per round", HalfOpen(0, 1));
+    v.field("output_prune_fraction", output_prune_fraction, "layerwise: the output layer's fraction per round",
+            HalfOpen(0, 1));
+    v.field("rewind", rewind, "where the surviving weights restart: init (the dense run's initialisation) or step N "
+                              "of the dense run (late rewinding; the dense run keeps a checkpoint there)");
+    v.field("random_reinit", random_reinit, "rounds that also train the control with the ticket's mask and a fresh "
+                                            "initialisation, e.g. [3, 7, 12, 15]");
+    v.field("random_prune", random_prune, "rounds that also train the control with a random mask of the ticket's "
+                                          "per-layer density, from the same rewind point");
+    v.field("match_tolerance", match_tolerance, "a ticket matches when its test accuracy is at least dense - this",
+            Between(0, 1));
+  }
+  void check(std::vector<std::pair<std::string, std::string>>& problems) const override {
+    if (rewind != "init" && (rewind.empty() || rewind.find_first_not_of("0123456789") != std::string::npos)) {
+      problems.push_back({"rewind", "found '" + rewind + "'; allowed: init, or a step number. Fix: e.g. rewind: init."});
+    }
+    for (const auto* list : {&random_reinit, &random_prune}) {
+      for (double r : *list) {
+        if (r < 1 || r > static_cast<double>(rounds) || r != static_cast<double>(static_cast<int64_t>(r))) {
+          problems.push_back({list == &random_reinit ? "random_reinit" : "random_prune",
+                              "found round " + std::to_string(r) + "; allowed: integers from 1 to rounds (" +
+                                  std::to_string(rounds) + ")."});
+          return;
+        }
+      }
+    }
+  }
+  int64_t rewind_step() const { return rewind == "init" ? 0 : std::stoll(rewind); }
+};
+
+}  // namespace phenom

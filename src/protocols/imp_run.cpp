@@ -1,0 +1,193 @@
+// The imp protocol's lifecycle: round 0 is the dense run; round r trains the survivors of round
+// r-1's magnitude pruning from the rewind point; the controls train the same mask from a fresh
+// initialisation, or a random mask of the same per-layer density. Every round is an ordinary run
+// in <protocol dir>/<round>/ (resumed or reported like any run); masks are saved in masks/ once and
+// reused, so a killed protocol resumes where it stopped.
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "core/safetensors.h"
+#include "core/seed.h"
+#include "core/text.h"
+#include "models/model.h"
+#include "phenomena/detector.h"
+#include "protocols/imp.h"
+#include "protocols/pruning.h"
+#include "protocols/protocol.h"
+#include "run/artifact.h"
+#include "spec/spec.h"
+#include "train/experiment.h"
+
+namespace fs = std::filesystem;
+
+namespace phenom {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+struct Imp {
+  const Spec& spec;
+  const ImpOptions& o;
+  const RunRequest& request;
+  std::string dir;
+
+  std::string path(const std::string& name) const { return dir + "/" + name; }
+
+  // A round's spec: the protocol's spec without protocol and expectations, plus init_from and mask.
+  std::string round_spec(const std::string& init_run, const std::string& init_step, const std::string& mask) const {
+    Spec base = spec;
+    base.protocol = {};
+    base.expect.clear();
+    std::string text = resolve_text(base, /*with_sweep=*/false);
+    if (!init_run.empty()) text += "init_from: {run: '" + init_run + "', step: " + init_step + "}\n";
+    if (!mask.empty()) text += "mask: '" + mask + "'\n";
+    return text;
+  }
+
+  // Runs (or resumes, or reports) one round; returns its exit code (0, or 1 for a failed run).
+  int run_round(const std::string& name, const std::string& text) const {
+    const std::string spec_file = path("specs/" + name + ".yaml");
+    if (!fs::exists(spec_file) || read_file(spec_file) != text) write_file_atomic(spec_file, text);
+    if (!request.quiet) std::cout << "imp: " << name << "\n" << std::flush;
+    RunRequest r{spec_file, {}, path(name), false, request.threads, true, false};
+    return run_experiment(r);
+  }
+};
+
+Json round_result(const std::string& run_dir, const Masks& masks) {
+  const RunArtifact run(run_dir);
+  const MetricHistory history = run.metrics();
+  Json out = {{"dir", run_dir}, {"status", run.summary().value("status", "?")}};
+  const Series test = history.series("test/acc");
+  if (!test.empty()) {
+    out["final_test_acc"] = test.values.back();
+    out["best_test_acc"] = *std::max_element(test.values.begin(), test.values.end());
+  }
+  const Series val = history.series("val/loss");
+  if (!val.empty()) {  // the early-stop iteration: minimum validation loss
+    const size_t best = std::min_element(val.values.begin(), val.values.end()) - val.values.begin();
+    out["early_stop_step"] = val.steps[best];
+    for (size_t i = 0; i < test.steps.size(); ++i) {
+      if (test.steps[i] == val.steps[best]) out["early_stop_test_acc"] = test.values[i];
+    }
+  }
+  const Series measured = history.series("mask/density");
+  out["density"] = measured.empty() ? 1.0 : measured.values.back();
+  Json layers = Json::object();
+  for (const auto& [name, mask] : masks) layers[name] = mask.mean().item<double>();
+  out["layer_density"] = layers;
+  return out;
+}
+
+}  // namespace
+
+int run_imp(const Spec& spec, const RunRequest& request) {
+  const ImpOptions& o = spec.protocol.as<ImpOptions>();
+  if (spec.init_from.set() || !spec.mask.empty()) {
+    throw BadInput("protocol imp sets init_from and mask for its rounds; the spec may not have them. Fix: remove "
+                   "init_from and mask from the spec.");
+  }
+  Imp imp{spec, o, request, request.out_dir.empty() ? "runs/" + spec.name + "/" + spec_hash(spec) : request.out_dir};
+  // The dense run keeps the rewind point; its final weights are what round 1 prunes.
+  Spec dense = spec;
+  const int64_t rewind = o.rewind_step();
+  if (rewind > spec.train.steps) {
+    throw BadInput("protocol.rewind: step " + o.rewind + " is after the end of training (train.steps " +
+                   std::to_string(spec.train.steps) + "). Fix: rewind to an earlier step, or init.");
+  }
+  if (rewind > 0 && !dense.train.checkpoint_due(rewind)) {
+    if (!dense.train.checkpoint_every.unset()) {
+      throw BadInput("protocol.rewind: the dense run keeps no checkpoint at step " + o.rewind +
+                     " under train.checkpoint_every " + dense.train.checkpoint_every.text() + ". Fix: choose a cadence "
+                     "that includes it, or leave checkpoint_every unset.");
+    }
+    dense.train.checkpoint_every = Cadence{rewind, 0};
+  }
+  // Which weights are pruned: every weight matrix, the last being the output layer.
+  Experiment shape = build_experiment(spec, /*training=*/false);
+  std::map<std::string, torch::Tensor> weights;
+  std::vector<std::string> order;
+  for (const auto& p : shape.model->named_parameters()) {
+    weights[p.key()] = p.value();
+    order.push_back(p.key());
+  }
+  PruneRule rule{weight_matrices(weights, order), o.strategy == "global", o.prune_fraction, o.output_prune_fraction};
+  {
+    double total = 0;
+    for (const auto& name : rule.prunable) total += static_cast<double>(weights[name].numel());
+    const double kept = total * std::pow(1 - o.prune_fraction, static_cast<double>(o.rounds));
+    if (kept < 1) {
+      throw BadInput("protocol.rounds: " + std::to_string(o.rounds) + " rounds of " + format_double(o.prune_fraction) +
+                     " leave no weight of the " + std::to_string(static_cast<int64_t>(total)) + " prunable ones. Fix: "
+                     "fewer rounds or a smaller prune_fraction.");
+    }
+  }
+  fs::create_directories(imp.path("specs"));
+  fs::create_directories(imp.path("masks"));
+  write_file_atomic(imp.path("protocol.yaml"), resolve_text(spec));
+
+  std::vector<Json> rounds;
+  Masks masks = full_masks(weights, rule);
+  {
+    Imp d{dense, o, request, imp.dir};
+    const int code = d.run_round("round_0", d.round_spec("", "", ""));
+    if (code == 130) return code;
+    rounds.push_back(round_result(imp.path("round_0"), masks));
+    rounds.back()["round"] = 0;
+  }
+  const std::string rewind_text = rewind == 0 ? "init" : std::to_string(rewind);
+  std::string previous = imp.path("round_0");
+  auto listed = [](const std::vector<double>& list, int64_t r) {
+    return std::find(list.begin(), list.end(), static_cast<double>(r)) != list.end();
+  };
+  // The random re-initialisation's source: the spec with another seed, at its initialisation.
+  Spec reinit = spec;
+  reinit.protocol = {};
+  reinit.expect.clear();
+  reinit.seed = spec.seed + 1000003;
+  reinit.name = spec.name + "-reinit";
+  const std::string reinit_source = imp.path("specs/reinit_source.yaml");
+  if (!o.random_reinit.empty()) write_file_atomic(reinit_source, resolve_text(reinit, false));
+  for (int64_t r = 1; r <= o.rounds; ++r) {
+    const std::string mask_file = imp.path("masks/round_" + std::to_string(r) + ".safetensors");
+    if (fs::exists(mask_file)) {
+      masks = read_safetensors(mask_file);
+    } else {
+      const RunArtifact last(previous);
+      Experiment trained = last.model_at(last.checkpoint_steps().back());
+      std::map<std::string, torch::Tensor> final_weights;
+      for (const auto& p : trained.model->named_parameters()) final_weights[p.key()] = p.value();
+      masks = magnitude_prune(final_weights, masks, rule);
+      write_safetensors(mask_file, masks, {{"round", std::to_string(r)}, {"pruned_from", previous}});
+    }
+    const std::string name = "round_" + std::to_string(r);
+    int code = imp.run_round(name, imp.round_spec(imp.path("round_0"), rewind_text, mask_file));
+    if (code == 130) return code;
+    Json result = round_result(imp.path(name), masks);
+    result["round"] = r;
+    if (listed(o.random_reinit, r)) {
+      code = imp.run_round(name + "_random_reinit", imp.round_spec(reinit_source, "init", mask_file));
+      if (code == 130) return code;
+      result["random_reinit"] = round_result(imp.path(name + "_random_reinit"), masks);
+    }
+    if (listed(o.random_prune, r)) {
+      const std::string random_file = imp.path("masks/round_" + std::to_string(r) + "_random.safetensors");
+      if (!fs::exists(random_file)) {
+        torch::Generator g = at::detail::createCPUGenerator(derive_seed(spec.seed, Stream::kProbe) + static_cast<uint64_t>(r));
+        write_safetensors(random_file, random_masks(masks, g), {{"round", std::to_string(r)}});
+      }
+      code = imp.run_round(name + "_random_prune", imp.round_spec(imp.path("round_0"), rewind_text, random_file));
+      if (code == 130) return code;
+      result["random_prune"] = round_result(imp.path(name + "_random_prune"), read_safetensors(random_file));
+    }
+    rounds.push_back(result);
+    previous = imp.path(name);
+  }
+  std::vector<std::pair<std::string, int64_t>> sizes;
+  for (const auto& name : rule.prunable) sizes.emplace_back(name, weights[name].numel());
+  return write_imp_summary(spec, imp.dir, rounds, sizes, request.quiet);
+}
+
+}  // namespace phenom
