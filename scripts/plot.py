@@ -16,6 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from plot_icl import icl_sets, plot_icl, plot_task_diversity  # noqa: E402
+from plot_lottery import is_protocol, plot_lottery  # noqa: E402
 
 
 def load(run_dir):
@@ -119,6 +120,10 @@ def plot_sweep(sweep_dir):
     out = os.path.join(sweep_dir, "plots")
     os.makedirs(out, exist_ok=True)
     written = []
+    if jobs and all(is_protocol(j["run_dir"]) for j in jobs):  # a sweep of protocols: seeds as bands
+        for path in plot_lottery([j["run_dir"] for j in jobs], out):
+            print(path)
+        return
     metrics = [c for c in (rows[0].keys() if rows else []) if c.startswith("final.") and "/" in c
                and not c.startswith("final.weight_norm/") and not c.startswith("final.icl/")]
     for axis in [a for a in axes if a != "seed"]:  # seeds are replicates: min-max bands, not an x-axis
@@ -314,6 +319,10 @@ def main():
     run_dir = sys.argv[1]
     if os.path.exists(os.path.join(run_dir, "manifest.jsonl")):
         plot_sweep(run_dir)
+        return
+    if is_protocol(run_dir):
+        for path in plot_lottery([run_dir], os.path.join(run_dir, "plots")):
+            print(path)
         return
     rows, summary = load(run_dir)
     if not rows:

@@ -103,6 +103,7 @@ TEST(ImpProtocol, RoundsRewindHoldTheirMasksAndReport) {
   // The random re-initialisation control starts from other weights, with the same mask.
   Experiment reinit = RunArtifact(tmp / "lt/round_2_random_reinit").model_at(0);
   EXPECT_FALSE(reinit.model->named_parameters()["layers.1.weight"].equal(start.model->named_parameters()["layers.1.weight"]));
+  EXPECT_TRUE(fs::exists(tmp / "lt/plots/lottery.png")) << r.output;  // setup.sh installs matplotlib
   // Running it again reports the finished rounds instead of retraining them.
   const std::string metrics = slurp(tmp / "lt/round_3/metrics.jsonl");
   CliResult again = run_cli("run lt.yaml --out lt --threads 1", tmp.path);

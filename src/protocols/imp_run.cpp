@@ -17,6 +17,7 @@
 #include "protocols/pruning.h"
 #include "protocols/protocol.h"
 #include "run/artifact.h"
+#include "run/plot.h"
 #include "spec/spec.h"
 #include "train/experiment.h"
 
@@ -187,7 +188,16 @@ int run_imp(const Spec& spec, const RunRequest& request) {
   }
   std::vector<std::pair<std::string, int64_t>> sizes;
   for (const auto& name : rule.prunable) sizes.emplace_back(name, weights[name].numel());
-  return write_imp_summary(spec, imp.dir, rounds, sizes, request.quiet);
+  const int code = write_imp_summary(spec, imp.dir, rounds, sizes, request.quiet);
+  if (request.plot && plotting_unavailable_reason().empty()) {
+    try {
+      plot_run(imp.dir);
+      if (!request.quiet) std::cout << "figures: " << imp.dir << "/plots/\n";
+    } catch (const std::exception& e) {
+      std::cerr << "warning: " << e.what() << "\n";
+    }
+  }
+  return code;
 }
 
 }  // namespace phenom
