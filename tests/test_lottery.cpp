@@ -64,6 +64,24 @@ TEST(Pruning, GlobalSparesTheOutputLayerAndRandomMasksKeepCounts) {
   }
 }
 
+// The weights alone are built from the task's options without its data: the same initialisation.
+TEST(ModelOnlyBuild, SameInitialisationAsTheFullBuild) {
+  for (const char* spec : {"device: cpu\ntask: {type: fashion_mnist, n_train: 100, n_test: 100}\nmodel: {type: mlp, widths: [30, 10]}\n"
+                           "optimizer: {type: sgd, lr: 0.1}\n",
+                           "device: cpu\ntask: {type: modular_arithmetic, modulus: 11}\nmodel: {type: transformer, d_model: 16, "
+                           "n_heads: 2, d_head: 8, d_mlp: 32}\noptimizer: {type: adamw, lr: 0.01}\n",
+                           "device: cpu\ntask: {type: icl_regression, dim: 3, n_points: 5}\nmodel: {type: transformer, n_layers: 1, "
+                           "d_model: 16, n_heads: 2, d_head: 8, layer_norm: true, activation: gelu}\noptimizer: {type: adam, lr: 0.001}\n"
+                           "train: {loss: mse, batch_size: 8}\n"}) {
+    const Spec s = load_spec_text(spec);
+    Experiment full = build_experiment(s), model = build_experiment(s, Parts::kModel);
+    EXPECT_FALSE(model.task);
+    for (const auto& p : full.model->named_parameters()) {
+      EXPECT_TRUE(p.value().equal(model.model->named_parameters()[p.key()])) << spec << p.key();
+    }
+  }
+}
+
 // A small protocol: LeNet-300-100 on 1,000 Fashion-MNIST images, 3 rounds, both controls at 2.
 const char* kProtocol =
     "name: lt\nseed: 0\ndevice: cpu\n"

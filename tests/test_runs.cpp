@@ -124,7 +124,7 @@ TEST(RunArtifacts, CheckpointCadenceStepsMetricsAndModelAt) {
   EXPECT_EQ(run.metrics().rows().size(), 7u);  // steps 0, 20, ..., 120
   EXPECT_EQ(run.summary()["status"], "completed");
   // The model at step 100 is the checkpoint's; at step 0 the initialisation (rebuilt or stored).
-  Experiment at100 = run.model_at(100), at0 = run.model_at(0), fresh = build_experiment(run.spec(), false);
+  Experiment at100 = run.model_at(100), at0 = run.model_at(0), fresh = build_experiment(run.spec(), Parts::kTaskAndModel);
   for (const auto& p : at0.model->named_parameters()) {
     EXPECT_TRUE(p.value().equal(fresh.model->named_parameters()[p.key()])) << p.key();
     EXPECT_FALSE(p.value().equal(at100.model->named_parameters()[p.key()])) << p.key();
@@ -166,7 +166,7 @@ TEST(RunArtifacts, InitFromCopiesTheWeightsAndIsContentAddressed) {
   write_text(tmp / "other.yaml", source_spec("seed: 9\n").replace(0, 9, "name: other"));
   ASSERT_EQ(run_cli("run dst.yaml --out dst-init init_from.run=other.yaml init_from.step=init --threads 1 --no-plot "
                     "--quiet", tmp.path).code, 0);
-  Experiment init = build_experiment(load_spec(tmp / "other.yaml"), false);
+  Experiment init = build_experiment(load_spec(tmp / "other.yaml"), Parts::kTaskAndModel);
   Experiment started_init = RunArtifact(tmp / "dst-init").model_at(0);
   for (const auto& p : started_init.model->named_parameters()) {
     EXPECT_TRUE(p.value().equal(init.model->named_parameters()[p.key()])) << p.key();

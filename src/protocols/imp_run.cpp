@@ -107,7 +107,7 @@ int run_imp(const Spec& spec, const RunRequest& request) {
     dense.train.checkpoint_every = Cadence{rewind, 0};
   }
   // Which weights are pruned: every weight matrix, the last being the output layer.
-  Experiment shape = build_experiment(spec, /*training=*/false);
+  Experiment shape = build_experiment(spec, Parts::kModel);
   std::map<std::string, torch::Tensor> weights;
   std::vector<std::string> order;
   for (const auto& p : shape.model->named_parameters()) {
@@ -157,7 +157,7 @@ int run_imp(const Spec& spec, const RunRequest& request) {
       masks = read_safetensors(mask_file);
     } else {
       const RunArtifact last(previous);
-      Experiment trained = last.model_at(last.checkpoint_steps().back());
+      Experiment trained = last.model_at(last.checkpoint_steps().back(), /*with_task=*/false);
       std::map<std::string, torch::Tensor> final_weights;
       for (const auto& p : trained.model->named_parameters()) final_weights[p.key()] = p.value();
       masks = magnitude_prune(final_weights, masks, rule);

@@ -106,9 +106,9 @@ std::string RunArtifact::checkpoint_file(int64_t step) const {
                  "train.checkpoint_every (e.g. {per_decade: 10}) and run it again.");
 }
 
-Experiment RunArtifact::model_at(int64_t step) const {
+Experiment RunArtifact::model_at(int64_t step, bool with_task) const {
   const std::string file = checkpoint_file(step);  // before building: a wrong step costs nothing
-  Experiment ex = build_experiment(spec_, /*training=*/false);
+  Experiment ex = build_experiment(spec_, with_task ? Parts::kTaskAndModel : Parts::kModel);
   if (!file.empty()) {
     load_weights(file, ex, hash_);
   } else {  // step 0 as the run started it: its init_from source's weights, then its mask

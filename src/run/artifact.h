@@ -46,9 +46,10 @@ class RunArtifact {
   // initialisation, or its init_from source's weights, with its mask applied): a pure function
   // of the spec.
   std::vector<int64_t> checkpoint_steps() const;
-  // The model (and its task) at `step`, on the spec's device, in eval mode, with no optimizer.
-  // BadInput listing the steps there are when `step` has no checkpoint.
-  Experiment model_at(int64_t step) const;
+  // The model (and its task, unless `with_task` is false: the weights alone, without loading the
+  // task's data) at `step`, on the spec's device, in eval mode, with no optimizer. BadInput
+  // listing the steps there are when `step` has no checkpoint.
+  Experiment model_at(int64_t step, bool with_task = true) const;
 
  private:
   std::string checkpoint_file(int64_t step) const;  // "" for step 0 without step_0.pt

@@ -18,9 +18,9 @@ Experiment init_from_source(const Spec& spec) {
                      source.spec_hash() + "; this run was made from " + from.source_hash + "). Fix: point "
                      "init_from.run at the original source.");
     }
-    return source.model_at(step);
+    return source.model_at(step, /*with_task=*/false);
   }
-  if (step == 0 && from.source) return build_experiment(*from.source, /*training=*/false);  // its init
+  if (step == 0 && from.source) return build_experiment(*from.source, Parts::kModel);  // its init
   throw BadInput("init_from.run: there is no run at '" + from.source_dir + "' to take step " + from.step +
                  " from. Fix: run the source first (phenom run on its spec), or use step: init.");
 }

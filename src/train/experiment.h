@@ -21,8 +21,11 @@ struct Experiment {
   ~Experiment();
 };
 
-// `training` false: the task and the model only (no optimizer, probes, detectors or callbacks),
-// for reading a saved run. The model's initialisation is the same either way.
-Experiment build_experiment(const Spec& spec, bool training = true);
+// What to build: everything a run needs; the task and the model (reading a saved run, no
+// optimizer, probes, detectors or callbacks); or the model alone (its weights: init_from,
+// pruning), shaped by the task's options without loading its data. Models read only the inputs'
+// shape and the init generator, so the model's initialisation is the same in all three.
+enum class Parts { kAll, kTaskAndModel, kModel };
+Experiment build_experiment(const Spec& spec, Parts parts = Parts::kAll);
 
 }  // namespace phenom
