@@ -15,6 +15,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from plot_common import save  # noqa: E402
+
 from plot_icl import icl_sets, plot_icl, plot_task_diversity  # noqa: E402
 from plot_lottery import is_protocol, plot_lottery  # noqa: E402
 
@@ -151,10 +153,7 @@ def plot_sweep(sweep_dir):
             ax.set_title(f"{metric} against {axis}")
             ax.grid(True, alpha=0.3)
             ax.legend(fontsize=8)
-            fig.tight_layout()
-            path = os.path.join(out, f"{metric.replace('final.', '').replace('/', '_')}_vs_{axis.replace('.', '_')}.png")
-            fig.savefig(path)
-            plt.close(fig)
+            path = save(fig, out, f"{metric.replace('final.', '').replace('/', '_')}_vs_{axis.replace('.', '_')}.png")
             written.append(path)
     written += plot_double_descent(sweep_dir, summary, rows, axes, out)
     written += plot_random_labels(summary, jobs, axes, out)
@@ -253,10 +252,7 @@ def plot_double_descent(sweep_dir, summary, rows, axes, out):
         peak = result.get("peak") or {}
         fig.suptitle(f"double descent of {ymetric} along {axis}: {verdict}"
                      + (f" (peak at {peak['x']:.4g})" if peak else ""))
-        fig.tight_layout()
-        path = os.path.join(out, f"{key.replace('.', '_')}.png")
-        fig.savefig(path)
-        plt.close(fig)
+        path = save(fig, out, f"{key.replace('.', '_')}.png")
         written.append(path)
     return written
 
@@ -306,10 +302,7 @@ def plot_random_labels(summary, jobs, axes, out):
     c.legend(fontsize=8)
     c.grid(True, alpha=0.3)
     fig.suptitle("random labels: " + ("detected" if result.get("detected") else "not detected"))
-    fig.tight_layout()
-    path = os.path.join(out, "random_labels.png")
-    fig.savefig(path)
-    plt.close(fig)
+    path = save(fig, out, "random_labels.png")
     return [path]
 
 
@@ -341,10 +334,7 @@ def main():
     for name, draw in panels:
         fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
         draw(ax, rows, summary)
-        fig.tight_layout()
-        path = os.path.join(out, f"{name}.png")
-        fig.savefig(path)
-        plt.close(fig)
+        path = save(fig, out, f"{name}.png")
         written.append(path)
     cols = 2
     nrows = math.ceil(len(panels) / cols)
@@ -359,10 +349,7 @@ def main():
         first = open(spec_path).readline().strip()
         title = f"{first.split(':', 1)[-1].strip()}  ({title})"
     fig.suptitle(title)
-    fig.tight_layout()
-    path = os.path.join(out, "overview.png")
-    fig.savefig(path)
-    plt.close(fig)
+    path = save(fig, out, "overview.png")
     written.append(path)
     print("\n".join(written))
 

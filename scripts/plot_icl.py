@@ -2,9 +2,10 @@
 al. 2022, Fig. 2) with a band of two standard errors over the evaluation prompts and every
 closed-form baseline's error on the same prompts; a task-diversity sweep's distances to dMMSE and
 ridge against the pool size M (Raventós et al. 2023) with the crossing marked, and the error."""
-import os
 
 import matplotlib.pyplot as plt
+
+from plot_common import save
 
 STYLES = {"ols": ("least squares", "tab:green", "--"), "ridge": ("ridge", "tab:olive", "--"),
           "averaging": ("averaging", "tab:purple", ":"), "knn": ("3-NN", "tab:brown", ":"),
@@ -65,8 +66,5 @@ def plot_task_diversity(summary, out):
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle("task diversity: " + ("detected" if result.get("detected") else "not detected"))
-    fig.tight_layout()
-    path = os.path.join(out, "task_diversity.png")
-    fig.savefig(path)
-    plt.close(fig)
+    path = save(fig, out, "task_diversity.png")
     return [path]

@@ -7,6 +7,8 @@ import os
 
 import matplotlib.pyplot as plt
 
+from plot_common import save
+
 SERIES = {"ticket_acc": ("winning ticket", "tab:blue"), "random_reinit_acc": ("random re-init", "tab:orange"),
           "random_prune_acc": ("random pruning", "tab:gray")}
 
@@ -59,8 +61,5 @@ def plot_lottery(directories, out):
     acc.legend(fontsize=8)
     n = len(protocols)
     acc.set_title(f"iterative magnitude pruning ({n} seed{'s' if n > 1 else ''}: median, min-max)")
-    fig.tight_layout()
-    path = os.path.join(out, "lottery.png")
-    fig.savefig(path)
-    plt.close(fig)
+    path = save(fig, out, "lottery.png")
     return [path]

@@ -69,7 +69,8 @@ struct Computed {
   std::map<std::string, torch::Tensor> tensors;
 };
 
-// Runs every analysis not yet done at `step` on the model system at that step.
+// Runs every analysis not yet done at `step` on the model system at that step; with `summaries`
+// (the last step), also each instrument's final analysis there, done or not.
 std::vector<Computed> compute(const RunArtifact& run, const AnalysisSpec& spec, int64_t step,
                               const std::set<std::pair<int64_t, std::string>>& done, Json* summaries) {
   std::vector<Computed> out;
@@ -84,8 +85,9 @@ std::vector<Computed> compute(const RunArtifact& run, const AnalysisSpec& spec, 
     auto probe = find_entry(probe_registry(), a.type)->build(*a.options, context);
     Computed c{step, key, MetricRow{step, {}}, {}};
     probe_context.tensors = &c.tensors;
+    const bool measure = !done.count({step, key});
     try {
-      probe->measure(probe_context, c.row);
+      if (measure) probe->measure(probe_context, c.row);
     } catch (const std::invalid_argument& e) {  // a component's own check of its options against the model
       throw BadInput("analyses." + std::to_string(i) + " (" + a.type + "): " + e.what());
     } catch (const BadInput& e) {
@@ -96,7 +98,7 @@ std::vector<Computed> compute(const RunArtifact& run, const AnalysisSpec& spec, 
       probe->summarize(probe_context, s);
       (*summaries)[key] = s;
     }
-    if (!done.count({step, key})) out.push_back(std::move(c));
+    if (measure) out.push_back(std::move(c));
   }
   return out;
 }
@@ -135,12 +137,14 @@ bool analyze_run(const std::string& path, const AnalysisSpec& spec, const std::s
     return false;
   }
   // The first step is computed before anything is written: a wrong hook or set leaves nothing behind.
-  std::vector<Computed> first = compute(run, spec, todo.front(), done, nullptr);
+  Json finals = Json::object();  // the instruments' final analyses, at the last step
+  const auto summaries_at = [&](int64_t step) { return step == steps.back() ? &finals : nullptr; };
+  std::vector<Computed> first = compute(run, spec, todo.front(), done, summaries_at(todo.front()));
   fs::create_directories(out + "/tensors");
   write_file_atomic(out + "/analysis.yaml", resolve_analysis_text(spec));
   std::ofstream results(out + "/results.jsonl", std::ios::app);
   for (size_t t = 0; t < todo.size(); ++t) {
-    std::vector<Computed> computed = t == 0 ? std::move(first) : compute(run, spec, todo[t], done, nullptr);
+    std::vector<Computed> computed = t == 0 ? std::move(first) : compute(run, spec, todo[t], done, summaries_at(todo[t]));
     for (auto& c : computed) {
       Json row = {{"step", c.step}, {"analysis", c.key}};
       for (const auto& [name, value] : c.row.values) row[name] = value;
@@ -156,8 +160,7 @@ bool analyze_run(const std::string& path, const AnalysisSpec& spec, const std::s
     if (!quiet) std::cout << "analysed step " << todo[t] << " of " << path << "\n";
   }
   // summary.json: per analysis, its values at the last step analysed and its final analysis there.
-  Json finals = Json::object();
-  compute(run, spec, steps.back(), done, &finals);
+  if (todo.back() != steps.back()) compute(run, spec, steps.back(), done, &finals);  // measured earlier
   Json summary = {{"run", path}, {"run_spec_hash", run.spec_hash()}, {"steps", steps}};
   Json analyses = Json::object();
   for (size_t i = 0; i < spec.analyses.size(); ++i) {
