@@ -38,13 +38,7 @@ struct Imp {
 
   // A round's spec: the protocol's spec without protocol and expectations, plus init_from and mask.
   std::string round_spec(const std::string& init_run, const std::string& init_step, const std::string& mask) const {
-    Spec base = spec;
-    base.protocol = {};
-    base.expect.clear();
-    std::string text = resolve_text(base, /*with_sweep=*/false);
-    if (!init_run.empty()) text += "init_from: {run: '" + init_run + "', step: " + init_step + "}\n";
-    if (!mask.empty()) text += "mask: '" + mask + "'\n";
-    return text;
+    return derived_run_text(spec, init_run, init_step, mask);
   }
 
   // Runs (or resumes, or reports) one round; returns its exit code (0, or 1 for a failed run).
@@ -145,12 +139,10 @@ int run_imp(const Spec& spec, const RunRequest& request) {
   };
   // The random re-initialisation's source: the spec with another seed, at its initialisation.
   Spec reinit = spec;
-  reinit.protocol = {};
-  reinit.expect.clear();
   reinit.seed = spec.seed + 1000003;
   reinit.name = spec.name + "-reinit";
   const std::string reinit_source = imp.path("specs/reinit_source.yaml");
-  if (!o.random_reinit.empty()) write_file_atomic(reinit_source, resolve_text(reinit, false));
+  if (!o.random_reinit.empty()) write_file_atomic(reinit_source, derived_run_text(reinit, "", "", ""));
   for (int64_t r = 1; r <= o.rounds; ++r) {
     const std::string mask_file = imp.path("masks/round_" + std::to_string(r) + ".safetensors");
     if (fs::exists(mask_file)) {

@@ -20,7 +20,14 @@ Experiment init_from_source(const Spec& spec) {
     }
     return source.model_at(step, /*with_task=*/false);
   }
-  if (step == 0 && from.source) return build_experiment(*from.source, Parts::kModel);  // its init
+  if (step == 0 && from.source) {  // its init
+    if (spec_hash(*from.source) != from.source_hash) {
+      throw BadInput("init_from.run: the spec '" + from.source_file + "' has changed since this run was made from it "
+                     "(hash " + spec_hash(*from.source) + ", recorded " + from.source_hash + "). Fix: restore it, or "
+                     "start the run over with --fresh.");
+    }
+    return build_experiment(*from.source, Parts::kModel);
+  }
   throw BadInput("init_from.run: there is no run at '" + from.source_dir + "' to take step " + from.step +
                  " from. Fix: run the source first (phenom run on its spec), or use step: init.");
 }

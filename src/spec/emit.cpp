@@ -196,6 +196,25 @@ std::string spec_hash_text(const Spec& spec) {
 
 std::string spec_hash(const Spec& spec) { return hex8(fnv1a64(spec_hash_text(spec))); }
 
+std::string derived_run_text(const Spec& base, const std::string& init_run, const std::string& init_step,
+                             const std::string& mask) {
+  Spec run = base;
+  run.protocol = {};
+  run.expect.clear();
+  run.init_from = {};
+  run.mask.clear();
+  YAML::Node root = YAML::Load(resolve_text(run, /*with_sweep=*/false));
+  if (!init_run.empty()) {
+    root["init_from"]["run"] = init_run;
+    root["init_from"]["step"] = init_step;
+  }
+  if (!mask.empty()) root["mask"] = mask;
+  YAML::Emitter out;
+  out.SetIndent(2);
+  out << root;
+  return std::string(out.c_str()) + "\n";
+}
+
 
 
 std::string resolve_analysis_text(const AnalysisSpec& spec) {

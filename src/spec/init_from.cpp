@@ -85,7 +85,10 @@ void read_init_from(const YAML::Node& root, Spec& spec, LoadContext& context) {
   DepthGuard guard;
   try {
     auto source = std::make_shared<const Spec>(load_spec(directory ? (path / "spec.yaml").string() : o.run));
-    o.source_hash = spec_hash(*source);
+    // A stored spec records the source it was made from: that hash is the run's identity, even if
+    // the source has changed since (init_from_source then refuses to take weights from it).
+    const YAML::Node stored = node["source_hash"];
+    o.source_hash = stored && stored.IsScalar() ? stored.Scalar() : spec_hash(*source);
     o.source_dir = directory ? fs::absolute(path).lexically_normal().string()
                              : fs::absolute(fs::path("runs") / source->name / o.source_hash).lexically_normal().string();
     if (!directory) o.source_file = fs::absolute(path).lexically_normal().string();

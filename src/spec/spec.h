@@ -169,6 +169,11 @@ Spec load_spec_text(const std::string& yaml, const std::vector<std::string>& ove
 
 // The fully defaulted spec as YAML; loading it gives the same Spec and the same hash.
 std::string resolve_text(const Spec& spec, bool with_sweep = true);
+// The resolved text of a run derived from `base` (a protocol's round): without protocol and
+// expectations, starting from `init_run` at `init_step` (none when empty), holding `mask` (none
+// when empty). Loading it resolves the source and the mask like any spec.
+std::string derived_run_text(const Spec& base, const std::string& init_run, const std::string& init_step,
+                             const std::string& mask);
 // The overrides as a YAML mapping (for overrides.yaml).
 std::string overrides_text(const std::vector<std::string>& overrides);
 // Stable hash of everything that can change a run's results (the resolved spec without sweep).
