@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include <fstream>
 #include <tuple>
 
 #include "cli_helpers.h"
@@ -219,6 +220,28 @@ TEST(IclRegressionTask, ShortRunBeatsAveraging) {
   EXPECT_TRUE(summary["final"].contains("test/loss"));
 }
 
+// reference_pool: a fixed small pool's dMMSE as one more baseline. On fresh tasks with 16 in-context pairs a 4-task pool's Bayes predictor is far from the
+// truth, while ridge is near it (research cross-check: the model trained at M = inf must be nearer
+// ridge than this predictor).
+TEST(IclRegressionTask, ReferencePoolIsAFixedBaseline) {
+  TempDir tmp;
+  write_text(tmp / "spec.yaml",
+             "task: {type: icl_regression, dim: 4, n_points: 16, noise: 0.5, eval_prompts: 500}\n"
+             "model: {type: transformer, n_layers: 1, d_model: 16, n_heads: 2, d_head: 8, mlp_ratio: 2, layer_norm: true}\n"
+             "optimizer: {type: adam, lr: 0.001}\ntrain: {steps: 4, batch_size: 8, loss: mse, eval_every: 2}\n"
+             "probes: [{type: icl_regression, reference_pool: 4}]\n");
+  const auto r = run_cli("run spec.yaml --no-plot --quiet --out out --threads 1", tmp.path);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto summary = nlohmann::json::parse(testing::slurp(tmp / "out/summary.json"));
+  const auto& icl = summary["icl_regression"];
+  const double reference = icl["baseline_error_at_last/dmmse_ref"].get<double>();
+  const double ridge = icl["baseline_error_at_last/ridge"].get<double>();
+  EXPECT_GT(reference, 0.2) << icl.dump(1);
+  EXPECT_LT(ridge, 0.1) << icl.dump(1);
+  EXPECT_DOUBLE_EQ(icl["baseline_error"]["dmmse_ref"].back().get<double>(), reference);
+  EXPECT_TRUE(summary["final"].contains("icl/dist/dmmse_ref/k=15"));
+}
+
 // A streamed task resumes exactly after kill -9: its batches (curriculum included) depend only on
 // (seed, step), so the resumed metrics are byte-identical to an uninterrupted run's.
 TEST(IclRegressionTask, KilledRunResumesToByteIdenticalMetrics) {
@@ -289,6 +312,54 @@ TEST(TaskDiversityDetector, FindsTheCrossingFromDmmseToRidge) {
   EXPECT_TRUE(r["detected"].get<bool>());
   r = detector->detect(rows_for({{"4", 0.4, 0.3}, {"1024", 0.2, 0.02}}));  // ridge-like already at M = 4
   EXPECT_FALSE(r["small_M_nearer_dmmse"].get<bool>());
+  EXPECT_FALSE(r["detected"].get<bool>());
+}
+
+}  // namespace
+}  // namespace phenom
+
+namespace phenom {
+namespace {
+
+// The checks beside the crossing (research cross-checks 2 and 3): the fresh-task error falls with M
+// (Spearman's rho over every run, inf the largest), and at M = inf the model is nearer ridge than a
+// 4-task pool's dMMSE and its error is within a limit of ridge's, per run.
+TEST(TaskDiversityDetector, ErrorFallsWithMAndInfIsRidgeLike) {
+  TaskDiversityOptions options;
+  options.max_error_spearman = -0.7;
+  options.max_error_over_ridge = 1.5;
+  auto detector = find_entry(sweep_detector_registry(), "task_diversity")->build(options);
+  // error per M (two seeds alike); at inf: distance to the reference pool's dMMSE, ridge's error.
+  auto rows_for = [](const std::vector<double>& errors, double dist_reference, double ridge_error) {
+    std::vector<SweepRow> rows;
+    const std::vector<std::string> Ms = {"4", "64", "1024", "inf"};
+    for (size_t i = 0; i < Ms.size(); ++i) {
+      for (const char* seed : {"0", "1"}) {
+        nlohmann::ordered_json icl;
+        if (Ms[i] == "inf") {
+          icl = {{"dist_at_last/ridge", 0.02}, {"dist_at_last/dmmse_ref", dist_reference}, {"error_at_last", errors[i]},
+                 {"baseline_error_at_last/ridge", ridge_error}};
+        } else {
+          const double dmmse = i == 0 ? 0.01 : 0.3;
+          icl = {{"fresh/dist_at_last/dmmse", dmmse}, {"fresh/dist_at_last/ridge", 0.1}, {"fresh/error_at_last", errors[i]}};
+        }
+        rows.push_back({{{"task.task_pool", Ms[i]}, {"seed", seed}}, {{"icl_regression", icl}}});
+      }
+    }
+    return rows;
+  };
+  nlohmann::ordered_json r = detector->detect(rows_for({0.9, 0.4, 0.2, 0.12}, 0.5, 0.1));
+  EXPECT_LT(r["error_spearman"].get<double>(), -0.9);
+  EXPECT_EQ(r["inf"]["nearer_ridge_than_dmmse_ref"], "2/2");
+  EXPECT_NEAR(r["inf"]["error_over_ridge"][0].get<double>(), 1.2, 1e-12);
+  EXPECT_TRUE(r["detected"].get<bool>());
+  r = detector->detect(rows_for({0.2, 0.4, 0.9, 0.12}, 0.5, 0.1));  // error rises with M
+  EXPECT_FALSE(r["error_falls_with_M"].get<bool>());
+  EXPECT_FALSE(r["detected"].get<bool>());
+  r = detector->detect(rows_for({0.9, 0.4, 0.2, 0.12}, 0.01, 0.1));  // nearer the 4-task pool than ridge
+  EXPECT_EQ(r["inf"]["nearer_ridge_than_dmmse_ref"], "0/2");
+  EXPECT_FALSE(r["detected"].get<bool>());
+  r = detector->detect(rows_for({0.9, 0.4, 0.2, 0.12}, 0.5, 0.06));  // error twice ridge's
   EXPECT_FALSE(r["detected"].get<bool>());
 }
 

@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "core/build_context.h"
+#include "core/seed.h"
 #include "probes/icl_baselines.h"
 #include "probes/probe.h"
 #include "tasks/icl_regression_task.h"
@@ -29,7 +30,7 @@ std::vector<double> per_k(const torch::Tensor& squared, int64_t d) {  // [N, n] 
 
 class IclRegression : public Probe {
  public:
-  explicit IclRegression(const IclRegressionProbeOptions& o) : Probe(o.every), options_(o) {}
+  IclRegression(const IclRegressionProbeOptions& o, int64_t seed) : Probe(o.every), options_(o), seed_(seed) {}
 
   void measure(ProbeContext& c, MetricRow& row) override {
     const auto& task = dynamic_cast<const IclRegressionTask&>(c.task);
@@ -52,7 +53,7 @@ class IclRegression : public Probe {
   // Under icl_regression in summary.json (keys of sets other than `test` prefixed `<set>/`): the
   // model's error curve and its standard error over prompts, each baseline's error curve, the
   // distance curve to each baseline (dist/<b>) and its value at the last position
-  // (dist_at_last/<b>, with error_at_last), the nearest baseline at each k, error_at_d, error_at_2d (when the prompt is that long),
+  // (dist_at_last/<b>, with error_at_last and baseline_error_at_last/<b>), the nearest baseline at each k, error_at_d, error_at_2d (when the prompt is that long),
   // max_error_after_d, and below_ols_max = max_k (ols error - model error), how far the model
   // beats least squares anywhere (least squares is Bayes-optimal without noise).
   void summarize(ProbeContext& c, Json& out) override {
@@ -90,6 +91,7 @@ class IclRegression : public Probe {
       for (size_t b = 0; b < dists.size(); ++b) {
         out[key + "dist/" + sets_[s].baselines[b].name] = dists[b];
         out[key + "dist_at_last/" + sets_[s].baselines[b].name] = dists[b].back();
+        out[key + "baseline_error_at_last/" + sets_[s].baselines[b].name] = sets_[s].errors[b].back();
       }
       out[key + "error_at_last"] = error.back();
       out[key + "baseline_error"] = baselines;
@@ -110,9 +112,19 @@ class IclRegression : public Probe {
     for (const auto& [name, prompts] : task.prompt_sets()) {
       SetBaselines set{name, name == "test" ? "icl/" : "icl/" + name + "/", {}, {}};
       set.baselines = icl_baselines(prompts.x, prompts.y, task.options().noise, task.pool(), options_.neighbours);
+      if (options_.reference_pool > 0) {
+        set.baselines.push_back(
+            {"dmmse_ref", predict_pool_posterior_mean(prompts.x, prompts.y, reference_pool(d), task.options().noise)});
+      }
       for (const auto& b : set.baselines) set.errors.push_back(per_k((b.predictions - prompts.truth).pow(2), d));
       sets_.push_back(std::move(set));
     }
+  }
+
+  // The same tasks for every evaluation set and measurement: a generator of the probe stream.
+  torch::Tensor reference_pool(int64_t d) const {
+    auto generator = at::make_generator<at::CPUGeneratorImpl>(derive_seed(seed_, Stream::kProbe, 0x7265660aULL));
+    return torch::randn({options_.reference_pool, d}, generator, torch::kDouble);
   }
 
   static torch::Tensor model_predictions(ProbeContext& c, const IclRegressionTask::Prompts& prompts) {
@@ -120,13 +132,14 @@ class IclRegression : public Probe {
   }
 
   IclRegressionProbeOptions options_;
+  int64_t seed_;
   std::vector<SetBaselines> sets_;
 };
 
 }  // namespace
 
-std::unique_ptr<Probe> build_icl_regression(const ProbeOptions& o, BuildContext&) {
-  return std::make_unique<IclRegression>(dynamic_cast<const IclRegressionProbeOptions&>(o));
+std::unique_ptr<Probe> build_icl_regression(const ProbeOptions& o, BuildContext& context) {
+  return std::make_unique<IclRegression>(dynamic_cast<const IclRegressionProbeOptions&>(o), context.spec.seed);
 }
 
 }  // namespace phenom

@@ -24,6 +24,9 @@ std::vector<Point> points_along(const std::vector<SweepRow>& rows, const std::st
 // The point at x, or nullptr (points_along's x values, compared exactly).
 const Point* point_at(const std::vector<Point>& points, double x);
 
+// Spearman's rank correlation of paired values (ties get their mean rank); 0 when either is constant.
+double spearman(const std::vector<double>& x, const std::vector<double>& y);
+
 // Throws BadInput when `x` is not one of the sweep's axes (with "did you mean").
 void require_swept(const std::string& detector, const std::string& x, const std::vector<std::string>& axes);
 

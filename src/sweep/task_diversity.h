@@ -12,6 +12,8 @@ struct TaskDiversityOptions : OptionsBase {
   std::string set = "fresh";
   int64_t max_sign_changes = 1;
   double tie_fraction = 0.05;
+  double max_error_spearman = 1.0;
+  double max_error_over_ridge = 0.0;
   void visit(Visitor& v) override {
     v.field("x", x, "the swept task-pool size (values M or inf)");
     v.field("set", set, "the evaluation set whose distances decide (fresh: new tasks; pretrain: the pool's)");
@@ -21,6 +23,12 @@ struct TaskDiversityOptions : OptionsBase {
     v.field("tie_fraction", tie_fraction,
             "distances within this fraction of the larger count as a tie (at large M dMMSE and ridge predict almost "
             "alike, so neither is nearer); ties are skipped when counting sign changes", HalfOpen(0, 1));
+    v.field("max_error_spearman", max_error_spearman,
+            "the model's error on fresh tasks at k = K must fall with M: Spearman's rho over all runs (inf the "
+            "largest M) at most this (Raventós et al.'s check: -0.7; 1: not required)", Between(-1, 1));
+    v.field("max_error_over_ridge", max_error_over_ridge,
+            "at M = inf, the model's fresh-task error at k = K over ridge's at most this (0: reported, not required)",
+            NonNegative());
   }
 };
 

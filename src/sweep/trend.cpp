@@ -13,34 +13,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-// Ranks with ties averaged (for Spearman's rho).
-std::vector<double> ranks(const std::vector<double>& v) {
-  std::vector<size_t> order(v.size());
-  for (size_t i = 0; i < v.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return v[a] < v[b]; });
-  std::vector<double> r(v.size());
-  for (size_t i = 0; i < order.size();) {
-    size_t j = i;
-    while (j + 1 < order.size() && v[order[j + 1]] == v[order[i]]) ++j;
-    for (size_t k = i; k <= j; ++k) r[order[k]] = (static_cast<double>(i + j) / 2.0) + 1;
-    i = j + 1;
-  }
-  return r;
-}
-
-double pearson(const std::vector<double>& a, const std::vector<double>& b) {
-  const double n = static_cast<double>(a.size());
-  double ma = 0, mb = 0;
-  for (size_t i = 0; i < a.size(); ++i) ma += a[i] / n, mb += b[i] / n;
-  double sab = 0, saa = 0, sbb = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    sab += (a[i] - ma) * (b[i] - mb);
-    saa += (a[i] - ma) * (a[i] - ma);
-    sbb += (b[i] - mb) * (b[i] - mb);
-  }
-  return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : 0.0;
-}
-
 class Trend : public SweepDetector {
  public:
   explicit Trend(const TrendOptions& o) : o_(o) {}
@@ -67,7 +39,7 @@ class Trend : public SweepDetector {
     }
     r["monotone_increasing"] = increasing;
     r["monotone_decreasing"] = decreasing;
-    r["spearman"] = xs.size() >= 2 ? pearson(ranks(xs), ranks(ys)) : 0.0;
+    r["spearman"] = xs.size() >= 2 ? spearman(xs, ys) : 0.0;
     r["detected"] = o_.expect == "increasing" ? increasing : o_.expect == "decreasing" ? decreasing : means.size() >= 2;
     return r;
   }
