@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
   resolve->add_option("spec", spec_path, "spec YAML file")->required();
   resolve->add_option("overrides", overrides, "key=value overrides");
   auto* list = app.add_subcommand("list", "components with their options, defaults and help");
-  list->add_option("kind", kind, "tasks | models | optimizers | schedules | probes | phenomena | sweep_phenomena | train | init_from | analyses")
+  list->add_option("kind", kind, "tasks | models | optimizers | schedules | probes | phenomena | sweep_phenomena | train | init_from | analyses | protocols")
       ->check(CLI::IsMember(component_kinds()));
 
   SweepRequest sweep_request;

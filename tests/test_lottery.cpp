@@ -172,5 +172,111 @@ TEST(ImpProtocol, BadInputExits2BeforeAnythingRuns) {
   EXPECT_FALSE(fs::exists(tmp / "masked"));
 }
 
+// train.order_seed reorders the batches and nothing else: the same initial weights, other metrics;
+// set to the spec's seed it is the default, byte for byte.
+TEST(OrderSeed, ChangesTheBatchOrderAlone) {
+  TempDir tmp;
+  write_text(tmp / "s.yaml", "name: o\nseed: 3\ndevice: cpu\ntask: {type: modular_arithmetic, modulus: 11}\n"
+                             "model: {type: mlp, width: 16}\noptimizer: {type: sgd, lr: 0.5}\n"
+                             "train: {steps: 40, batch_size: 16, eval_every: 10, checkpoint_every: 40}\n");
+  for (const char* run : {"plain", "same", "other"}) {
+    const std::string extra = std::string(run) == "same" ? " train.order_seed=3" : std::string(run) == "other" ? " train.order_seed=4" : "";
+    ASSERT_EQ(run_cli("run s.yaml --quiet --no-plot --threads 1 --out " + std::string(run) + extra, tmp.path).code, 0);
+  }
+  EXPECT_EQ(slurp(tmp / "same/metrics.jsonl"), slurp(tmp / "plain/metrics.jsonl"));
+  EXPECT_NE(slurp(tmp / "other/metrics.jsonl"), slurp(tmp / "plain/metrics.jsonl"));
+  Experiment a = RunArtifact(tmp / "plain").model_at(0), b = RunArtifact(tmp / "other").model_at(0);
+  for (const auto& p : a.model->named_parameters()) EXPECT_TRUE(p.value().equal(b.model->named_parameters()[p.key()]));
+}
+
+// A test-sized LMC protocol on Fashion-MNIST: copies from step 20 of a parent run.
+const char* kLmc =
+    "name: lmc\nseed: 0\ndevice: cpu\n"
+    "task: {type: fashion_mnist, n_train: 1000, n_test: 500}\n"
+    "model: {type: mlp, widths: [64, 32]}\noptimizer: {type: sgd, lr: 0.1}\n"
+    "train: {steps: 120, batch_size: 64, loss: cross_entropy, eval_every: 40}\n"
+    "protocol: {type: linear_mode_connectivity, rewind: 20, alphas: 5, order_seeds: [1, 2]}\n"
+    "expect: {linear_mode_connectivity.instability.test: '>= 0'}\n";
+
+// The copies start from the parent's step-20 weights and end apart; the path's endpoints are the
+// copies themselves (their logged final test error), and the instability is the path's maximum
+// minus the endpoints' mean.
+TEST(LinearModeConnectivity, CopiesFromTheRewindPointAndThePathBetweenThem) {
+  TempDir tmp;
+  write_text(tmp / "lmc.yaml", kLmc);
+  CliResult r = run_cli("run lmc.yaml --out lmc --threads 1", tmp.path);
+  ASSERT_EQ(r.code, 0) << r.output;
+  Experiment parent = RunArtifact(tmp / "lmc/parent").model_at(20);
+  Experiment a0 = RunArtifact(tmp / "lmc/copy_lmc_1").model_at(0), b0 = RunArtifact(tmp / "lmc/copy_lmc_2").model_at(0);
+  Experiment a = RunArtifact(tmp / "lmc/copy_lmc_1").model_at(120), b = RunArtifact(tmp / "lmc/copy_lmc_2").model_at(120);
+  for (const auto& p : parent.model->named_parameters()) {
+    EXPECT_TRUE(p.value().equal(a0.model->named_parameters()[p.key()])) << p.key();
+    EXPECT_TRUE(p.value().equal(b0.model->named_parameters()[p.key()])) << p.key();
+  }
+  EXPECT_FALSE(a.model->named_parameters()["layers.0.weight"].equal(b.model->named_parameters()["layers.0.weight"]));
+  const Json summary = Json::parse(slurp(tmp / "lmc/summary.json"));
+  const Json& lmc = summary["linear_mode_connectivity"];
+  ASSERT_EQ(lmc["alphas"].size(), 5u);
+  const auto curve = lmc["error"]["test"].get<std::vector<double>>();
+  for (const auto& [name, index] : {std::pair<std::string, size_t>{"copy_lmc_1", 0}, {"copy_lmc_2", 4}}) {
+    const double logged = RunArtifact(tmp / ("lmc/" + name)).metrics().series("test/acc").values.back();
+    EXPECT_NEAR(curve[index], 1.0 - logged, 1e-6) << name;
+  }
+  const double top = *std::max_element(curve.begin(), curve.end());
+  EXPECT_NEAR(lmc["instability"]["test"].get<double>(), top - (curve.front() + curve.back()) / 2, 1e-12);
+  double above = 0;  // the barrier: above the chord between the endpoints
+  for (size_t i = 0; i < curve.size(); ++i) above = std::max(above, curve[i] - (curve[0] + (curve[4] - curve[0]) * i / 4.0));
+  EXPECT_NEAR(lmc["barrier"]["test"].get<double>(), above, 1e-12);
+  EXPECT_LE(lmc["barrier"]["test"].get<double>(), lmc["instability"]["test"].get<double>() + 1e-12);
+  EXPECT_TRUE(fs::exists(tmp / "lmc/plots/lmc.png")) << r.output;
+}
+
+// Inside imp: LMC pairs of the dense network and of round 2's ticket and random-prune control,
+// from the rewind point with the round's mask; a prunable subset is pruned alone.
+TEST(ImpProtocol, LmcRoundsAndPrunableLayers) {
+  TempDir tmp;
+  write_text(tmp / "lt.yaml", kProtocol);
+  CliResult r = run_cli("run lt.yaml --out lt --threads 1 --no-plot protocol.rounds=2 protocol.random_reinit=[] "
+                        "protocol.lmc_rounds=[0,2] protocol.lmc_alphas=3 protocol.prunable=[layers.0.weight,readout.weight]",
+                        tmp.path);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const Json summary = Json::parse(slurp(tmp / "lt/summary.json"));
+  for (const char* key : {"round_0", "round_2"}) EXPECT_TRUE(summary["imp"]["instability"].contains(key)) << summary["imp"];
+  EXPECT_TRUE(summary["imp"]["instability_random_prune"].contains("round_2")) << summary["imp"];
+  EXPECT_DOUBLE_EQ(summary["imp"]["random_prune_minus_ticket_instability"].get<double>(),
+                   summary["imp"]["instability_random_prune"]["round_2"].get<double>() -
+                       summary["imp"]["instability"]["round_2"].get<double>());
+  const Masks mask = read_safetensors(tmp / "lt/masks/round_2.safetensors");
+  EXPECT_EQ(mask.size(), 2u);  // layers.1.weight is not prunable
+  EXPECT_FALSE(mask.count("layers.1.weight"));
+  EXPECT_NEAR(mask.at("readout.weight").mean().item<double>(), 0.81, 1e-3);  // the output layer's 10% per round
+  for (const char* copy : {"round_2_lmc_1", "round_2_random_prune_lmc_2"}) {
+    const Masks& held = std::string(copy) == "round_2_lmc_1" ? mask : read_safetensors(tmp / "lt/masks/round_2_random.safetensors");
+    Experiment start = RunArtifact(tmp / ("lt/" + std::string(copy))).model_at(0);
+    Experiment rewound = RunArtifact(tmp / "lt/round_0").model_at(25);
+    const torch::Tensor w = start.model->named_parameters()["layers.0.weight"];
+    EXPECT_TRUE(w.equal(rewound.model->named_parameters()["layers.0.weight"] * held.at("layers.0.weight"))) << copy;
+  }
+}
+
+TEST(ImpProtocol, LmcAndPrunableBadInputExits2) {
+  TempDir tmp;
+  write_text(tmp / "lt.yaml", kProtocol);
+  write_text(tmp / "lmc.yaml", kLmc);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"lt.yaml protocol.prunable=[layers.9.weight]", "layers.0.weight"},  // the model's parameters listed
+      {"lt.yaml protocol.lmc_rounds=[9]", "protocol.lmc_rounds"},
+      {"lt.yaml protocol.lmc_order_seeds=[1,1]", "protocol.lmc_order_seeds"},
+      {"lmc.yaml protocol.order_seeds=[3,3]", "protocol.order_seeds"},
+      {"lmc.yaml protocol.rewind=500", "protocol.rewind"}};
+  for (const auto& [args, named] : cases) {
+    CliResult r = run_cli("run " + args + " --out out --threads 1", tmp.path);
+    EXPECT_EQ(r.code, 2) << args << "\n" << r.output;
+    EXPECT_NE(r.output.find(named), std::string::npos) << args << "\n" << r.output;
+    EXPECT_FALSE(fs::exists(tmp / "out/round_0/metrics.jsonl")) << args;
+    EXPECT_FALSE(fs::exists(tmp / "out/parent/metrics.jsonl")) << args;
+  }
+}
+
 }  // namespace
 }  // namespace phenom::testing

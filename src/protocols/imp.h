@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "spec/options.h"
+#include "protocols/lmc_options.h"
 
 namespace phenom {
 
@@ -17,6 +18,10 @@ struct ImpOptions : OptionsBase {
   std::vector<double> random_reinit;   // rounds with the random re-initialisation control
   std::vector<double> random_prune;    // rounds with the random-pruning control
   double match_tolerance = 0.01;       // "matching": test accuracy within this of the dense run's
+  std::vector<std::string> prunable;   // parameter names; empty: every weight matrix
+  std::vector<double> lmc_rounds;      // rounds whose ticket (and random-prune control) get an LMC pair
+  int64_t lmc_alphas = 11;
+  std::vector<double> lmc_order_seeds{1, 2};
   void visit(Visitor& v) override {
     v.field("rounds", rounds, "pruning rounds after the dense run (round 0)", AtLeast(1));
     v.field("strategy", strategy,
@@ -35,22 +40,16 @@ struct ImpOptions : OptionsBase {
                                           "per-layer density, from the same rewind point");
     v.field("match_tolerance", match_tolerance, "a ticket matches when its test accuracy is at least dense - this",
             Between(0, 1));
+    v.field("prunable", prunable, "the parameters pruned, by name (a name the model lacks is an error listing its parameters; e.g. "
+                                  "[layers.0.weight, layers.1.weight]); the model's last weight matrix is the output "
+                                  "layer; empty: every weight matrix");
+    v.field("lmc_rounds", lmc_rounds, "rounds (0: the dense network) whose ticket, and random-prune control where the "
+                                      "round has one, are trained twice more from the rewind point with the batch "
+                                      "orders lmc_order_seeds, measuring linear mode connectivity (Frankle et al. 2020)");
+    v.field("lmc_alphas", lmc_alphas, "points on each LMC path, alpha = 0 .. 1", AtLeast(3));
+    v.field("lmc_order_seeds", lmc_order_seeds, "the two LMC copies' train.order_seed", Length(2, NonNegative()));
   }
-  void check(std::vector<std::pair<std::string, std::string>>& problems) const override {
-    if (rewind != "init" && (rewind.empty() || rewind.find_first_not_of("0123456789") != std::string::npos)) {
-      problems.push_back({"rewind", "found '" + rewind + "'; allowed: init, or a step number. Fix: e.g. rewind: init."});
-    }
-    for (const auto* list : {&random_reinit, &random_prune}) {
-      for (double r : *list) {
-        if (r < 1 || r > static_cast<double>(rounds) || r != static_cast<double>(static_cast<int64_t>(r))) {
-          problems.push_back({list == &random_reinit ? "random_reinit" : "random_prune",
-                              "found round " + std::to_string(r) + "; allowed: integers from 1 to rounds (" +
-                                  std::to_string(rounds) + ")."});
-          return;
-        }
-      }
-    }
-  }
+  void check(std::vector<std::pair<std::string, std::string>>& problems) const override;
   int64_t rewind_step() const { return rewind == "init" ? 0 : std::stoll(rewind); }
 };
 

@@ -14,10 +14,10 @@
 #include "models/model.h"
 #include "phenomena/detector.h"
 #include "protocols/imp.h"
+#include "protocols/lmc.h"
 #include "protocols/pruning.h"
 #include "protocols/protocol.h"
 #include "run/artifact.h"
-#include "run/plot.h"
 #include "spec/spec.h"
 #include "train/experiment.h"
 
@@ -28,28 +28,23 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-struct Imp {
-  const Spec& spec;
-  const ImpOptions& o;
-  const RunRequest& request;
-  std::string dir;
-
-  std::string path(const std::string& name) const { return dir + "/" + name; }
-
-  // A round's spec: the protocol's spec without protocol and expectations, plus init_from and mask.
-  std::string round_spec(const std::string& init_run, const std::string& init_step, const std::string& mask) const {
-    return derived_run_text(spec, init_run, init_step, mask);
+// The pruned parameters: the option's names (each must be a weight of the model), or every weight
+// matrix; the output layer is the model's last weight matrix.
+std::vector<std::string> prunable_parameters(const ImpOptions& o, const std::map<std::string, torch::Tensor>& weights,
+                                             const std::vector<std::string>& order) {
+  if (o.prunable.empty()) return weight_matrices(weights, order);
+  std::vector<std::string> out;
+  for (const auto& name : order) {  // model order
+    if (std::find(o.prunable.begin(), o.prunable.end(), name) != o.prunable.end()) out.push_back(name);
   }
-
-  // Runs (or resumes, or reports) one round; returns its exit code (0, or 1 for a failed run).
-  int run_round(const std::string& name, const std::string& text) const {
-    const std::string spec_file = path("specs/" + name + ".yaml");
-    if (!fs::exists(spec_file) || read_file(spec_file) != text) write_file_atomic(spec_file, text);
-    if (!request.quiet) std::cout << "imp: " << name << "\n" << std::flush;
-    RunRequest r{spec_file, {}, path(name), false, request.threads, true, false};
-    return run_experiment(r);
+  for (const auto& name : o.prunable) {
+    if (!weights.count(name)) {
+      throw BadInput("protocol.prunable: the model has no parameter '" + name + "'; its parameters: " + join(order) +
+                     ". Fix: name some of these.");
+    }
   }
-};
+  return out;
+}
 
 Json round_result(const std::string& run_dir, const Masks& masks) {
   const RunArtifact run(run_dir);
@@ -84,7 +79,7 @@ int run_imp(const Spec& spec, const RunRequest& request) {
     throw BadInput("protocol imp sets init_from and mask for its rounds; the spec may not have them. Fix: remove "
                    "init_from and mask from the spec.");
   }
-  Imp imp{spec, o, request, request.out_dir.empty() ? "runs/" + spec.name + "/" + spec_hash(spec) : request.out_dir};
+  const ProtocolRuns imp{protocol_dir(spec, request), request, "imp"};
   // The dense run keeps the rewind point; its final weights are what round 1 prunes.
   Spec dense = spec;
   const int64_t rewind = o.rewind_step();
@@ -108,7 +103,9 @@ int run_imp(const Spec& spec, const RunRequest& request) {
     weights[p.key()] = p.value();
     order.push_back(p.key());
   }
-  PruneRule rule{weight_matrices(weights, order), o.strategy == "global", o.prune_fraction, o.output_prune_fraction};
+  const std::vector<std::string> matrices = weight_matrices(weights, order);
+  PruneRule rule{prunable_parameters(o, weights, order), o.strategy == "global", o.prune_fraction,
+                 o.output_prune_fraction, matrices.empty() ? "" : matrices.back()};
   {
     double total = 0;
     for (const auto& name : rule.prunable) total += static_cast<double>(weights[name].numel());
@@ -125,18 +122,35 @@ int run_imp(const Spec& spec, const RunRequest& request) {
 
   std::vector<Json> rounds;
   Masks masks = full_masks(weights, rule);
-  {
-    Imp d{dense, o, request, imp.dir};
-    const int code = d.run_round("round_0", d.round_spec("", "", ""));
-    if (code == 130) return code;
-    rounds.push_back(round_result(imp.path("round_0"), masks));
-    rounds.back()["round"] = 0;
-  }
   const std::string rewind_text = rewind == 0 ? "init" : std::to_string(rewind);
-  std::string previous = imp.path("round_0");
   auto listed = [](const std::vector<double>& list, int64_t r) {
     return std::find(list.begin(), list.end(), static_cast<double>(r)) != list.end();
   };
+  // Linear mode connectivity of a round's network: two more copies from the rewind point with
+  // the round's mask ("": none) and other batch orders; returns the exit code.
+  auto lmc = [&](const std::string& name, const std::string& mask, Json& result) {
+    Json path;
+    const int code = run_lmc_copies(
+        imp, name,
+        [&](int64_t seed) {
+          Spec copy = spec;
+          copy.train.order_seed = seed;
+          return derived_run_text(copy, imp.path("round_0"), rewind_text, mask);
+        },
+        o.lmc_alphas, o.lmc_order_seeds, path);
+    if (code == 0) result["lmc"] = path;
+    return code;
+  };
+  {
+    const int code = imp.run("round_0", derived_run_text(dense, "", "", ""));
+    if (code == 130) return code;
+    rounds.push_back(round_result(imp.path("round_0"), masks));
+    rounds.back()["round"] = 0;
+    if (listed(o.lmc_rounds, 0) && code == 0) {
+      if (const int c = lmc("round_0", "", rounds.back()); c == 130) return c;
+    }
+  }
+  std::string previous = imp.path("round_0");
   // The random re-initialisation's source: the spec with another seed, at its initialisation.
   Spec reinit = spec;
   reinit.seed = spec.seed + 1000003;
@@ -156,12 +170,13 @@ int run_imp(const Spec& spec, const RunRequest& request) {
       write_safetensors(mask_file, masks, {{"round", std::to_string(r)}, {"pruned_from", previous}});
     }
     const std::string name = "round_" + std::to_string(r);
-    int code = imp.run_round(name, imp.round_spec(imp.path("round_0"), rewind_text, mask_file));
+    int code = imp.run(name, derived_run_text(spec, imp.path("round_0"), rewind_text, mask_file));
     if (code == 130) return code;
     Json result = round_result(imp.path(name), masks);
     result["round"] = r;
+    if (listed(o.lmc_rounds, r) && (code = lmc(name, mask_file, result)) == 130) return code;
     if (listed(o.random_reinit, r)) {
-      code = imp.run_round(name + "_random_reinit", imp.round_spec(reinit_source, "init", mask_file));
+      code = imp.run(name + "_random_reinit", derived_run_text(spec, reinit_source, "init", mask_file));
       if (code == 130) return code;
       result["random_reinit"] = round_result(imp.path(name + "_random_reinit"), masks);
     }
@@ -171,24 +186,20 @@ int run_imp(const Spec& spec, const RunRequest& request) {
         torch::Generator g = at::detail::createCPUGenerator(derive_seed(spec.seed, Stream::kProbe) + static_cast<uint64_t>(r));
         write_safetensors(random_file, random_masks(masks, g), {{"round", std::to_string(r)}});
       }
-      code = imp.run_round(name + "_random_prune", imp.round_spec(imp.path("round_0"), rewind_text, random_file));
+      code = imp.run(name + "_random_prune", derived_run_text(spec, imp.path("round_0"), rewind_text, random_file));
       if (code == 130) return code;
       result["random_prune"] = round_result(imp.path(name + "_random_prune"), read_safetensors(random_file));
+      if (listed(o.lmc_rounds, r) && (code = lmc(name + "_random_prune", random_file, result["random_prune"])) == 130) {
+        return code;
+      }
     }
     rounds.push_back(result);
     previous = imp.path(name);
   }
   std::vector<std::pair<std::string, int64_t>> sizes;
   for (const auto& name : rule.prunable) sizes.emplace_back(name, weights[name].numel());
-  const int code = write_imp_summary(spec, imp.dir, rounds, sizes, request.quiet);
-  if (request.plot && plotting_unavailable_reason().empty()) {
-    try {
-      plot_run(imp.dir);
-      if (!request.quiet) std::cout << "figures: " << imp.dir << "/plots/\n";
-    } catch (const std::exception& e) {
-      std::cerr << "warning: " << e.what() << "\n";
-    }
-  }
+  const int code = write_imp_summary(spec, imp.dir, rounds, sizes, rule.output, request.quiet);
+  plot_protocol(imp.dir, request);
   return code;
 }
 

@@ -21,10 +21,19 @@ double accuracy(const Json& r) {
   return r.value("final_test_acc", 0.0);
 }
 
+// A round's LMC instability on the test set (or the first set measured), when it has an LMC pair.
+const Json* instability(const Json& r) {
+  if (!r.contains("lmc")) return nullptr;
+  const Json& by_set = r["lmc"]["instability"];
+  if (by_set.contains("test")) return &by_set["test"];
+  return by_set.empty() ? nullptr : &by_set.begin().value();
+}
+
 }  // namespace
 
 int write_imp_summary(const Spec& spec, const std::string& dir, const std::vector<Json>& rounds,
-                      const std::vector<std::pair<std::string, int64_t>>& sizes, bool quiet) {
+                      const std::vector<std::pair<std::string, int64_t>>& sizes, const std::string& output,
+                      bool quiet) {
   const ImpOptions& o = spec.protocol.as<ImpOptions>();
   const double dense = accuracy(rounds.front());
   Json table = Json::array();
@@ -35,7 +44,6 @@ int write_imp_summary(const Spec& spec, const std::string& dir, const std::vecto
     const int64_t k = r["round"].get<int64_t>();
     // The density the rates give after k rounds (layer-wise: each layer keeps (1 - f)^k).
     double kept = 0, total = 0;
-    const std::string output = sizes.empty() ? "" : sizes.back().first;  // model order: the output layer last
     for (const auto& [name, n] : sizes) {
       double f = o.prune_fraction;
       if (name == output) f = o.strategy == "layerwise" ? o.output_prune_fraction : 0.0;
@@ -56,17 +64,36 @@ int write_imp_summary(const Spec& spec, const std::string& dir, const std::vecto
       last_gap = gap, last_gap_round = k;
     }
     if (r.contains("random_prune")) row["random_prune_acc"] = accuracy(r["random_prune"]);
+    if (const Json* x = instability(r)) row["instability"] = *x;
+    if (r.contains("random_prune")) {
+      if (const Json* x = instability(r["random_prune"])) row["random_prune_instability"] = *x;
+    }
     table.push_back(row);
   }
-  Json minus = Json::object(), early = Json::object();
+  Json minus = Json::object(), early = Json::object(), stability = Json::object(), random_stability = Json::object();
   for (const auto& r : rounds) {
     const std::string key = "round_" + std::to_string(r["round"].get<int64_t>());
     minus[key] = accuracy(r) - dense;
     if (r.contains("early_stop_step")) early[key] = r["early_stop_step"];
+    if (const Json* x = instability(r)) stability[key] = *x;
+    if (r.contains("random_prune")) {
+      if (const Json* x = instability(r["random_prune"])) random_stability[key] = *x;
+    }
   }
   Json verdict = {{"ticket_minus_dense", minus}, {"early_stop_step", early}, {"dense_acc", dense}, {"matching_down_to", matching}, {"match_tolerance", o.match_tolerance},
                   {"final_density", rounds.back()["density"]}, {"ticket_acc_sparsest", accuracy(rounds.back())}};
   verdict["density_error_max"] = worst_density_error;
+  if (!stability.empty()) verdict["instability"] = stability;  // test error, max on the path - endpoints' mean
+  if (!random_stability.empty()) verdict["instability_random_prune"] = random_stability;
+  for (auto it = rounds.rbegin(); it != rounds.rend(); ++it) {  // the sparsest round with both pairs
+    const Json* ticket = instability(*it);
+    const Json* random = it->contains("random_prune") ? instability((*it)["random_prune"]) : nullptr;
+    if (ticket && random) {
+      verdict["random_prune_minus_ticket_instability"] = random->get<double>() - ticket->get<double>();
+      verdict["random_prune_minus_ticket_instability_round"] = (*it)["round"];
+      break;
+    }
+  }
   if (first_gap_round >= 0) {
     verdict["reinit_gap_first"] = first_gap;
     verdict["reinit_gap_first_round"] = first_gap_round;
@@ -92,6 +119,10 @@ int write_imp_summary(const Spec& spec, const std::string& dir, const std::vecto
                 << format_double(row["ticket_acc"].get<double>())
                 << (row.contains("random_reinit_acc") ? "  reinit " + format_double(row["random_reinit_acc"].get<double>()) : "")
                 << (row.contains("random_prune_acc") ? "  random prune " + format_double(row["random_prune_acc"].get<double>()) : "")
+                << (row.contains("instability") ? "  instability " + format_double(row["instability"].get<double>()) : "")
+                << (row.contains("random_prune_instability")
+                        ? " (random prune " + format_double(row["random_prune_instability"].get<double>()) + ")"
+                        : "")
                 << "\n";
     }
     std::cout << "matching down to density " << format_double(matching) << "; detected "

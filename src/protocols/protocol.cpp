@@ -1,13 +1,44 @@
 #include "protocols/protocol.h"
 
+#include <filesystem>
+#include <iostream>
+
+#include "core/text.h"
+#include "run/plot.h"
 #include "spec/spec.h"
+
+namespace fs = std::filesystem;
 
 namespace phenom {
 
 int run_spec(const RunRequest& request) {
   const Spec spec = load_spec(request.spec_path, request.overrides);  // SpecError -> exit 2
   if (spec.protocol.type == "imp") return run_imp(spec, request);
+  if (spec.protocol.type == "linear_mode_connectivity") return run_linear_mode_connectivity(spec, request);
   return run_experiment(request);
+}
+
+std::string protocol_dir(const Spec& spec, const RunRequest& request) {
+  return request.out_dir.empty() ? "runs/" + spec.name + "/" + spec_hash(spec) : request.out_dir;
+}
+
+int ProtocolRuns::run(const std::string& name, const std::string& spec_text) const {
+  const std::string spec_file = path("specs/" + name + ".yaml");
+  fs::create_directories(path("specs"));
+  if (!fs::exists(spec_file) || read_file(spec_file) != spec_text) write_file_atomic(spec_file, spec_text);
+  if (!request.quiet) std::cout << label << ": " << name << "\n" << std::flush;
+  RunRequest r{spec_file, {}, path(name), false, request.threads, true, false};
+  return run_experiment(r);
+}
+
+void plot_protocol(const std::string& dir, const RunRequest& request) {
+  if (!request.plot || !plotting_unavailable_reason().empty()) return;
+  try {
+    plot_run(dir);
+    if (!request.quiet) std::cout << "figures: " << dir << "/plots/\n";
+  } catch (const std::exception& e) {
+    std::cerr << "warning: " << e.what() << "\n";
+  }
 }
 
 }  // namespace phenom

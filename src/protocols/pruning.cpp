@@ -34,7 +34,7 @@ Masks full_masks(const std::map<std::string, torch::Tensor>& weights, const Prun
 
 Masks magnitude_prune(const std::map<std::string, torch::Tensor>& weights, const Masks& previous, const PruneRule& rule) {
   Masks out = previous;
-  const std::string& output = rule.prunable.back();
+  const std::string& output = rule.output_layer();
   if (!rule.global) {
     for (const auto& name : rule.prunable) {
       const torch::Tensor& alive = previous.at(name);

@@ -12,10 +12,12 @@ namespace phenom {
 using Masks = std::map<std::string, torch::Tensor>;
 
 struct PruneRule {
-  std::vector<std::string> prunable;  // weight matrices in model order; the last is the output layer
+  std::vector<std::string> prunable;  // weight matrices in model order
   bool global = false;                // one threshold over all but the output layer (not pruned)
   double fraction = 0.2;              // of each layer's (or the pool's) remaining weights
   double output_fraction = 0.1;       // layer-wise: the output layer's
+  std::string output;                 // the output layer; "": the last prunable one
+  const std::string& output_layer() const { return output.empty() ? prunable.back() : output; }
 };
 
 // The model's weight matrices (parameters with two or more dimensions), in model order.

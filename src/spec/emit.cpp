@@ -26,6 +26,11 @@ class Emitter : public Visitor {
     for (double x : v) out_ << format_double(x);
     out_ << YAML::EndSeq;
   }
+  void field(const char* name, std::vector<std::string>& v, const char*, const Check&) override {
+    out_ << YAML::Key << name << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (const auto& x : v) out_ << x;
+    out_ << YAML::EndSeq;
+  }
   void field(const char* name, CountOrFull& v, const char*, const Check&) override {
     out_ << YAML::Key << name << YAML::Value;
     if (v.full()) out_ << v.word; else out_ << v.n;
@@ -136,6 +141,11 @@ class Collector : public Visitor {
   void field(const char* n, std::vector<double>& v, const char*, const Check&) override {
     std::string text;
     for (double x : v) text += format_double(x) + ",";
+    items.emplace_back(n, text);
+  }
+  void field(const char* n, std::vector<std::string>& v, const char*, const Check&) override {
+    std::string text;
+    for (const auto& x : v) text += x + ",";
     items.emplace_back(n, text);
   }
   void field(const char* n, CountOrFull& v, const char*, const Check&) override {

@@ -21,6 +21,9 @@ class Lister : public Visitor {
     for (double x : v) items.push_back(format_double(x));
     line(n, "[" + join(items) + "]", h, c);
   }
+  void field(const char* n, std::vector<std::string>& v, const char* h, const Check& c) override {
+    line(n, "[" + join(v) + "]", h, c);
+  }
   void field(const char* n, CountOrFull& v, const char* h, const Check& c) override {
     line(n, v.text(), h, c);
   }
@@ -54,7 +57,7 @@ void list_registry(std::ostringstream& out, const char* title, const std::vector
 }  // namespace
 
 std::vector<std::string> component_kinds() {
-  return {"tasks", "models", "optimizers", "schedules", "probes", "phenomena", "sweep_phenomena", "train", "init_from", "analyses"};
+  return {"tasks", "models", "optimizers", "schedules", "probes", "phenomena", "sweep_phenomena", "train", "init_from", "analyses", "protocols"};
 }
 
 std::string list_components(const std::string& kind) {
@@ -67,6 +70,7 @@ std::string list_components(const std::string& kind) {
   if (all || kind == "probes") list_registry(out, "probes", probe_registry());
   if (all || kind == "phenomena") list_registry(out, "phenomena", detector_registry());
   if (all || kind == "sweep_phenomena") list_registry(out, "sweep_phenomena (phenom sweep)", sweep_detector_registry());
+  if (all || kind == "protocols") list_registry(out, "protocols (phenom run; docs/lottery.md)", protocol_registry());
   if (all || kind == "train") {
     TrainOptions train;
     out << "train (section):\n";

@@ -62,6 +62,7 @@ class Visitor {
   virtual void field(const char* name, bool& value, const char* help, const Check& check = {}) = 0;
   virtual void field(const char* name, std::string& value, const char* help, const Check& check = {}) = 0;
   virtual void field(const char* name, std::vector<double>& value, const char* help, const Check& check = {}) = 0;
+  virtual void field(const char* name, std::vector<std::string>& value, const char* help, const Check& check = {}) = 0;
   virtual void field(const char* name, CountOrFull& value, const char* help, const Check& check = {}) = 0;
   virtual void field(const char* name, Cadence& value, const char* help, const Check& check = {}) = 0;
 };

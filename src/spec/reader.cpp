@@ -134,6 +134,24 @@ void Reader::field(const char* name, std::string& value, const char*, const Chec
   value = text;
 }
 
+void Reader::field(const char* name, std::vector<std::string>& value, const char*, const Check&) {
+  auto found = lookup(name);
+  if (!found) return;
+  const YAML::Node& node = *found;
+  std::vector<std::string> parsed;
+  bool ok = node.IsSequence();
+  for (size_t i = 0; ok && i < node.size(); ++i) {
+    ok = node[i].IsScalar() && !node[i].Scalar().empty();
+    if (ok) parsed.push_back(node[i].Scalar());
+  }
+  if (!ok) {
+    context_.add(join_path(path_, name), node, "found " + describe_node(node) + "; allowed: a list of names (e.g. "
+                                               "[layers.0.weight, readout.weight]).");
+    return;
+  }
+  value = parsed;
+}
+
 void Reader::field(const char* name, std::vector<double>& value, const char*, const Check& check) {
   auto found = lookup(name);
   if (!found) return;

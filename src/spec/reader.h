@@ -52,6 +52,7 @@ class Reader : public Visitor {
   void field(const char* name, bool& value, const char* help, const Check& check) override;
   void field(const char* name, std::string& value, const char* help, const Check& check) override;
   void field(const char* name, std::vector<double>& value, const char* help, const Check& check) override;
+  void field(const char* name, std::vector<std::string>& value, const char* help, const Check& check) override;
   void field(const char* name, CountOrFull& value, const char* help, const Check& check) override;
   void field(const char* name, Cadence& value, const char* help, const Check& check) override;
   void finish();

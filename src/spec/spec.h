@@ -23,8 +23,11 @@ struct TrainOptions : OptionsBase {
   std::string fit = "gradient";          // or min_norm: closed-form least squares for a linear readout
   double min_norm_cutoff = 1e-10;        // drop singular values below cutoff * the largest
   double stop_train_acc = 0.0;           // stop once train/acc >= this (0: off)
+  int64_t order_seed = -1;               // the batch order's seed; -1: the spec's seed
   // Optimizer steps the run takes: a closed-form fit is one step.
   int64_t total_steps() const { return fit == "min_norm" ? 1 : steps; }
+  // The seed of the batch stream (epoch permutations, streamed prompts).
+  int64_t batch_seed(int64_t seed) const { return order_seed >= 0 ? order_seed : seed; }
   // Whether checkpoints/step_<step>.pt is kept.
   bool checkpoint_due(int64_t step) const { return !checkpoint_every.unset() && checkpoint_every.due(step); }
   void visit(Visitor& v) override {
@@ -56,6 +59,11 @@ struct TrainOptions : OptionsBase {
             "stop as soon as a measured train/acc reaches this value (e.g. 1.0: fit the training set); train.steps "
             "is the cap; the step goes to summary.json as stop.step (0: off)",
             Between(0, 1));
+    v.field("order_seed", order_seed,
+            "seed of the batch order alone (a fixed split's epoch permutations, a streamed task's prompts): two runs "
+            "that differ only here start from the same weights and data and see it in another order (linear mode "
+            "connectivity's two copies); -1: the spec's seed",
+            AtLeast(-1));
   }
   void check(std::vector<std::pair<std::string, std::string>>& problems) const override {
     if (fit == "min_norm" && loss != "mse") {

@@ -66,7 +66,7 @@ void IclRegressionOptions::check(std::vector<std::pair<std::string, std::string>
 }
 
 IclRegressionTask::IclRegressionTask(const IclRegressionOptions& o, BuildContext& context)
-    : options_(o), seed_(context.spec.seed), device_(context.device), dtype_(context.dtype) {
+    : options_(o), seed_(context.spec.train.batch_seed(context.spec.seed)), device_(context.device), dtype_(context.dtype) {
   batch_size_ = context.spec.train.batch_size.n;
   if (!o.task_pool.full()) pool_ = torch::randn({o.task_pool.n, o.dim}, context.data, torch::kDouble);
   if (o.task_pool.full()) {

@@ -34,7 +34,7 @@ Score Task::score(const std::string& loss, const torch::Tensor& outputs, const B
 }
 
 FixedSplitTask::FixedSplitTask(const BuildContext& context)
-    : seed_(context.spec.seed), batch_size_(context.spec.train.batch_size.n) {}
+    : seed_(context.spec.train.batch_seed(context.spec.seed)), batch_size_(context.spec.train.batch_size.n) {}
 
 int64_t FixedSplitTask::batch_rows() const {
   const int64_t n = train_.size();
