@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ make cmake git ccache libtorch-dev libopenblas0-pthread libcli11-dev libyaml-cpp-dev
-          libspdlog-dev libgtest-dev nlohmann-json3-dev zlib1g-dev python3-matplotlib dataset-fashion-mnist)
+          libspdlog-dev libgtest-dev nlohmann-json3-dev zlib1g-dev python3-matplotlib python3-yaml
+          dataset-fashion-mnist)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

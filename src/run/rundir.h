@@ -15,6 +15,9 @@ class RunDir {
   std::string file(const std::string& name) const { return path_ + "/" + name; }
   std::string checkpoint(int64_t step) const { return file("checkpoints/step_" + std::to_string(step) + ".pt"); }
   std::string last_checkpoint() const { return file("checkpoints/last.pt"); }
+  // The weights alone (safetensors) beside a checkpoint: last.safetensors, or step_<N>.safetensors.
+  std::string weights() const { return file("checkpoints/last.safetensors"); }
+  std::string weights(int64_t step) const { return file("checkpoints/step_" + std::to_string(step) + ".safetensors"); }
 
   bool exists() const;
   bool done() const;

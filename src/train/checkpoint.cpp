@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/safetensors.h"
 #include "core/text.h"
 #include "models/model.h"
 #include "optim/optimizer.h"
@@ -69,6 +70,13 @@ void save_checkpoint(const std::string& path, const Experiment& ex, int64_t step
   std::ostringstream bytes;
   archive.save_to(bytes);
   write_file_atomic(path, bytes.str());
+}
+
+void save_weights(const std::string& path, const Experiment& ex, int64_t step, const std::string& spec_hash) {
+  std::map<std::string, torch::Tensor> tensors;
+  for (const auto& p : ex.model->named_parameters()) tensors[p.key()] = p.value().detach().cpu().contiguous();
+  for (const auto& b : ex.model->named_buffers()) tensors[b.key()] = b.value().detach().cpu().contiguous();
+  write_safetensors(path, tensors, {{"step", std::to_string(step)}, {"spec_hash", spec_hash}, {"format", "phenom weights"}});
 }
 
 CheckpointInfo load_checkpoint(const std::string& path, Experiment& ex, const std::string& expected_hash) {

@@ -13,6 +13,9 @@ struct CheckpointInfo {
 };
 
 void save_checkpoint(const std::string& path, const Experiment& ex, int64_t step, const std::string& spec_hash);
+// The model's weights alone, for other tools: every parameter and buffer by its name, contiguous
+// on the CPU in the run's dtype, in safetensors, with the step and spec hash in the metadata.
+void save_weights(const std::string& path, const Experiment& ex, int64_t step, const std::string& spec_hash);
 // Restores into an already built experiment; throws RunFailed when the file is unreadable or
 // belongs to another spec.
 CheckpointInfo load_checkpoint(const std::string& path, Experiment& ex, const std::string& expected_hash);

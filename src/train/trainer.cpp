@@ -119,10 +119,13 @@ void Trainer::checkpoint(int64_t step, bool keep_numbered) {
   dir_.sync_metrics();  // every row a checkpoint vouches for is on disk first
   const std::string last = dir_.last_checkpoint();
   save_checkpoint(last, ex_, step, spec_hash_);
+  save_weights(dir_.weights(), ex_, step, spec_hash_);  // for Python and other tools; resume reads last.pt
   if (keep_numbered) {
     std::error_code ignored;
     std::filesystem::remove(dir_.checkpoint(step), ignored);
     std::filesystem::copy_file(last, dir_.checkpoint(step), ignored);
+    std::filesystem::remove(dir_.weights(step), ignored);
+    std::filesystem::copy_file(dir_.weights(), dir_.weights(step), ignored);
   }
 }
 

@@ -1,0 +1,201 @@
+"""Read phenom's run, sweep and protocol directories from Python (numpy, json and yaml; pandas
+when installed).
+
+    import phenom_reader as pr
+    run = pr.open_dir("runs/grokking-mlp/7ee3e3c2")
+    df = run.metrics()                      # a DataFrame (rows as dicts without pandas)
+    steps, acc = run.series("test/acc")     # numpy arrays
+    w = run.weights()["readout.weight"]     # numpy, at the last checkpoint (or step=N)
+
+A sweep directory opens as a Sweep (its runs, its table and summary); a protocol directory
+(lottery tickets, linear mode connectivity) as a Protocol (its runs by name and its summary).
+"""
+import csv
+import json
+import os
+import struct
+
+import numpy as np
+
+__all__ = ["open_dir", "Run", "Sweep", "Protocol", "Analysis", "read_safetensors"]
+
+_DTYPES = {"F64": np.float64, "F32": np.float32, "F16": np.float16, "I64": np.int64, "I32": np.int32,
+           "I16": np.int16, "I8": np.int8, "U8": np.uint8, "BOOL": np.bool_}
+
+
+def read_safetensors(path):
+    """(tensors by name as numpy arrays, metadata dict) of a safetensors file."""
+    with open(path, "rb") as f:
+        (length,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(length))
+        data = f.read()
+    metadata = header.pop("__metadata__", {})
+    tensors = {}
+    for name, entry in header.items():
+        start, end = entry["data_offsets"]
+        if entry["dtype"] == "BF16":  # numpy has no bfloat16: widen to float32
+            raw = np.frombuffer(data[start:end], dtype="<u2").astype(np.uint32) << 16
+            array = raw.view(np.float32)
+        else:
+            array = np.frombuffer(data[start:end], dtype=np.dtype(_DTYPES[entry["dtype"]]).newbyteorder("<"))
+        tensors[name] = array.reshape(entry["shape"]).copy()
+    return tensors, metadata
+
+
+def _json(path, default=None):
+    if not os.path.exists(path):
+        return default
+    with open(path) as f:
+        return json.load(f)
+
+
+def _rows(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def _frame(rows):
+    try:
+        import pandas
+    except ImportError:
+        return rows
+    return pandas.DataFrame(rows)
+
+
+class Analysis:
+    """One `phenom analyze` directory of a run: its spec, results rows, summary and tensors."""
+
+    def __init__(self, path):
+        self.path = path
+        self.name = os.path.basename(path)
+        self.summary = _json(os.path.join(path, "summary.json"), {})
+        self.done = os.path.exists(os.path.join(path, "DONE"))
+
+    def results(self):
+        return _frame(_rows(os.path.join(self.path, "results.jsonl")))
+
+    def tensors(self, step):
+        """Every tensor kept at `step`, keyed '<instrument index>.<type>/<name>'."""
+        out, folder = {}, os.path.join(self.path, "tensors")
+        prefix = f"step_{step}."
+        for file in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+            if file.startswith(prefix) and file.endswith(".safetensors"):
+                instrument = file[len(prefix):-len(".safetensors")]
+                for name, array in read_safetensors(os.path.join(folder, file))[0].items():
+                    out[f"{instrument}/{name}"] = array
+        return out
+
+
+class Run:
+    """A run directory, finished or not."""
+
+    def __init__(self, path):
+        self.path = path
+        self.summary = _json(os.path.join(path, "summary.json"), {})
+        self.meta = _json(os.path.join(path, "meta.json"), {})
+        self.done = os.path.exists(os.path.join(path, "DONE"))
+
+    @property
+    def spec(self):
+        import yaml  # Debian: python3-yaml
+        with open(os.path.join(self.path, "spec.yaml")) as f:
+            return yaml.safe_load(f)
+
+    def metrics(self):
+        """Every logged row (metrics.jsonl): a DataFrame with pandas, else a list of dicts."""
+        return _frame(_rows(os.path.join(self.path, "metrics.jsonl")))
+
+    def series(self, key):
+        """(steps, values) of one metric, over the rows that have it."""
+        rows = [r for r in _rows(os.path.join(self.path, "metrics.jsonl")) if r.get(key) is not None]
+        return np.array([r["step"] for r in rows]), np.array([r[key] for r in rows], dtype=float)
+
+    @property
+    def checkpoint_steps(self):
+        """Steps with weights on disk (step_<N>.safetensors and the last checkpoint's)."""
+        folder, steps = os.path.join(self.path, "checkpoints"), set()
+        for file in os.listdir(folder) if os.path.isdir(folder) else []:
+            if file.startswith("step_") and file.endswith(".safetensors") and file[5:-12].isdigit():
+                steps.add(int(file[5:-12]))
+        last = os.path.join(folder, "last.safetensors")
+        if os.path.exists(last):
+            steps.add(int(read_safetensors(last)[1]["step"]))
+        return sorted(steps)
+
+    def weights(self, step=None):
+        """Parameters and buffers by name (numpy) at `step` (None: the last checkpoint)."""
+        folder = os.path.join(self.path, "checkpoints")
+        last = os.path.join(folder, "last.safetensors")
+        if step is not None and os.path.exists(os.path.join(folder, f"step_{step}.safetensors")):
+            return read_safetensors(os.path.join(folder, f"step_{step}.safetensors"))[0]
+        if os.path.exists(last):
+            tensors, metadata = read_safetensors(last)
+            if step is None or int(metadata["step"]) == step:
+                return tensors
+        raise KeyError(f"{self.path} has no weights at step {step}; steps with weights: {self.checkpoint_steps}")
+
+    def analyses(self):
+        folder = os.path.join(self.path, "analyses")
+        names = sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+        return {name: Analysis(os.path.join(folder, name)) for name in names}
+
+
+class Sweep:
+    """A sweep directory: its runs in manifest order, sweep.csv and the sweep summary."""
+
+    def __init__(self, path):
+        self.path = path
+        self.summary = _json(os.path.join(path, "summary.json"), {})
+        self.jobs = _rows(os.path.join(path, "manifest.jsonl"))
+
+    @property
+    def runs(self):
+        return [open_dir(self._run_dir(job["run_dir"])) for job in self.jobs]
+
+    def _run_dir(self, recorded):
+        """The manifest records run directories as the sweep command saw them (maybe relative to
+        its working directory); runs lie beside the sweep directory."""
+        if os.path.isabs(recorded) and os.path.isdir(recorded):
+            return recorded
+        beside = os.path.join(os.path.dirname(os.path.abspath(self.path)), os.path.basename(recorded))
+        return beside if os.path.isdir(beside) else recorded
+
+    def table(self):
+        """sweep.csv: one row per job, its swept values and final metrics."""
+        path = os.path.join(self.path, "sweep.csv")
+        if not os.path.exists(path):
+            return _frame([])
+        try:
+            import pandas
+            return pandas.read_csv(path)
+        except ImportError:
+            with open(path) as f:
+                return list(csv.DictReader(f))
+
+
+class Protocol:
+    """A protocol directory (imp, linear_mode_connectivity): its runs by name and its summary."""
+
+    def __init__(self, path):
+        self.path = path
+        self.summary = _json(os.path.join(path, "summary.json"), {})
+        self.done = os.path.exists(os.path.join(path, "DONE"))
+
+    @property
+    def runs(self):
+        names = sorted(n for n in os.listdir(self.path) if os.path.exists(os.path.join(self.path, n, "spec.yaml")))
+        return {name: Run(os.path.join(self.path, name)) for name in names}
+
+
+def open_dir(path):
+    """A Run, Sweep or Protocol, by what the directory holds."""
+    if os.path.exists(os.path.join(path, "manifest.jsonl")):
+        return Sweep(path)
+    if os.path.exists(os.path.join(path, "protocol.yaml")):
+        return Protocol(path)
+    if os.path.exists(os.path.join(path, "spec.yaml")):
+        return Run(path)
+    raise FileNotFoundError(f"{path} is not a phenom run, sweep or protocol directory (no spec.yaml, "
+                            "manifest.jsonl or protocol.yaml)")
