@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "cli_helpers.h"
 #include "core/safetensors.h"
 #include "models/model.h"
+#include "probes/cka_math.h"
 #include "probes/probe.h"
 #include "spec/spec.h"
 #include "tasks/task.h"
@@ -61,6 +63,51 @@ TEST(Pca, RecoversTheVariancesOfAConstructedActivation) {
   EXPECT_NEAR(components.matmul(directions.t()).abs().sum(1).sub(1).abs().max().item<double>(), 0.0, 1e-4);
   const torch::Tensor variance = tensors.at(p + "coordinates").to(torch::kDouble).var(0).slice(0, 0, 3);
   EXPECT_TRUE(torch::allclose(variance, torch::tensor({9.0, 4.0, 1.0}, torch::kDouble), 1e-4, 1e-4)) << variance;
+}
+
+// Linear CKA is 1 for a representation and any rotation and rescaling of it, near 0 for an
+// independent one (E[CKA] ~ sqrt(p q) / N = 0.016 here; seen 0.02-0.03), and the Gram form (N
+// below the widths) equals the feature form.
+TEST(Cka, InvariantToRotationAndScaleNearZeroForIndependentFeatures) {
+  torch::manual_seed(7);
+  const torch::Tensor x = torch::randn({500, 8}, torch::kDouble);
+  const torch::Tensor q = std::get<0>(torch::linalg::qr(torch::randn({8, 8}, torch::kDouble), "reduced"));
+  EXPECT_NEAR(linear_cka(x, 3.0 * x.matmul(q) + 2.0), 1.0, 1e-10);
+  EXPECT_LT(linear_cka(x, torch::randn({500, 8}, torch::kDouble)), 0.1);
+  const torch::Tensor a = torch::randn({20, 30}, torch::kDouble), b = a.slice(1, 0, 10) + 0.5 * torch::randn({20, 10}, torch::kDouble);
+  const torch::Tensor ac = a - a.mean(0, true), bc = b - b.mean(0, true);
+  const double feature = bc.t().matmul(ac).pow(2).sum().item<double>() /
+                         std::sqrt(ac.t().matmul(ac).pow(2).sum().item<double>() * bc.t().matmul(bc).pow(2).sum().item<double>());
+  EXPECT_NEAR(linear_cka(a, b), feature, 1e-10);
+  EXPECT_GT(feature, 0.2);
+  EXPECT_LT(feature, 1.0);
+}
+
+// As an analysis of a checkpoint: every pair of hooks, a hook against itself exactly 1, and the
+// symmetric matrix kept.
+TEST(Cka, PairsOfHooksOnACheckpoint) {
+  TempDir tmp;
+  write_text(tmp / "run.yaml", kRun);
+  ASSERT_EQ(run_cli("run run.yaml --out run --threads 1 --no-plot --quiet", tmp.path).code, 0);
+  write_text(tmp / "cka.yaml", "analyses:\n  - {type: cka, hooks: [layers.0.hook_pre, layers.0.hook_post, layers.0.hook_pre]}\n");
+  CliResult r = run_cli("analyze run cka.yaml --steps last", tmp.path);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const std::string out = fs::directory_iterator(tmp / "run/analyses")->path();
+  std::ifstream in(out + "/results.jsonl");
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  const Json row = Json::parse(line);
+  EXPECT_NEAR(row["cka/layers.0.hook_pre/layers.0.hook_pre"].get<double>(), 1.0, 1e-9);
+  const double pre_post = row["cka/layers.0.hook_pre/layers.0.hook_post"].get<double>();
+  EXPECT_GT(pre_post, 0.0);
+  EXPECT_LT(pre_post, 1.0 - 1e-6);
+  const torch::Tensor m = read_safetensors(out + "/" + row["tensors"].get<std::string>()).at("cka/matrix");
+  EXPECT_TRUE(m.equal(m.t()));
+  EXPECT_NEAR(m[0][1].item<double>(), pre_post, 1e-6);
+  write_text(tmp / "one.yaml", "analyses:\n  - {type: cka, hooks: [layers.0.hook_pre]}\n");
+  CliResult one = run_cli("analyze run one.yaml", tmp.path);
+  EXPECT_EQ(one.code, 2) << one.output;
+  EXPECT_NE(one.output.find("analyses.0.hooks"), std::string::npos) << one.output;
 }
 
 TEST(Safetensors, RoundTripsWithTheDocumentedLayout) {

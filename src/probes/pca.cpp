@@ -1,54 +1,17 @@
 #include "probes/pca.h"
 
-#include "core/error.h"
-#include "core/text.h"
-#include "models/model.h"
+#include "probes/activations.h"
 #include "probes/probe.h"
-#include "tasks/task.h"
 
 namespace phenom {
 namespace {
-
-// The activations at `hook` on the first `limit` examples of `set`, one row per example (or per
-// example and position), in float64.
-torch::Tensor activations(ProbeContext& c, const PcaOptions& o) {
-  const Batch* set = c.task.eval_set(o.set);
-  if (!set) {
-    std::vector<std::string> names;
-    for (const auto& s : c.task.eval_sets()) names.push_back(s.name);
-    throw BadInput("pca: the task has no evaluation set '" + o.set + "'; it has " + join(names) + ".");
-  }
-  const auto& hooks = c.model.hooks().names();
-  if (std::find(hooks.begin(), hooks.end(), o.hook) == hooks.end()) {
-    throw BadInput("pca: the model has no hook point '" + o.hook + "'; its hooks: " + join(hooks) + ".");
-  }
-  const int64_t n = std::min<int64_t>(o.max_examples, set->inputs.size(0));
-  torch::NoGradGuard no_grad;
-  c.model.hooks().capture(o.hook);
-  c.model.forward(set->inputs.slice(0, 0, n));
-  torch::Tensor x = c.model.hooks().cached(o.hook).detach();
-  c.model.hooks().clear();
-  if (x.dim() == 3) {
-    if (o.position == "all") {
-      x = x.reshape({-1, x.size(2)});
-    } else {
-      const int64_t t = o.position == "last" ? x.size(1) - 1 : std::stoll(o.position);
-      if (t >= x.size(1)) {
-        throw BadInput("pca: position " + o.position + " is outside the " + std::to_string(x.size(1)) +
-                       " positions of " + o.hook + ".");
-      }
-      x = x.select(1, t);
-    }
-  }
-  return x.reshape({x.size(0), -1}).to(torch::kCPU, torch::kDouble);
-}
 
 class Pca : public Probe {
  public:
   explicit Pca(const PcaOptions& o) : Probe(o.every), o_(o) {}
 
   void measure(ProbeContext& c, MetricRow& row) override {
-    const torch::Tensor x = activations(c, o_);
+    const torch::Tensor x = activations(c, {o_.hook}, {"pca", o_.set, o_.position, o_.max_examples}).front();
     const torch::Tensor centred = x - x.mean(0, true);
     // Singular values of the centred data: variances s^2 / (N - 1) along the principal axes.
     auto [u, s, vh] = torch::linalg::svd(centred, /*full_matrices=*/false, /*driver=*/c10::nullopt);

@@ -3,6 +3,7 @@
 // analysis of saved checkpoints (`phenom analyze`, which also keeps the components and the
 // coordinates of every example).
 #pragma once
+#include "probes/position.h"
 #include "spec/options.h"
 
 namespace phenom {
@@ -23,7 +24,7 @@ struct PcaOptions : ProbeOptions {
   }
   void check(std::vector<std::pair<std::string, std::string>>& problems) const override {
     if (hook.empty()) problems.push_back({"hook", "missing: the hook point to analyse. Fix: e.g. hook: layers.0.hook_post."});
-    if (position != "last" && position != "all" && position.find_first_not_of("0123456789") != std::string::npos) {
+    if (!valid_position(position)) {
       problems.push_back({"position", "found '" + position + "'; allowed: last, all, or a position index >= 0."});
     }
   }

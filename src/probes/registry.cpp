@@ -1,5 +1,6 @@
 // Probes: one line per probe.
 #include "probes/basic.h"
+#include "probes/cka.h"
 #include "probes/fourier.h"
 #include "probes/icl_regression.h"
 #include "probes/pca.h"
@@ -14,6 +15,7 @@ std::unique_ptr<Probe> build_lr(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_fourier(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_icl_regression(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_pca(const ProbeOptions&, BuildContext&);
+std::unique_ptr<Probe> build_cka(const ProbeOptions&, BuildContext&);
 
 const std::vector<ProbeEntry>& probe_registry() {
   static const std::vector<ProbeEntry> registry = {
@@ -30,6 +32,9 @@ const std::vector<ProbeEntry>& probe_registry() {
       {"pca", "principal components of a hook's activations on an evaluation set: explained variance, participation "
               "ratio, dimensions for 90% (phenom analyze also keeps components and coordinates)",
        make_options<ProbeOptions, PcaOptions>, build_pca},
+      {"cka", "linear CKA between the activations of two or more hooks on the same examples (1: the same up to "
+              "rotation and scale; phenom analyze also keeps the matrix)",
+       make_options<ProbeOptions, CkaOptions>, build_cka},
   };
   return registry;
 }

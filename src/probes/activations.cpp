@@ -1,0 +1,53 @@
+#include "probes/activations.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "core/text.h"
+#include "models/model.h"
+#include "probes/probe.h"
+#include "tasks/task.h"
+
+namespace phenom {
+
+std::vector<torch::Tensor> activations(ProbeContext& c, const std::vector<std::string>& hooks,
+                                       const ActivationRequest& r) {
+  const Batch* set = c.task.eval_set(r.set);
+  if (!set) {
+    std::vector<std::string> names;
+    for (const auto& s : c.task.eval_sets()) names.push_back(s.name);
+    throw BadInput(r.instrument + ": the task has no evaluation set '" + r.set + "'; it has " + join(names) + ".");
+  }
+  const auto& known = c.model.hooks().names();
+  for (const auto& hook : hooks) {
+    if (std::find(known.begin(), known.end(), hook) == known.end()) {
+      throw BadInput(r.instrument + ": the model has no hook point '" + hook + "'; its hooks: " + join(known) + ".");
+    }
+  }
+  const int64_t n = std::min<int64_t>(r.max_examples, set->inputs.size(0));
+  torch::NoGradGuard no_grad;
+  for (const auto& hook : hooks) c.model.hooks().capture(hook);
+  c.model.forward(set->inputs.slice(0, 0, n));
+  std::vector<torch::Tensor> out;
+  for (const auto& hook : hooks) {
+    torch::Tensor x = c.model.hooks().cached(hook).detach();
+    if (x.dim() == 3) {
+      if (r.position == "all") {
+        x = x.reshape({-1, x.size(2)});
+      } else {
+        const int64_t t = r.position == "last" ? x.size(1) - 1 : std::stoll(r.position);
+        if (t >= x.size(1)) {
+          c.model.hooks().clear();
+          throw BadInput(r.instrument + ": position " + r.position + " is outside the " + std::to_string(x.size(1)) +
+                         " positions of " + hook + ".");
+        }
+        x = x.select(1, t);
+      }
+    }
+    out.push_back(x.reshape({x.size(0), -1}).to(torch::kCPU, torch::kDouble));
+  }
+  c.model.hooks().clear();
+  return out;
+}
+
+}  // namespace phenom

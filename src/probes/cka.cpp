@@ -1,0 +1,63 @@
+// Linear CKA of x [N, p] and y [N, q] (rows: the same examples): with both centred over examples,
+// ||y^T x||_F^2 / (||x^T x||_F ||y^T y||_F), computed in float64 from the N x N Gram matrices when
+// N is smaller than the widths, else from the feature cross-products.
+#include "probes/cka.h"
+
+#include <cmath>
+
+#include "probes/activations.h"
+#include "probes/cka_math.h"
+#include "probes/probe.h"
+
+namespace phenom {
+
+double linear_cka(const torch::Tensor& x_in, const torch::Tensor& y_in) {
+  const torch::Tensor x = x_in - x_in.mean(0, true), y = y_in - y_in.mean(0, true);
+  const int64_t n = x.size(0);
+  double cross = 0, xx = 0, yy = 0;
+  if (n < x.size(1) + y.size(1)) {  // Gram form: <K, L> / (|K| |L|) with K = x x^T, L = y y^T
+    const torch::Tensor k = x.matmul(x.t()), l = y.matmul(y.t());
+    cross = (k * l).sum().item<double>();
+    xx = k.pow(2).sum().item<double>();
+    yy = l.pow(2).sum().item<double>();
+  } else {
+    cross = y.t().matmul(x).pow(2).sum().item<double>();
+    xx = x.t().matmul(x).pow(2).sum().item<double>();
+    yy = y.t().matmul(y).pow(2).sum().item<double>();
+  }
+  return xx > 0 && yy > 0 ? cross / std::sqrt(xx * yy) : 0.0;
+}
+
+namespace {
+
+class Cka : public Probe {
+ public:
+  explicit Cka(const CkaOptions& o) : Probe(o.every), o_(o) {}
+
+  // cka/<a>/<b> for every pair; an analysis keeps the whole matrix (hooks in the given order).
+  void measure(ProbeContext& c, MetricRow& row) override {
+    const auto acts = activations(c, o_.hooks, {"cka", o_.set, o_.position, o_.max_examples});
+    const int64_t h = static_cast<int64_t>(acts.size());
+    torch::Tensor matrix = torch::eye(h, torch::kDouble);
+    for (int64_t i = 0; i < h; ++i) {
+      for (int64_t j = i + 1; j < h; ++j) {
+        const double value = linear_cka(acts[i], acts[j]);
+        matrix[i][j] = value;
+        matrix[j][i] = value;
+        row.set("cka/" + o_.hooks[i] + "/" + o_.hooks[j], value);
+      }
+    }
+    if (c.tensors) (*c.tensors)["cka/matrix"] = matrix.to(torch::kFloat).contiguous();
+  }
+
+ private:
+  CkaOptions o_;
+};
+
+}  // namespace
+
+std::unique_ptr<Probe> build_cka(const ProbeOptions& o, BuildContext&) {
+  return std::make_unique<Cka>(dynamic_cast<const CkaOptions&>(o));
+}
+
+}  // namespace phenom

@@ -1,0 +1,35 @@
+// CKA (centred kernel alignment, linear kernel; Kornblith et al. 2019) between the activations of
+// hook points on the same examples: 1 for representations equal up to rotation and isotropic
+// scale, near 0 for unrelated ones. A probe and an analysis (`phenom analyze`).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "probes/position.h"
+#include "spec/options.h"
+
+namespace phenom {
+
+struct CkaOptions : ProbeOptions {
+  std::vector<std::string> hooks;  // two or more hook points
+  std::string set = "test";
+  std::string position = "last";
+  int64_t max_examples = 2048;
+  void visit(Visitor& v) override {
+    v.field("hooks", hooks, "two or more hook points compared pairwise, e.g. [layers.0.hook_post, layers.1.hook_post]");
+    v.field("set", set, "the task's evaluation set whose examples both representations see");
+    v.field("position", position, "for activations with a position axis: last, all, or a position index");
+    v.field("max_examples", max_examples, "at most this many examples of the set (the first ones)", AtLeast(2));
+  }
+  void check(std::vector<std::pair<std::string, std::string>>& problems) const override {
+    if (hooks.size() < 2) {
+      problems.push_back({"hooks", "found " + std::to_string(hooks.size()) + " hook(s); CKA compares two or more. Fix: "
+                                   "e.g. hooks: [layers.0.hook_post, layers.1.hook_post]."});
+    }
+    if (!valid_position(position)) {
+      problems.push_back({"position", "found '" + position + "'; allowed: last, all, or a position index >= 0."});
+    }
+  }
+};
+
+}  // namespace phenom
