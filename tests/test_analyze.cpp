@@ -11,6 +11,7 @@
 #include "models/model.h"
 #include "probes/cka_math.h"
 #include "probes/probe.h"
+#include "run/artifact.h"
 #include "spec/spec.h"
 #include "tasks/task.h"
 #include "train/experiment.h"
@@ -108,6 +109,40 @@ TEST(Cka, PairsOfHooksOnACheckpoint) {
   CliResult one = run_cli("analyze run one.yaml", tmp.path);
   EXPECT_EQ(one.code, 2) << one.output;
   EXPECT_NE(one.output.find("analyses.0.hooks"), std::string::npos) << one.output;
+}
+
+// Ablations on a trained checkpoint: mean-ablating the whole hidden layer makes every example's
+// output the same, so the model loses what it learned (loss up, accuracy down); zero-ablating one
+// hidden unit equals removing its readout column by hand; the per-unit table is kept.
+TEST(Ablation, WholeLayerAndPerUnitOnACheckpoint) {
+  TempDir tmp;
+  write_text(tmp / "run.yaml", kRun);
+  ASSERT_EQ(run_cli("run run.yaml --out run --threads 1 --no-plot --quiet", tmp.path).code, 0);
+  write_text(tmp / "ab.yaml", "analyses:\n  - {type: ablation, hooks: [layers.0.hook_post], set: train}\n"
+                              "  - {type: ablation, hooks: [layers.0.hook_post], mode: zero, set: train, per_unit: true}\n");
+  CliResult r = run_cli("analyze run ab.yaml --steps last", tmp.path);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const std::string out = fs::directory_iterator(tmp / "run/analyses")->path();
+  std::ifstream in(out + "/results.jsonl");
+  std::vector<Json> rows;
+  for (std::string line; std::getline(in, line);) rows.push_back(Json::parse(line));
+  ASSERT_EQ(rows.size(), 2u);
+  const Json& mean = rows[0];
+  EXPECT_GT(mean["ablation/clean/acc"].get<double>(), 0.9) << mean;
+  EXPECT_GT(mean["ablation/layers.0.hook_post/loss_increase"].get<double>(), 0.5) << mean;
+  EXPECT_LT(mean["ablation/layers.0.hook_post/acc"].get<double>(), 0.3) << mean;
+  const torch::Tensor units = read_safetensors(out + "/" + rows[1]["tensors"].get<std::string>())
+                                  .at("ablation/layers.0.hook_post/unit_loss_increase").to(torch::kDouble);
+  ASSERT_EQ(units.size(0), 32);
+  // Unit 5 by hand: the same checkpoint with readout.weight[:, 5] = 0.
+  Experiment ex = RunArtifact(tmp / "run").model_at(120);
+  const Batch* train = ex.task->eval_set("train");
+  torch::NoGradGuard no_grad;
+  const double clean = ex.task->score("cross_entropy", ex.model->forward(train->inputs), *train).loss;
+  ex.model->named_parameters()["readout.weight"].select(1, 5).zero_();
+  const double removed = ex.task->score("cross_entropy", ex.model->forward(train->inputs), *train).loss;
+  EXPECT_NEAR(units[5].item<double>(), removed - clean, 1e-5);
+  EXPECT_NEAR(rows[1]["ablation/layers.0.hook_post/top_unit_loss_increase"].get<double>(), units.max().item<double>(), 1e-6);
 }
 
 TEST(Safetensors, RoundTripsWithTheDocumentedLayout) {

@@ -1,4 +1,5 @@
 // Probes: one line per probe.
+#include "probes/ablation.h"
 #include "probes/basic.h"
 #include "probes/cka.h"
 #include "probes/fourier.h"
@@ -16,6 +17,7 @@ std::unique_ptr<Probe> build_fourier(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_icl_regression(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_pca(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_cka(const ProbeOptions&, BuildContext&);
+std::unique_ptr<Probe> build_ablation(const ProbeOptions&, BuildContext&);
 
 const std::vector<ProbeEntry>& probe_registry() {
   static const std::vector<ProbeEntry> registry = {
@@ -35,6 +37,9 @@ const std::vector<ProbeEntry>& probe_registry() {
       {"cka", "linear CKA between the activations of two or more hooks on the same examples (1: the same up to "
               "rotation and scale; phenom analyze also keeps the matrix)",
        make_options<ProbeOptions, CkaOptions>, build_cka},
+      {"ablation", "loss and accuracy with a hook's activation replaced by its mean over the set (or zeros), per hook "
+                   "and optionally per unit (phenom analyze also keeps the per-unit table)",
+       make_options<ProbeOptions, AblationOptions>, build_ablation},
   };
   return registry;
 }
