@@ -145,6 +145,35 @@ TEST(Ablation, WholeLayerAndPerUnitOnACheckpoint) {
   EXPECT_NEAR(rows[1]["ablation/layers.0.hook_post/top_unit_loss_increase"].get<double>(), units.max().item<double>(), 1e-6);
 }
 
+// A linear probe reads operand a from the first layer's pre-activations, which are a sum of one
+// embedding row for a and one for b (22 generic vectors in 32 dimensions, so a is exactly
+// linearly decodable): held-out accuracy ~1, while the same probe on shuffled values stays near
+// chance (1/11). An attribute the task lacks is an error listing the task's.
+TEST(LinearProbe, DecodesAnOperandAndBeatsItsShuffledControl) {
+  TempDir tmp;
+  write_text(tmp / "run.yaml", kRun);
+  ASSERT_EQ(run_cli("run run.yaml --out run --threads 1 --no-plot --quiet", tmp.path).code, 0);
+  write_text(tmp / "lp.yaml", "analyses:\n  - {type: linear_probe, hook: layers.0.hook_pre, attribute: a, set: train}\n");
+  CliResult r = run_cli("analyze run lp.yaml --steps last", tmp.path);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const std::string out = fs::directory_iterator(tmp / "run/analyses")->path();
+  std::ifstream in(out + "/results.jsonl");
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  const Json row = Json::parse(line);
+  const std::string p = "linear_probe/layers.0.hook_pre/a/";
+  EXPECT_GE(row[p + "acc"].get<double>(), 0.9) << row;
+  EXPECT_LE(row[p + "control_acc"].get<double>(), 0.4) << row;
+  EXPECT_GE(row[p + "selectivity"].get<double>(), 0.5) << row;
+  const torch::Tensor w = read_safetensors(out + "/" + row["tensors"].get<std::string>()).at(p + "weights");
+  EXPECT_EQ(w.size(0), 33);  // 32 units and the bias
+  EXPECT_EQ(w.size(1), 11);
+  write_text(tmp / "bad.yaml", "analyses:\n  - {type: linear_probe, hook: layers.0.hook_pre, attribute: c}\n");
+  CliResult bad = run_cli("analyze run bad.yaml", tmp.path);
+  EXPECT_EQ(bad.code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("a, b, label"), std::string::npos) << bad.output;
+}
+
 TEST(Safetensors, RoundTripsWithTheDocumentedLayout) {
   TempDir tmp;
   std::map<std::string, torch::Tensor> t = {{"W_enc", torch::arange(6, torch::kFloat).reshape({2, 3})},

@@ -4,6 +4,7 @@
 #include "probes/cka.h"
 #include "probes/fourier.h"
 #include "probes/icl_regression.h"
+#include "probes/linear_probe.h"
 #include "probes/pca.h"
 #include "spec/component.h"
 
@@ -18,6 +19,7 @@ std::unique_ptr<Probe> build_icl_regression(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_pca(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_cka(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_ablation(const ProbeOptions&, BuildContext&);
+std::unique_ptr<Probe> build_linear_probe(const ProbeOptions&, BuildContext&);
 
 const std::vector<ProbeEntry>& probe_registry() {
   static const std::vector<ProbeEntry> registry = {
@@ -40,6 +42,9 @@ const std::vector<ProbeEntry>& probe_registry() {
       {"ablation", "loss and accuracy with a hook's activation replaced by its mean over the set (or zeros), per hook "
                    "and optionally per unit (phenom analyze also keeps the per-unit table)",
        make_options<ProbeOptions, AblationOptions>, build_ablation},
+      {"linear_probe", "held-out accuracy (or R^2) of a linear map from a hook's activations to a task attribute "
+                       "(e.g. a, b, label), against a shuffled-label control",
+       make_options<ProbeOptions, LinearProbeOptions>, build_linear_probe},
   };
   return registry;
 }

@@ -53,6 +53,15 @@ class ModularArithmetic : public FixedSplitTask {
              all_targets.index_select(0, test_index).to(context.device)};
   }
   InputSpec inputs() const override { return options_.inputs(); }
+  // label (the answer), and the operands a and b.
+  std::map<std::string, torch::Tensor> attributes(const std::string& set) const override {
+    auto out = Task::attributes(set);
+    if (const Batch* b = eval_set(set)) {
+      out["a"] = b->inputs.select(1, 0);
+      out["b"] = b->inputs.select(1, 1);
+    }
+    return out;
+  }
 
  private:
   ModularArithmeticOptions options_;

@@ -33,6 +33,12 @@ Score Task::score(const std::string& loss, const torch::Tensor& outputs, const B
   return {score.loss_sum / static_cast<double>(n), static_cast<double>(score.correct) / static_cast<double>(n)};
 }
 
+std::map<std::string, torch::Tensor> Task::attributes(const std::string& set) const {
+  const Batch* b = eval_set(set);
+  if (!b || !b->targets.defined() || b->targets.dim() != 1 || b->targets.scalar_type() != torch::kLong) return {};
+  return {{"label", b->targets}};
+}
+
 FixedSplitTask::FixedSplitTask(const BuildContext& context)
     : seed_(context.spec.train.batch_seed(context.spec.seed)), batch_size_(context.spec.train.batch_size.n) {}
 

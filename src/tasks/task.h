@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,9 @@ class Task {
   // Evaluation without a graph: the default is the fused class score (mean loss, argmax accuracy)
   // for class ids and the mean squared error, without accuracy, for real targets.
   virtual Score score(const std::string& loss, const torch::Tensor& outputs, const Batch& batch) const;
+  // Named per-example facts of an evaluation set, [N] each (int64: classes; float: real values), that
+  // instruments decode from activations (linear_probe). The default: `label`, the class targets.
+  virtual std::map<std::string, torch::Tensor> attributes(const std::string& set) const;
   // Examples (times positions, for sequence tasks) per training step: the thread plan's work proxy.
   virtual int64_t examples_per_step() const = 0;
   // Facts about the data actually built (sizes, how many labels a corruption changed, closed-form
