@@ -32,6 +32,22 @@ const char* kRun =
     "model: {type: mlp, width: 32}\noptimizer: {type: adamw, lr: 0.01}\n"
     "train: {steps: 120, loss: cross_entropy, eval_every: 20, checkpoint_every: {per_decade: 2}}\n";
 
+// kRun trained in `tmp`, then `analyses` (YAML list items) run on its last checkpoint: the result
+// rows, and the analysis directory in `out`.
+std::vector<Json> analyze_last(TempDir& tmp, const std::string& analyses, std::string& out) {
+  write_text(tmp / "run.yaml", kRun);
+  EXPECT_EQ(run_cli("run run.yaml --out run --threads 1 --no-plot --quiet", tmp.path).code, 0);
+  write_text(tmp / "a.yaml", "analyses:\n" + analyses);
+  CliResult r = run_cli("analyze run a.yaml --steps last", tmp.path);
+  EXPECT_EQ(r.code, 0) << r.output;
+  std::vector<Json> rows;
+  if (r.code != 0) return rows;
+  out = fs::directory_iterator(tmp / "run/analyses")->path();
+  std::ifstream in(out + "/results.jsonl");
+  for (std::string line; std::getline(in, line);) rows.push_back(Json::parse(line));
+  return rows;
+}
+
 TEST(Pca, RecoversTheVariancesOfAConstructedActivation) {
   const Spec spec = load_spec_text(kRun);
   Experiment ex = build_experiment(spec);
@@ -88,16 +104,10 @@ TEST(Cka, InvariantToRotationAndScaleNearZeroForIndependentFeatures) {
 // symmetric matrix kept.
 TEST(Cka, PairsOfHooksOnACheckpoint) {
   TempDir tmp;
-  write_text(tmp / "run.yaml", kRun);
-  ASSERT_EQ(run_cli("run run.yaml --out run --threads 1 --no-plot --quiet", tmp.path).code, 0);
-  write_text(tmp / "cka.yaml", "analyses:\n  - {type: cka, hooks: [layers.0.hook_pre, layers.0.hook_post, layers.0.hook_pre]}\n");
-  CliResult r = run_cli("analyze run cka.yaml --steps last", tmp.path);
-  ASSERT_EQ(r.code, 0) << r.output;
-  const std::string out = fs::directory_iterator(tmp / "run/analyses")->path();
-  std::ifstream in(out + "/results.jsonl");
-  std::string line;
-  ASSERT_TRUE(std::getline(in, line));
-  const Json row = Json::parse(line);
+  std::string out;
+  const auto rows = analyze_last(tmp, "  - {type: cka, hooks: [layers.0.hook_pre, layers.0.hook_post, layers.0.hook_pre]}\n", out);
+  ASSERT_EQ(rows.size(), 1u);
+  const Json& row = rows[0];
   EXPECT_NEAR(row["cka/layers.0.hook_pre/layers.0.hook_pre"].get<double>(), 1.0, 1e-9);
   const double pre_post = row["cka/layers.0.hook_pre/layers.0.hook_post"].get<double>();
   EXPECT_GT(pre_post, 0.0);
@@ -116,16 +126,10 @@ TEST(Cka, PairsOfHooksOnACheckpoint) {
 // hidden unit equals removing its readout column by hand; the per-unit table is kept.
 TEST(Ablation, WholeLayerAndPerUnitOnACheckpoint) {
   TempDir tmp;
-  write_text(tmp / "run.yaml", kRun);
-  ASSERT_EQ(run_cli("run run.yaml --out run --threads 1 --no-plot --quiet", tmp.path).code, 0);
-  write_text(tmp / "ab.yaml", "analyses:\n  - {type: ablation, hooks: [layers.0.hook_post], set: train}\n"
-                              "  - {type: ablation, hooks: [layers.0.hook_post], mode: zero, set: train, per_unit: true}\n");
-  CliResult r = run_cli("analyze run ab.yaml --steps last", tmp.path);
-  ASSERT_EQ(r.code, 0) << r.output;
-  const std::string out = fs::directory_iterator(tmp / "run/analyses")->path();
-  std::ifstream in(out + "/results.jsonl");
-  std::vector<Json> rows;
-  for (std::string line; std::getline(in, line);) rows.push_back(Json::parse(line));
+  std::string out;
+  const auto rows = analyze_last(tmp, "  - {type: ablation, hooks: [layers.0.hook_post], set: train}\n"
+                                      "  - {type: ablation, hooks: [layers.0.hook_post], mode: zero, set: train, per_unit: true}\n",
+                                 out);
   ASSERT_EQ(rows.size(), 2u);
   const Json& mean = rows[0];
   EXPECT_GT(mean["ablation/clean/acc"].get<double>(), 0.9) << mean;
@@ -151,16 +155,10 @@ TEST(Ablation, WholeLayerAndPerUnitOnACheckpoint) {
 // chance (1/11). An attribute the task lacks is an error listing the task's.
 TEST(LinearProbe, DecodesAnOperandAndBeatsItsShuffledControl) {
   TempDir tmp;
-  write_text(tmp / "run.yaml", kRun);
-  ASSERT_EQ(run_cli("run run.yaml --out run --threads 1 --no-plot --quiet", tmp.path).code, 0);
-  write_text(tmp / "lp.yaml", "analyses:\n  - {type: linear_probe, hook: layers.0.hook_pre, attribute: a, set: train}\n");
-  CliResult r = run_cli("analyze run lp.yaml --steps last", tmp.path);
-  ASSERT_EQ(r.code, 0) << r.output;
-  const std::string out = fs::directory_iterator(tmp / "run/analyses")->path();
-  std::ifstream in(out + "/results.jsonl");
-  std::string line;
-  ASSERT_TRUE(std::getline(in, line));
-  const Json row = Json::parse(line);
+  std::string out;
+  const auto rows = analyze_last(tmp, "  - {type: linear_probe, hook: layers.0.hook_pre, attribute: a, set: train}\n", out);
+  ASSERT_EQ(rows.size(), 1u);
+  const Json& row = rows[0];
   const std::string p = "linear_probe/layers.0.hook_pre/a/";
   EXPECT_GE(row[p + "acc"].get<double>(), 0.9) << row;
   EXPECT_LE(row[p + "control_acc"].get<double>(), 0.4) << row;
