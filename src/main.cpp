@@ -83,11 +83,13 @@ int main(int argc, char** argv) {
   AnalyzeRequest analyze_request;
   auto* analyze = app.add_subcommand("analyze", "run instruments (phenom list analyses) on a saved run's checkpoints "
                                                 "into RUN_DIR/analyses/<name>-<hash8>/");
-  analyze->add_option("run", analyze_request.target, "run directory, or sweep directory (each finished run)")->required();
+  analyze->add_option("run", analyze_request.target, "run, sweep (each finished run) or protocol (each of its runs) directory")
+      ->required();
   analyze->add_option("spec", analyze_request.spec_path, "analysis spec YAML")->required();
   analyze->add_option("overrides", analyze_request.overrides, "key=value overrides (analyses.0.hook=...)");
   analyze->add_option("--steps", analyze_request.steps, "all | last | N,M,... (default: the spec's steps)");
   analyze->add_flag("--quiet", analyze_request.quiet, "no progress lines");
+  analyze->add_option("--threads", analyze_request.threads, "CPU budget in cores (default: all)");
 
   std::string plot_dir;
   auto* plot = app.add_subcommand("plot", "figures of a run directory into DIR/plots/ (scripts/plot.py, matplotlib)");

@@ -229,6 +229,13 @@ TEST(LinearModeConnectivity, CopiesFromTheRewindPointAndThePathBetweenThem) {
   EXPECT_NEAR(lmc["barrier"]["test"].get<double>(), above, 1e-12);
   EXPECT_LE(lmc["barrier"]["test"].get<double>(), lmc["instability"]["test"].get<double>() + 1e-12);
   EXPECT_TRUE(fs::exists(tmp / "lmc/plots/lmc.png")) << r.output;
+  // phenom analyze on the protocol directory analyses each of its runs.
+  write_text(tmp / "views.yaml", "analyses:\n  - {type: loss_accuracy}\n");
+  CliResult analyzed = run_cli("analyze lmc views.yaml --steps last --threads 1", tmp.path);
+  ASSERT_EQ(analyzed.code, 0) << analyzed.output;
+  for (const char* run : {"parent", "copy_lmc_1", "copy_lmc_2"}) {
+    EXPECT_TRUE(fs::exists(tmp / ("lmc/" + std::string(run) + "/analyses"))) << run;
+  }
 }
 
 // Inside imp: LMC pairs of the dense network and of round 2's ticket and random-prune control,

@@ -1,5 +1,6 @@
 #include "analyze/analyze.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -7,6 +8,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/threads.h"
 #include "core/safetensors.h"
 #include "core/text.h"
 #include "models/model.h"
@@ -23,9 +25,18 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-// The run directories a target names: itself, or every run a sweep's manifest lists.
+// The run directories a target names: itself, every run a sweep's manifest lists, or every run of
+// a protocol directory (its rounds, controls and copies, by name).
 std::vector<std::string> target_runs(const std::string& target) {
   if (RunArtifact::is_run(target)) return {target};
+  if (fs::exists(target + "/protocol.yaml")) {
+    std::vector<std::string> runs;
+    for (const auto& entry : fs::directory_iterator(target)) {
+      if (entry.is_directory() && RunArtifact::is_run(entry.path().string())) runs.push_back(entry.path().string());
+    }
+    std::sort(runs.begin(), runs.end());
+    return runs;
+  }
   if (fs::exists(target + "/manifest.jsonl")) {
     std::vector<std::string> runs;
     std::ifstream in(target + "/manifest.jsonl");
@@ -35,8 +46,9 @@ std::vector<std::string> target_runs(const std::string& target) {
     }
     return runs;
   }
-  throw BadInput("'" + target + "' is neither a run directory (no spec.yaml) nor a sweep directory (no "
-                 "manifest.jsonl). Fix: pass a directory that `phenom run` or `phenom sweep` wrote.");
+  throw BadInput("'" + target + "' is neither a run directory (no spec.yaml), a sweep directory (no manifest.jsonl) "
+                 "nor a protocol directory (no protocol.yaml). Fix: pass a directory that `phenom run` or `phenom sweep` "
+                 "wrote.");
 }
 
 std::vector<int64_t> chosen_steps(const RunArtifact& run, const std::string& steps) {
@@ -190,6 +202,8 @@ int run_analysis(const AnalyzeRequest& request) {
   if (std::string problem = check_steps_text(steps); !problem.empty()) throw BadInput("--steps: " + problem + ".");
   spec.steps = steps;  // analysis.yaml records the steps asked for last
   const std::vector<std::string> runs = target_runs(request.target);
+  // The instruments' forward passes are large: the budget goes to the pool the matmuls use.
+  configure_threads(request.threads, "float32", 1e12);
   const bool sweep = !RunArtifact::is_run(request.target);
   for (const auto& run : runs) {
     if (sweep && RunArtifact::state_of(run) != RunState::kDone) {

@@ -8,11 +8,12 @@
 namespace phenom {
 
 struct AnalyzeRequest {
-  std::string target;     // a run directory, or a sweep directory (every finished run in it)
+  std::string target;     // a run directory, a sweep directory (every finished run in it), or a protocol directory
   std::string spec_path;  // the analysis spec
   std::vector<std::string> overrides;
   std::string steps;      // "" -> the spec's steps
   bool quiet = false;
+  int threads = 0;        // CPU budget (0: all cores), as phenom run's --threads
 };
 
 // Returns the exit code; throws SpecError / BadInput (exit 2) before writing anything.
