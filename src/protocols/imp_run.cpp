@@ -81,20 +81,8 @@ int run_imp(const Spec& spec, const RunRequest& request) {
   }
   const ProtocolRuns imp{protocol_dir(spec, request), request, "imp"};
   // The dense run keeps the rewind point; its final weights are what round 1 prunes.
-  Spec dense = spec;
   const int64_t rewind = o.rewind_step();
-  if (rewind > spec.train.steps) {
-    throw BadInput("protocol.rewind: step " + o.rewind + " is after the end of training (train.steps " +
-                   std::to_string(spec.train.steps) + "). Fix: rewind to an earlier step, or init.");
-  }
-  if (rewind > 0 && !dense.train.checkpoint_due(rewind)) {
-    if (!dense.train.checkpoint_every.unset()) {
-      throw BadInput("protocol.rewind: the dense run keeps no checkpoint at step " + o.rewind +
-                     " under train.checkpoint_every " + dense.train.checkpoint_every.text() + ". Fix: choose a cadence "
-                     "that includes it, or leave checkpoint_every unset.");
-    }
-    dense.train.checkpoint_every = Cadence{rewind, 0};
-  }
+  const Spec dense = keeping_rewind_point(spec, rewind);
   // Which weights are pruned: every weight matrix, the last being the output layer.
   Experiment shape = build_experiment(spec, Parts::kModel);
   std::map<std::string, torch::Tensor> weights;
@@ -130,14 +118,8 @@ int run_imp(const Spec& spec, const RunRequest& request) {
   // the round's mask ("": none) and other batch orders; returns the exit code.
   auto lmc = [&](const std::string& name, const std::string& mask, Json& result) {
     Json path;
-    const int code = run_lmc_copies(
-        imp, name,
-        [&](int64_t seed) {
-          Spec copy = spec;
-          copy.train.order_seed = seed;
-          return derived_run_text(copy, imp.path("round_0"), rewind_text, mask);
-        },
-        o.lmc_alphas, o.lmc_order_seeds, path);
+    const int code = run_lmc_copies(imp, name, spec, {imp.path("round_0"), rewind_text, mask}, o.lmc_alphas,
+                                    o.lmc_order_seeds, path);
     if (code == 0) result["lmc"] = path;
     return code;
   };

@@ -71,25 +71,22 @@ int write_imp_summary(const Spec& spec, const std::string& dir, const std::vecto
     table.push_back(row);
   }
   Json minus = Json::object(), early = Json::object(), stability = Json::object(), random_stability = Json::object();
-  for (const auto& r : rounds) {
-    const std::string key = "round_" + std::to_string(r["round"].get<int64_t>());
-    minus[key] = accuracy(r) - dense;
-    if (r.contains("early_stop_step")) early[key] = r["early_stop_step"];
-    if (const Json* x = instability(r)) stability[key] = *x;
-    if (r.contains("random_prune")) {
-      if (const Json* x = instability(r["random_prune"])) random_stability[key] = *x;
-    }
+  for (const auto& row : table) {  // the verdict's per-round maps, from the table
+    const std::string key = "round_" + std::to_string(row["round"].get<int64_t>());
+    minus[key] = row["ticket_acc"].get<double>() - dense;
+    if (row.contains("early_stop_step")) early[key] = row["early_stop_step"];
+    if (row.contains("instability")) stability[key] = row["instability"];
+    if (row.contains("random_prune_instability")) random_stability[key] = row["random_prune_instability"];
   }
   Json verdict = {{"ticket_minus_dense", minus}, {"early_stop_step", early}, {"dense_acc", dense}, {"matching_down_to", matching}, {"match_tolerance", o.match_tolerance},
                   {"final_density", rounds.back()["density"]}, {"ticket_acc_sparsest", accuracy(rounds.back())}};
   verdict["density_error_max"] = worst_density_error;
   if (!stability.empty()) verdict["instability"] = stability;  // test error, max on the path - endpoints' mean
   if (!random_stability.empty()) verdict["instability_random_prune"] = random_stability;
-  for (auto it = rounds.rbegin(); it != rounds.rend(); ++it) {  // the sparsest round with both pairs
-    const Json* ticket = instability(*it);
-    const Json* random = it->contains("random_prune") ? instability((*it)["random_prune"]) : nullptr;
-    if (ticket && random) {
-      verdict["random_prune_minus_ticket_instability"] = random->get<double>() - ticket->get<double>();
+  for (auto it = table.rbegin(); it != table.rend(); ++it) {  // the sparsest round with both pairs
+    if (it->contains("instability") && it->contains("random_prune_instability")) {
+      verdict["random_prune_minus_ticket_instability"] =
+          (*it)["random_prune_instability"].get<double>() - (*it)["instability"].get<double>();
       verdict["random_prune_minus_ticket_instability_round"] = (*it)["round"];
       break;
     }

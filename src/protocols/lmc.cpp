@@ -7,6 +7,7 @@
 #include "models/model.h"
 #include "probes/probe.h"
 #include "run/artifact.h"
+#include "spec/spec.h"
 #include "tasks/task.h"
 #include "train/experiment.h"
 
@@ -64,15 +65,16 @@ Json linear_path(const std::string& run_a, const std::string& run_b, int64_t alp
           {"endpoint_error", endpoints}, {"runs", {run_a, run_b}}};
 }
 
-int run_lmc_copies(const ProtocolRuns& runs, const std::string& name,
-                   const std::function<std::string(int64_t)>& copy_text, int64_t alphas,
-                   const std::vector<double>& order_seeds, Json& out) {
+int run_lmc_copies(const ProtocolRuns& runs, const std::string& name, const Spec& base, const LmcStart& start,
+                   int64_t alphas, const std::vector<double>& order_seeds, Json& out) {
   std::vector<std::string> dirs;
   for (double seed : order_seeds) {
-    const std::string copy = name + "_lmc_" + std::to_string(static_cast<int64_t>(seed));
-    const int code = runs.run(copy, copy_text(static_cast<int64_t>(seed)));
+    Spec copy = base;
+    copy.train.order_seed = static_cast<int64_t>(seed);
+    const std::string name_of_copy = name + "_lmc_" + std::to_string(copy.train.order_seed);
+    const int code = runs.run(name_of_copy, derived_run_text(copy, start.run, start.step, start.mask));
     if (code != 0) return code;
-    dirs.push_back(runs.path(copy));
+    dirs.push_back(runs.path(name_of_copy));
   }
   out = linear_path(dirs[0], dirs[1], alphas);
   return 0;

@@ -20,36 +20,24 @@ using Json = nlohmann::ordered_json;
 int run_linear_mode_connectivity(const Spec& spec, const RunRequest& request) {
   const LmcOptions& o = spec.protocol.as<LmcOptions>();
   const int64_t rewind = o.rewind_step();
-  if (rewind > spec.train.steps) {
-    throw BadInput("protocol.rewind: step " + o.rewind + " is after the end of training (train.steps " +
-                   std::to_string(spec.train.steps) + "). Fix: rewind to an earlier step, or init.");
-  }
+  const Spec parent = keeping_rewind_point(spec, rewind);  // checked before anything is written
   const ProtocolRuns runs{protocol_dir(spec, request), request, "lmc"};
   fs::create_directories(runs.dir);
   write_file_atomic(runs.path("protocol.yaml"), resolve_text(spec));
   // Where the copies start: the spec's own init_from (its resolved source) or its initialisation.
-  std::string init_run, init_step;
+  LmcStart start{"", "", spec.mask};
   if (spec.init_from.set()) {
-    init_run = spec.init_from.source_file.empty() ? spec.init_from.source_dir : spec.init_from.source_file;
-    init_step = spec.init_from.step;
+    start.run = spec.init_from.source_file.empty() ? spec.init_from.source_dir : spec.init_from.source_file;
+    start.step = spec.init_from.step;
   }
   if (rewind > 0) {  // a parent trained with the spec's own batch order keeps the rewind point
-    Spec parent = spec;
-    if (!parent.train.checkpoint_due(rewind)) parent.train.checkpoint_every = Cadence{rewind, 0};
-    const int code = runs.run("parent", derived_run_text(parent, init_run, init_step, spec.mask));
+    const int code = runs.run("parent", derived_run_text(parent, start.run, start.step, spec.mask));
     if (code != 0) return code;
-    init_run = fs::absolute(runs.path("parent")).lexically_normal().string();
-    init_step = std::to_string(rewind);
+    start.run = fs::absolute(runs.path("parent")).lexically_normal().string();
+    start.step = std::to_string(rewind);
   }
   Json path;
-  const int code = run_lmc_copies(
-      runs, "copy",
-      [&](int64_t seed) {
-        Spec copy = spec;
-        copy.train.order_seed = seed;
-        return derived_run_text(copy, init_run, init_step, spec.mask);
-      },
-      o.alphas, o.order_seeds, path);
+  const int code = run_lmc_copies(runs, "copy", spec, start, o.alphas, o.order_seeds, path);
   if (code != 0) return code;
   Json summary = {{"status", "completed"}, {"protocol", "linear_mode_connectivity"}, {"rewind", o.rewind}};
   summary["linear_mode_connectivity"] = path;

@@ -12,12 +12,22 @@ void check_rewind(const std::string& rewind, const std::string& key,
   }
 }
 
+namespace {
+
+// An LMC pair's two order seeds must differ.
+void check_order_seeds(const std::vector<double>& seeds, const std::string& key,
+                       std::vector<std::pair<std::string, std::string>>& problems) {
+  if (seeds.size() == 2 && seeds[0] == seeds[1]) {
+    problems.push_back({key, "found two equal seeds; the copies must see different batch orders. Fix: e.g. " + key +
+                                 ": [1, 2]."});
+  }
+}
+
+}  // namespace
+
 void LmcOptions::check(std::vector<std::pair<std::string, std::string>>& problems) const {
   check_rewind(rewind, "rewind", problems);
-  if (order_seeds.size() == 2 && order_seeds[0] == order_seeds[1]) {
-    problems.push_back({"order_seeds", "found two equal seeds; the copies must see different batch orders. Fix: e.g. "
-                                       "order_seeds: [1, 2]."});
-  }
+  check_order_seeds(order_seeds, "order_seeds", problems);
 }
 
 void ImpOptions::check(std::vector<std::pair<std::string, std::string>>& problems) const {
@@ -34,10 +44,7 @@ void ImpOptions::check(std::vector<std::pair<std::string, std::string>>& problem
       }
     }
   }
-  if (lmc_order_seeds.size() == 2 && lmc_order_seeds[0] == lmc_order_seeds[1]) {
-    problems.push_back({"lmc_order_seeds", "found two equal seeds; the copies must see different batch orders. Fix: "
-                                           "e.g. lmc_order_seeds: [1, 2]."});
-  }
+  check_order_seeds(lmc_order_seeds, "lmc_order_seeds", problems);
 }
 
 }  // namespace phenom

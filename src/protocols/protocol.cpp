@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "core/error.h"
 #include "core/text.h"
 #include "run/plot.h"
 #include "spec/spec.h"
@@ -20,6 +21,24 @@ int run_spec(const RunRequest& request) {
 
 std::string protocol_dir(const Spec& spec, const RunRequest& request) {
   return request.out_dir.empty() ? "runs/" + spec.name + "/" + spec_hash(spec) : request.out_dir;
+}
+
+Spec keeping_rewind_point(const Spec& spec, int64_t rewind) {
+  const std::string step = std::to_string(rewind);
+  if (rewind > spec.train.steps) {
+    throw BadInput("protocol.rewind: step " + step + " is after the end of training (train.steps " +
+                   std::to_string(spec.train.steps) + "). Fix: rewind to an earlier step, or init.");
+  }
+  Spec out = spec;
+  if (rewind > 0 && !out.train.checkpoint_due(rewind)) {
+    if (!out.train.checkpoint_every.unset()) {
+      throw BadInput("protocol.rewind: the run rewound to keeps no checkpoint at step " + step +
+                     " under train.checkpoint_every " + out.train.checkpoint_every.text() + ". Fix: choose a cadence "
+                     "that includes it, or leave checkpoint_every unset.");
+    }
+    out.train.checkpoint_every = Cadence{rewind, 0};
+  }
+  return out;
 }
 
 int ProtocolRuns::run(const std::string& name, const std::string& spec_text) const {

@@ -26,6 +26,10 @@ struct ProtocolRuns {
 };
 // The protocol's directory: --out, or runs/<name>/<hash>.
 std::string protocol_dir(const Spec& spec, const RunRequest& request);
+// `spec` as the run that other runs rewind to step `rewind` of (0: its initialisation, always
+// there): a checkpoint kept at that step. BadInput (exit 2) when the step is after the end of
+// training or the spec's own checkpoint cadence skips it.
+Spec keeping_rewind_point(const Spec& spec, int64_t rewind);
 
 // Protocols (one function each).
 int run_imp(const Spec& spec, const RunRequest& request);
