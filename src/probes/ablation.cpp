@@ -5,9 +5,8 @@
 
 #include <algorithm>
 
-#include "core/error.h"
-#include "core/text.h"
 #include "models/model.h"
+#include "probes/activations.h"
 #include "probes/probe.h"
 #include "tasks/task.h"
 
@@ -20,12 +19,7 @@ class Ablation : public Probe {
 
   void measure(ProbeContext& c, MetricRow& row) override {
     const Batch set = examples(c);
-    const auto& known = c.model.hooks().names();
-    for (const auto& hook : o_.hooks) {
-      if (std::find(known.begin(), known.end(), hook) == known.end()) {
-        throw BadInput("ablation: the model has no hook point '" + hook + "'; its hooks: " + join(known) + ".");
-      }
-    }
+    require_hooks(c, o_.hooks, "ablation");
     torch::NoGradGuard no_grad;
     const Score clean = score(c, set, "", {});
     row.set("ablation/clean/loss", clean.loss);
@@ -52,16 +46,12 @@ class Ablation : public Probe {
   }
 
  private:
+  // The first max_examples examples of the set (per-example position weights sliced alike).
   Batch examples(ProbeContext& c) const {
-    const Batch* set = c.task.eval_set(o_.set);
-    if (!set) {
-      std::vector<std::string> names;
-      for (const auto& s : c.task.eval_sets()) names.push_back(s.name);
-      throw BadInput("ablation: the task has no evaluation set '" + o_.set + "'; it has " + join(names) + ".");
-    }
-    const int64_t n = std::min<int64_t>(o_.max_examples, set->size());
-    Batch out{set->inputs.slice(0, 0, n), set->targets.slice(0, 0, n), set->weights};
-    if (set->weights.defined() && set->weights.dim() == 2) out.weights = set->weights.slice(0, 0, n);
+    const Batch& set = evaluation_set(c, o_.set, "ablation");
+    const int64_t n = std::min<int64_t>(o_.max_examples, set.size());
+    Batch out{set.inputs.slice(0, 0, n), set.targets.slice(0, 0, n), set.weights};
+    if (set.weights.defined() && set.weights.dim() == 2) out.weights = set.weights.slice(0, 0, n);
     return out;
   }
 

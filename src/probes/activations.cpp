@@ -10,24 +10,30 @@
 
 namespace phenom {
 
-std::vector<torch::Tensor> activations(ProbeContext& c, const std::vector<std::string>& hooks,
-                                       const ActivationRequest& r) {
-  const Batch* set = c.task.eval_set(r.set);
-  if (!set) {
-    std::vector<std::string> names;
-    for (const auto& s : c.task.eval_sets()) names.push_back(s.name);
-    throw BadInput(r.instrument + ": the task has no evaluation set '" + r.set + "'; it has " + join(names) + ".");
-  }
+const Batch& evaluation_set(ProbeContext& c, const std::string& set, const std::string& instrument) {
+  if (const Batch* found = c.task.eval_set(set)) return *found;
+  std::vector<std::string> names;
+  for (const auto& s : c.task.eval_sets()) names.push_back(s.name);
+  throw BadInput(instrument + ": the task has no evaluation set '" + set + "'; it has " + join(names) + ".");
+}
+
+void require_hooks(ProbeContext& c, const std::vector<std::string>& hooks, const std::string& instrument) {
   const auto& known = c.model.hooks().names();
   for (const auto& hook : hooks) {
     if (std::find(known.begin(), known.end(), hook) == known.end()) {
-      throw BadInput(r.instrument + ": the model has no hook point '" + hook + "'; its hooks: " + join(known) + ".");
+      throw BadInput(instrument + ": the model has no hook point '" + hook + "'; its hooks: " + join(known) + ".");
     }
   }
-  const int64_t n = std::min<int64_t>(r.max_examples, set->inputs.size(0));
+}
+
+std::vector<torch::Tensor> activations(ProbeContext& c, const std::vector<std::string>& hooks,
+                                       const ActivationRequest& r) {
+  const Batch& set = evaluation_set(c, r.set, r.instrument);
+  require_hooks(c, hooks, r.instrument);
+  const int64_t n = std::min<int64_t>(r.max_examples, set.inputs.size(0));
   torch::NoGradGuard no_grad;
   for (const auto& hook : hooks) c.model.hooks().capture(hook);
-  c.model.forward(set->inputs.slice(0, 0, n));
+  c.model.forward(set.inputs.slice(0, 0, n));
   std::vector<torch::Tensor> out;
   for (const auto& hook : hooks) {
     torch::Tensor x = c.model.hooks().cached(hook).detach();

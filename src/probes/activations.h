@@ -9,6 +9,7 @@
 namespace phenom {
 
 struct ProbeContext;
+struct Batch;
 
 struct ActivationRequest {
   std::string instrument;  // names the instrument in error messages
@@ -16,6 +17,11 @@ struct ActivationRequest {
   std::string position = "last";  // sequence activations [B, T, D]: last, all, or an index
   int64_t max_examples = 4096;    // the first N examples of the set
 };
+
+// The task's evaluation set `set`, or BadInput naming `instrument` and the sets the task has.
+const Batch& evaluation_set(ProbeContext& c, const std::string& set, const std::string& instrument);
+// BadInput naming `instrument` and listing the model's hooks unless it has every one of `hooks`.
+void require_hooks(ProbeContext& c, const std::vector<std::string>& hooks, const std::string& instrument);
 
 // One forward pass capturing every hook of `hooks`; BadInput naming the model's hooks (or the
 // task's sets) when one is wrong.

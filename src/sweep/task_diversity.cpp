@@ -58,8 +58,9 @@ class TaskDiversity : public SweepDetector {
     if (inf_error) {
       for (double y : inf_error->ys) ms.push_back(inf_error->x), errors.push_back(y);
     }
-    r["error_spearman"] = spearman(ms, errors);
-    const bool falls = o_.max_error_spearman >= 1 || (ms.size() >= 3 && spearman(ms, errors) <= o_.max_error_spearman);
+    const double rho = spearman(ms, errors);
+    r["error_spearman"] = rho;
+    const bool falls = o_.max_error_spearman >= 1 || (ms.size() >= 3 && rho <= o_.max_error_spearman);
     r["error_falls_with_M"] = falls;
     int changes = 0;
     for (size_t i = 1; i < signs.size(); ++i) changes += signs[i] != signs[i - 1];
