@@ -36,7 +36,11 @@ int main(int argc, char** argv) {
   run->add_option("spec", request.spec_path, "spec YAML file")->required();
   run->add_option("overrides", request.overrides, "key=value overrides (optimizer.lr=3e-3, probes.0.every=10)");
   run->add_option("--out", request.out_dir, "run directory (default runs/<name>/<hash8>)");
-  run->add_flag("--fresh", request.fresh, "discard an existing run in that directory and start over");
+  run->add_flag("--fresh", request.fresh, "discard the run in that directory and start over (refused while another "
+                                          "process runs it, and in a directory phenom did not create)");
+  run->add_flag("--force-fresh", request.force_fresh, "--fresh, also in a directory phenom did not create: removes "
+                                                      "the file names a run writes there (spec.yaml, log.txt, "
+                                                      "checkpoints/, plots/, ...), nothing else");
   run->add_option("--threads", request.threads, "CPU threads for torch and OpenBLAS together (default: all cores)")
       ->check(CLI::PositiveNumber);
   run->add_flag("--quiet", request.quiet, "no progress line and no log lines on the console");

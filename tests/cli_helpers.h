@@ -37,9 +37,11 @@ struct CliResult {
   std::string output;  // stdout and stderr together
 };
 
-// Runs `phenom ARGS` in `cwd` (default: current directory) and waits.
-inline CliResult run_cli(const std::string& args, const std::string& cwd = "") {
-  std::string command = (cwd.empty() ? "" : "cd '" + cwd + "' && ") + binary() + " " + args + " 2>&1";
+// Runs `phenom ARGS` in `cwd` (default: current directory) and waits; `env` (e.g. "X=1") is set
+// for that process alone.
+inline CliResult run_cli(const std::string& args, const std::string& cwd = "", const std::string& env = "") {
+  std::string command = (cwd.empty() ? "" : "cd '" + cwd + "' && ") + (env.empty() ? "" : "env " + env + " ") +
+                        binary() + " " + args + " 2>&1";
   CliResult result;
   FILE* pipe = popen(command.c_str(), "r");
   char buffer[4096];

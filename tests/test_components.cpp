@@ -2,6 +2,9 @@
 // optimizers' arithmetic, hook points, and a contract test over every registered model.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <fstream>
 #include <functional>
 #include <torch/torch.h>
 
@@ -340,6 +343,39 @@ TEST(Checkpoint, RoundTripRestoresParametersAndOptimizerStateExactly) {
   for (const auto& item : pa) EXPECT_TRUE(torch::equal(item.value(), pb[item.key()])) << item.key();
   EXPECT_THROW(load_checkpoint(path, b, "0000000000000000"), BadInput);
   std::remove(path);
+}
+
+// The seal: any changed byte or a different length is refused; a checkpoint from before the seal
+// (the bare LibTorch archive) still loads.
+TEST(Checkpoint, TheSealRefusesChangedBytesAndOldUnsealedFilesStillLoad) {
+  Spec spec = spec_for("{type: mlp, width: 8}");
+  Experiment a = build_experiment(spec);
+  train_step(a, spec);
+  const std::string bytes = encode_checkpoint(a, 1, spec_hash(spec), 2);
+  ASSERT_EQ(bytes.substr(0, 8), "PHNMCKPT");
+  const std::string path = "/tmp/phenom-seal-" + std::to_string(getpid()) + ".pt";
+  auto write = [&](const std::string& content) { std::ofstream(path, std::ios::binary) << content; };
+  write(bytes);
+  const CheckpointInfo info = checkpoint_info(path);
+  EXPECT_EQ(info.step, 1);
+  EXPECT_EQ(info.metrics_rows, 2);
+  for (size_t at : {size_t{13}, size_t{30}, bytes.size() / 2, bytes.size() - 1}) {
+    std::string flipped = bytes;
+    flipped[at] ^= 0x01;
+    write(flipped);
+    EXPECT_THROW(checkpoint_info(path), CorruptCheckpoint) << "byte " << at;
+  }
+  write(bytes.substr(0, bytes.size() - 100));
+  EXPECT_THROW(checkpoint_info(path), CorruptCheckpoint);
+  write(bytes + "x");
+  EXPECT_THROW(checkpoint_info(path), CorruptCheckpoint);
+  write(bytes.substr(24));  // unsealed, as written before the seal
+  Experiment b = build_experiment(spec);
+  EXPECT_EQ(load_checkpoint(path, b, spec_hash(spec)).step, 1);
+  for (const auto& item : a.model->named_parameters()) {
+    EXPECT_TRUE(torch::equal(item.value(), b.model->named_parameters()[item.key()])) << item.key();
+  }
+  std::remove(path.c_str());
 }
 
 // Run directories are named by this hash: a change to defaults or to the resolved dump moves

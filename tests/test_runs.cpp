@@ -40,6 +40,7 @@ std::map<std::string, torch::Tensor> half_masks(Model& model) {
 
 MetricHistory train(const Spec& spec, Experiment& ex, const std::string& dir_path) {
   RunDir dir(dir_path);
+  dir.create_and_lock();
   dir.prepare(resolve_text(spec), "{}\n");
   Console console(/*quiet=*/true, dir.file("log.txt"));
   MetricHistory history;

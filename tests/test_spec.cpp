@@ -35,6 +35,50 @@ std::string only_problem(const std::string& yaml, const std::vector<std::string>
   return found.empty() ? "" : found[0];
 }
 
+// YAML that yaml-cpp would silently misread is refused, naming the line.
+TEST(SpecHardening, DuplicateKeysMergeKeysTagsAndSecondDocumentsAreErrors) {
+  std::string duplicate = std::string(kValid) + "seed: 2\n";
+  std::string p = only_problem(duplicate);
+  EXPECT_NE(p.find("'seed' appears twice"), std::string::npos) << p;
+  EXPECT_NE(p.find("s.yaml:7:1"), std::string::npos) << p;
+  p = only_problem(std::string(kValid) + "---\nname: other\n");
+  EXPECT_NE(p.find("second YAML document"), std::string::npos) << p;
+  EXPECT_NE(p.find("s.yaml:7:1"), std::string::npos) << p;  // at its "---"
+  EXPECT_TRUE(problems(std::string(kValid) + "---\n").empty());  // an empty second document holds nothing
+  p = only_problem(std::string(kValid) + "probes: [{<<: {type: weight_norm}, every: 5}]\n");
+  EXPECT_NE(p.find("merge keys (<<)"), std::string::npos) << p;
+  p = only_problem(std::string(kValid) + "threads: !cores 2\n");
+  EXPECT_NE(p.find("the tag '!cores'"), std::string::npos) << p;
+}
+
+TEST(SpecHardening, ExpectationsThatCouldNeverHoldAreErrors) {
+  for (const char* bad : {"=> 0.0", "=< 1", "\u2265 0.5", ">= .nan"}) {
+    const std::string p = only_problem(std::string(kValid) + "expect: {final.test/acc: \"" + bad + "\"}\n");
+    EXPECT_NE(p.find("expect.final.test/acc"), std::string::npos) << p;
+  }
+  EXPECT_TRUE(problems(std::string(kValid) + "expect: {final.test/acc: \">= 0.5\", final.train/acc: \"!= 0\"}\n").empty());
+}
+
+TEST(SpecHardening, NamesThatEscapeRunsOrCannotBeADirectoryAreErrors) {
+  for (const char* name : {"..", ".", "a/b", "\"a\\tb\""}) {
+    const std::string p = only_problem(std::string(kValid) + "", {std::string("name=") + name});
+    EXPECT_NE(p.find("name"), std::string::npos) << p;
+  }
+  const std::string p = only_problem(kValid, {"name=" + std::string(201, 'x')});
+  EXPECT_NE(p.find("1-200 characters"), std::string::npos) << p;
+}
+
+TEST(SpecHardening, OverridesThroughAScalarOrWithAbsurdIndicesAreCommandLineErrors) {
+  std::string p = only_problem(kValid, {"name.x=1"});
+  EXPECT_NE(p.find("command line 'name.x=1'"), std::string::npos) << p;
+  EXPECT_NE(p.find("not a mapping"), std::string::npos) << p;
+  p = only_problem(kValid, {"model=3", "model.width=5"});
+  EXPECT_NE(p.find("command line 'model.width=5'"), std::string::npos) << p;
+  p = only_problem(std::string(kValid) + "probes: [{type: weight_norm, every: 5}]\n",
+                   {"probes.99999999999999999999.every=1"});
+  EXPECT_NE(p.find("not an index"), std::string::npos) << p;
+}
+
 TEST(Spec, ValidSpecLoadsWithDefaults) {
   Spec spec = load_spec_text(kValid);
   EXPECT_EQ(spec.name, "t");

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/io.h"
 #include "core/threads.h"
 #include "core/safetensors.h"
 #include "core/text.h"
@@ -154,7 +155,8 @@ bool analyze_run(const std::string& path, const AnalysisSpec& spec, const std::s
   std::vector<Computed> first = compute(run, spec, todo.front(), done, summaries_at(todo.front()));
   fs::create_directories(out + "/tensors");
   write_file_atomic(out + "/analysis.yaml", resolve_analysis_text(spec));
-  std::ofstream results(out + "/results.jsonl", std::ios::app);
+  AppendFile results;
+  results.open(out + "/results.jsonl");
   for (size_t t = 0; t < todo.size(); ++t) {
     std::vector<Computed> computed = t == 0 ? std::move(first) : compute(run, spec, todo[t], done, summaries_at(todo[t]));
     for (auto& c : computed) {
@@ -165,12 +167,14 @@ bool analyze_run(const std::string& path, const AnalysisSpec& spec, const std::s
         write_safetensors(out + "/" + file, c.tensors, {{"run", path}, {"step", std::to_string(c.step)}});
         row["tensors"] = file;
       }
-      results << row.dump() << "\n" << std::flush;  // append-only, like metrics.jsonl
+      results.append(row.dump() + "\n");  // append-only, like metrics.jsonl
       rows.push_back(row);
       done.insert({c.step, c.key});
     }
+    results.sync();
     if (!quiet) std::cout << "analysed step " << todo[t] << " of " << path << "\n";
   }
+  results.close();
   // summary.json: per analysis, its values at the last step analysed and its final analysis there.
   if (todo.back() != steps.back()) compute(run, spec, steps.back(), done, &finals);  // measured earlier
   Json summary = {{"run", path}, {"run_spec_hash", run.spec_hash()}, {"steps", steps}};

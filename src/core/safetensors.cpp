@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/io.h"
 #include "core/text.h"
 
 namespace phenom {
@@ -18,8 +19,8 @@ const std::vector<std::pair<torch::ScalarType, std::string>>& dtype_names() {
 
 }  // namespace
 
-void write_safetensors(const std::string& path, const std::map<std::string, torch::Tensor>& tensors,
-                       const std::map<std::string, std::string>& metadata) {
+std::string encode_safetensors(const std::map<std::string, torch::Tensor>& tensors,
+                               const std::map<std::string, std::string>& metadata) {
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
   std::vector<torch::Tensor> data;
@@ -41,7 +42,12 @@ void write_safetensors(const std::string& path, const std::map<std::string, torc
   for (int i = 0; i < 8; ++i) out[i] = static_cast<char>((length >> (8 * i)) & 0xff);  // little-endian
   out += text;
   for (const auto& t : data) out.append(static_cast<const char*>(t.data_ptr()), t.numel() * t.element_size());
-  write_file_atomic(path, out);
+  return out;
+}
+
+void write_safetensors(const std::string& path, const std::map<std::string, torch::Tensor>& tensors,
+                       const std::map<std::string, std::string>& metadata) {
+  write_file_atomic(path, encode_safetensors(tensors, metadata));
 }
 
 std::map<std::string, torch::Tensor> read_safetensors(const std::string& path) {

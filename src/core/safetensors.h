@@ -14,6 +14,9 @@ namespace phenom {
 // (float32, float64, int64, int32, bool, uint8). Throws BadInput for another dtype.
 void write_safetensors(const std::string& path, const std::map<std::string, torch::Tensor>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
+// The file's bytes (what write_safetensors writes).
+std::string encode_safetensors(const std::map<std::string, torch::Tensor>& tensors,
+                               const std::map<std::string, std::string>& metadata = {});
 // Reads every tensor (BadInput when the file is not safetensors).
 std::map<std::string, torch::Tensor> read_safetensors(const std::string& path);
 

@@ -1,15 +1,11 @@
 #include "core/text.h"
 
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "core/error.h"
@@ -71,40 +67,6 @@ std::string hex8(uint64_t hash) {
   char buffer[17];
   std::snprintf(buffer, sizeof(buffer), "%016llx", static_cast<unsigned long long>(hash));
   return std::string(buffer, 8);
-}
-
-void write_file_atomic(const std::string& path, const std::string& content) {
-  std::string temporary = path + ".tmp";
-  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    throw BadInput("cannot write '" + path + "': " + std::strerror(errno) +
-                   ". Fix: make the directory writable or choose another one with --out DIR.");
-  }
-  const char* data = content.data();
-  size_t left = content.size();
-  while (left > 0) {
-    ssize_t written = ::write(fd, data, left);
-    if (written < 0) {
-      if (errno == EINTR) continue;
-      ::close(fd);
-      throw BadInput("cannot write '" + path + "': " + std::strerror(errno));
-    }
-    data += written;
-    left -= static_cast<size_t>(written);
-  }
-  ::fsync(fd);
-  ::close(fd);
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    throw BadInput("cannot rename '" + temporary + "' to '" + path + "': " + std::strerror(errno));
-  }
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw BadInput("cannot read '" + path + "': " + std::strerror(errno));
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
 }
 
 }  // namespace phenom

@@ -1,4 +1,5 @@
-// Small string and file utilities shared by the spec layer and the run directory (no torch).
+// Small string utilities shared by the spec layer and the run directory (no torch). File I/O is
+// in core/io.h.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -21,10 +22,5 @@ std::string join(const std::vector<std::string>& items, const std::string& separ
 // FNV-1a 64-bit: stable across platforms and releases (used for run-directory names).
 uint64_t fnv1a64(const std::string& text);
 std::string hex8(uint64_t hash);
-
-// Writes a whole file through a temporary in the same directory, fsync, rename: readers see the
-// old content or the new, never a torn file. Throws BadInput naming the path on failure.
-void write_file_atomic(const std::string& path, const std::string& content);
-std::string read_file(const std::string& path);
 
 }  // namespace phenom

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <thread>
 
 namespace phenom {
@@ -44,6 +45,12 @@ std::string ThreadPlan::describe() const {
 ThreadPlan configure_threads(int threads, const std::string& dtype, double work_per_step) {
   ThreadPlan plan;
   int budget = threads > 0 ? threads : machine_cores();
+  if (budget > machine_cores()) {
+    // More threads than cores only makes the pools fight over them (1000 threads on 2 cores).
+    std::cerr << "warning: " << budget << " threads asked for, but this machine has " << machine_cores()
+              << " cores: using " << machine_cores() << ".\n";
+    budget = machine_cores();
+  }
   plan.gemm = gemm_backend().name;
   if (gemm_backend().onednn && dtype == "float32") {
     // Dense layers run on oneDNN, which uses LibTorch's OpenMP pool: that pool gets the budget and

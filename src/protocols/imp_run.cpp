@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/io.h"
 #include "core/safetensors.h"
 #include "core/seed.h"
 #include "core/text.h"

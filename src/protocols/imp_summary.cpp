@@ -3,6 +3,7 @@
 #include <cmath>
 #include <iostream>
 
+#include "core/io.h"
 #include "core/text.h"
 #include "phenomena/detector.h"
 #include "protocols/imp.h"

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "core/error.h"
+#include "core/io.h"
 #include "core/text.h"
 #include "phenomena/detector.h"
 #include "protocols/lmc.h"

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "core/error.h"
+#include "core/io.h"
 #include "core/text.h"
 #include "run/plot.h"
 #include "spec/spec.h"

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "core/io.h"
 #include "core/text.h"
 #include "models/model.h"
 #include "core/safetensors.h"
@@ -42,7 +43,8 @@ RunState RunArtifact::state_of(const std::string& path) {
     ::close(fd);
     if (locked) return RunState::kRunning;
   }
-  if (summary_of(path).value("status", "") == "diverged") return RunState::kFailed;
+  const std::string status = summary_of(path).value("status", "");
+  if (status == "diverged" || status == "failed") return RunState::kFailed;
   return RunState::kInterrupted;
 }
 
@@ -66,8 +68,13 @@ bool RunArtifact::done() const { return fs::exists(path_ + "/DONE"); }
 
 RunArtifact::Json RunArtifact::summary_of(const std::string& path) {
   if (!fs::exists(path + "/summary.json")) return Json::object();
-  Json s = Json::parse(read_file(path + "/summary.json"), nullptr, false);
-  return s.is_discarded() ? Json::object() : s;
+  try {
+    Json s = Json::parse(read_file(path + "/summary.json"), nullptr, false);
+    if (!s.is_object() || (s.contains("status") && !s["status"].is_string())) return Json::object();
+    return s;  // a damaged summary reads as none: the run counts as unfinished
+  } catch (const IoError&) {
+    return Json::object();
+  }
 }
 
 MetricHistory RunArtifact::metrics() const { return RunDir(path_).read_metrics(); }

@@ -23,7 +23,7 @@ class RunArtifact {
 
   // Where a directory stands, from its files alone (nothing parsed but summary.json's status):
   // pending (no spec.yaml), running (another process holds its lock), done (DONE), failed
-  // (diverged), or interrupted.
+  // (diverged, or stopped on an error), or interrupted.
   static RunState state_of(const std::string& path);
   static bool is_run(const std::string& path);  // holds a spec.yaml
   static Json summary_of(const std::string& path);  // {} when there is none (yet) or it is unreadable

@@ -11,6 +11,7 @@
 #include <torch/version.h>
 
 #include "core/error.h"
+#include "core/io.h"
 #include "core/safetensors.h"
 #include "core/signals.h"
 #include "core/text.h"
@@ -22,6 +23,8 @@
 #include "run/console.h"
 #include "run/init_from.h"
 #include "run/plot.h"
+#include "run/resume.h"
+#include "run/summary.h"
 #include "run/rundir.h"
 #include "tasks/task.h"
 #include "train/checkpoint.h"
@@ -44,15 +47,6 @@ std::string hostname() {
   return buffer;
 }
 
-const char* status_name(TrainOutcome::Status s) {
-  switch (s) {
-    case TrainOutcome::Status::kCompleted: return "completed";
-    case TrainOutcome::Status::kInterrupted: return "interrupted";
-    case TrainOutcome::Status::kDiverged: return "diverged";
-  }
-  return "failed";
-}
-
 // A finished run is reported, not redone: print its stored verdict and return its exit code.
 int report_finished(const RunArtifact& run, bool quiet) {
   const Json summary = run.summary();
@@ -72,42 +66,23 @@ double work_per_step(const Experiment& ex) {
   return trainable * static_cast<double>(ex.task->examples_per_step());
 }
 
-}  // namespace
+// A run that stopped on an error after its directory was prepared says so in summary.json
+// (status `failed`, with the error), so that sweeps list it as failed; `phenom run` retries it.
+void record_failure(RunDir& dir, const std::string& message) {
+  try {
+    Json summary;
+    summary["status"] = "failed";
+    summary["message"] = message;
+    dir.write("summary.json", summary.dump(2) + "\n");
+  } catch (const std::exception&) {
+    // the error that stopped the run may be the disk itself: it is reported by the caller
+  }
+}
 
-int run_experiment(const RunRequest& request) {
-  Spec spec = load_spec(request.spec_path, request.overrides);  // SpecError -> exit 2, nothing created
-  const std::string hash = spec_hash(spec);
-  const std::string resolved = resolve_text(spec);
-  RunDir dir(request.out_dir.empty() ? "runs/" + spec.name + "/" + hash : request.out_dir);
-
-  if (RunArtifact::is_run(dir.path()) && !request.fresh) {
-    const RunArtifact stored(dir.path());
-    if (stored.spec_hash() != hash) {
-      throw BadInput("'" + dir.path() + "' holds a run of a different spec. Fix: pass --fresh to replace it, or "
-                     "choose another --out directory.");
-    }
-    const RunState state = stored.state();
-    if (state == RunState::kDone || state == RunState::kFailed) return report_finished(stored, request.quiet);
-  }
-  // Build everything before touching the directory: a failure here leaves nothing behind.
-  const Experiment source = init_from_source(spec);
-  Experiment ex = build_experiment(spec);
-  apply_init_from(spec, source, ex);
-  if (!spec.mask.empty()) {  // first, so that clipping sees the masked gradient
-    ex.callbacks.insert(ex.callbacks.begin(), make_weight_mask(*ex.model, read_safetensors(spec.mask)));
-  }
-  const int budget = request.threads > 0 ? request.threads : static_cast<int>(spec.threads);  // --threads wins
-  ThreadPlan threads = configure_threads(budget, spec.dtype, work_per_step(ex));
-  if (request.fresh) dir.clear();
-  const bool resume = dir.has_checkpoint();
-  dir.prepare(resolved, overrides_text(request.overrides));
-  // One process per run directory (two sweeps may share a run): held until this process exits.
-  int lock = ::open(dir.file(".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) != 0) {
-    throw BadInput("another phenom process is running '" + dir.path() + "'. Fix: wait for it, or use another --out.");
-  }
+// Trains in a prepared, locked directory and writes the summary, metrics.csv and the verdict.
+int train_and_report(const RunRequest& request, const Spec& spec, const std::string& hash, Experiment& ex,
+                     RunDir& dir, const ThreadPlan& threads, int budget, bool resume) {
   Console console(request.quiet, dir.file("log.txt"));
-  const InputSpec inputs = ex.task->inputs();
 
   Json meta;
   meta["phenom_version"] = PHENOM_VERSION;
@@ -126,10 +101,9 @@ int run_experiment(const RunRequest& request) {
   MetricHistory history;
   int64_t start_step = 0;
   if (resume) {
-    CheckpointInfo info = load_checkpoint(dir.last_checkpoint(), ex, hash);
-    start_step = info.step;
-    history = dir.read_metrics();
-    history.truncate_after(start_step);
+    ResumePoint point = choose_resume_point(dir, console);
+    start_step = load_checkpoint(point.checkpoint, ex, hash).step;
+    history = std::move(point.history);
     console.info("resuming " + dir.path() + " from step " + std::to_string(start_step));
     // What is guaranteed on every CPU: the same bits under the same thread plan, GEMM and kind of
     // CPU (oneDNN picks its kernels from the ISA). Under another plan or CPU, float sums may be
@@ -168,56 +142,9 @@ int run_experiment(const RunRequest& request) {
   TrainOutcome outcome = trainer.run(start_step, history);
   dir.close_metrics();
 
-  Json summary;
-  summary["status"] = status_name(outcome.status);
-  summary["steps"] = outcome.step;
-  summary["wall_seconds"] = outcome.seconds;
-  summary["measure_seconds"] = outcome.measure_seconds;  // evaluation + probes, part of wall_seconds
-  {
-    Json by_probe = Json::object();  // "<index>.<type>": the part of measure_seconds in that probe
-    for (size_t i = 0; i < outcome.probe_seconds.size() && i < spec.probes.size(); ++i) {
-      by_probe[std::to_string(i) + "." + spec.probes[i].type] = outcome.probe_seconds[i];
-    }
-    summary["probe_seconds"] = by_probe;
-  }
-  summary["steps_per_second"] = outcome.seconds > 0 ? (outcome.step - outcome.start_step) / outcome.seconds : 0.0;
-  summary["resumed_from_step"] = start_step;
-  if (!outcome.message.empty()) summary["message"] = outcome.message;
-  if (spec.train.stop_train_acc > 0) {
-    summary["stop"] = {{"train_acc", spec.train.stop_train_acc},
-                       {"reached", outcome.stop_reached},
-                       {"step", outcome.stop_reached ? Json(outcome.step) : Json()}};
-  }
-  {
-    Json task = Json::object();
-    ex.task->describe(task);
-    if (!task.empty()) summary["data"] = task;  // not "task": sweep.csv keeps spec keys (task.*) apart
-    int64_t parameters = 0, trainable = 0;
-    for (const auto& p : ex.model->parameters()) {
-      parameters += p.numel();
-      if (p.requires_grad()) trainable += p.numel();
-    }
-    summary["model"] = {{"parameters", parameters}, {"trainable", trainable}};
-  }
-  Json final_values = Json::object();
-  for (const auto& [name, value] : history.final_values()) final_values[name] = value;
-  summary["final"] = final_values;
   std::vector<std::string> verdicts;
-  for (size_t i = 0; i < ex.detectors.size(); ++i) {
-    Json result = ex.detectors[i]->detect(history, inputs);
-    verdicts.push_back(spec.phenomena[i].type + ": " + ex.detectors[i]->describe(result));
-    summary[spec.phenomena[i].type] = result;
-  }
-  {
-    // Probes' final analyses (e.g. the key frequencies) under their type.
-    const double lr = 0.0;
-    ProbeContext context{*ex.model, *ex.task, spec, outcome.step, lr};
-    for (size_t i = 0; i < ex.probes.size(); ++i) {
-      Json analysis = Json::object();
-      ex.probes[i]->summarize(context, analysis);
-      if (!analysis.empty()) summary[spec.probes[i].type] = analysis;
-    }
-  }
+  Json summary = run_summary(spec, ex, outcome, history, verdicts);
+  const Json final_values = summary["final"];
   const auto expectations = record_expectations(spec.expect, summary);
   const bool all_met = summary["expectations_met"].get<bool>();
   dir.write("summary.json", summary.dump(2) + "\n");
@@ -271,6 +198,57 @@ int run_experiment(const RunRequest& request) {
     std::cout << report << std::flush;
   }
   return all_met ? 0 : static_cast<int>(ExitCode::kRunFailed);
+}
+
+}  // namespace
+
+int run_experiment(const RunRequest& request) {
+  Spec spec = load_spec(request.spec_path, request.overrides);  // SpecError -> exit 2, nothing created
+  const std::string hash = spec_hash(spec);
+  const std::string resolved = resolve_text(spec);
+  RunDir dir(request.out_dir.empty() ? "runs/" + spec.name + "/" + hash : request.out_dir);
+
+  // A directory phenom did not create is never written into or cleared (unless --force-fresh).
+  if (dir.has_entries() && !dir.is_phenom_run() && !request.force_fresh) {
+    throw BadInput("'" + dir.path() + "' holds files and is not a run directory that phenom created (no "
+                   ".phenom-run marker): phenom neither writes into it nor clears it. Fix: choose a new or "
+                   "empty --out directory" + std::string(request.fresh ? ", or pass --force-fresh to remove the "
+                   "file names phenom writes there" : "") + ".");
+  }
+  const bool fresh = request.fresh || request.force_fresh;
+  if (RunArtifact::is_run(dir.path()) && !fresh) {
+    const RunArtifact stored(dir.path());
+    if (stored.spec_hash() != hash) {
+      throw BadInput("'" + dir.path() + "' holds a run of a different spec. Fix: pass --fresh to replace it, or "
+                     "choose another --out directory.");
+    }
+    const RunState state = stored.state();
+    // Done and diverged are final; a run that failed (an I/O error, a damaged file) is retried.
+    if (state == RunState::kDone || (state == RunState::kFailed && stored.summary().value("status", "") != "failed")) {
+      return report_finished(stored, request.quiet);
+    }
+  }
+  // Build everything before touching the directory: a failure here leaves nothing behind.
+  const Experiment source = init_from_source(spec);
+  Experiment ex = build_experiment(spec);
+  apply_init_from(spec, source, ex);
+  if (!spec.mask.empty()) {  // first, so that clipping sees the masked gradient
+    ex.callbacks.insert(ex.callbacks.begin(), make_weight_mask(*ex.model, read_safetensors(spec.mask)));
+  }
+  const int budget = request.threads > 0 ? request.threads : static_cast<int>(spec.threads);  // --threads wins
+  ThreadPlan threads = configure_threads(budget, spec.dtype, work_per_step(ex));
+  // The lock comes first: --fresh never clears a directory another process is running, and
+  // nothing is written before this process owns it.
+  dir.create_and_lock();
+  if (fresh) dir.clear();
+  const bool resume = has_checkpoints(dir);
+  dir.prepare(resolved, overrides_text(request.overrides));
+  try {
+    return train_and_report(request, spec, hash, ex, dir, threads, budget, resume);
+  } catch (const std::exception& e) {
+    record_failure(dir, e.what());
+    throw;
+  }
 }
 
 }  // namespace phenom

@@ -9,10 +9,11 @@ struct RunRequest {
   std::string spec_path;
   std::vector<std::string> overrides;
   std::string out_dir;  // "" -> runs/<name>/<hash8>
-  bool fresh = false;
+  bool fresh = false;        // discard the run in that directory (never another process's, never a non-run)
   int threads = 0;      // 0 -> all cores
   bool quiet = false;
   bool plot = true;     // figures into plots/ at the end when matplotlib is available
+  bool force_fresh = false;  // --fresh also in a directory phenom did not create (removes phenom's file names)
 };
 
 // Returns the process exit code (0, 1, 130); throws SpecError / BadInput for exit code 2.

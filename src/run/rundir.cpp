@@ -1,5 +1,7 @@
 #include "run/rundir.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,36 +15,82 @@
 namespace fs = std::filesystem;
 
 namespace phenom {
+namespace {
+
+constexpr const char* kMarker = ".phenom-run";
+
+}  // namespace
+
+RunDir::~RunDir() {
+  if (lock_ >= 0) ::close(lock_);  // releases the lock
+}
 
 bool RunDir::exists() const { return fs::exists(file("spec.yaml")); }
 bool RunDir::done() const { return fs::exists(file("DONE")); }
 bool RunDir::has_checkpoint() const { return fs::exists(last_checkpoint()); }
+
+bool RunDir::is_phenom_run() const {
+  // Runs written before the marker: phenom wrote spec.yaml and overrides.yaml first.
+  return fs::exists(file(kMarker)) || (fs::exists(file("spec.yaml")) && fs::exists(file("overrides.yaml")));
+}
+
+bool RunDir::has_entries() const {
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(path_, error)) {
+    if (entry.path().filename() != ".lock") return true;  // a lone lock: a run killed as it began
+  }
+  return false;
+}
 
 std::string RunDir::stored_spec() const {
   if (!fs::exists(file("spec.yaml"))) return "";
   return read_file(file("spec.yaml"));
 }
 
-void RunDir::prepare(const std::string& resolved_spec, const std::string& overrides_yaml) {
+void RunDir::create_and_lock() {
   std::error_code error;
-  fs::create_directories(path_ + "/checkpoints", error);
+  fs::create_directories(path_, error);
   if (error || access(path_.c_str(), W_OK) != 0) {
     throw BadInput("cannot create or write the run directory '" + path_ + "'" +
                    (error ? " (" + error.message() + ")" : std::string(" (not writable)")) +
                    ". Fix: choose a writable location with --out DIR, or run from a writable directory.");
   }
+  if (lock_ >= 0) return;
+  lock_ = ::open(file(".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_ < 0) throw IoError("cannot create '" + file(".lock") + "': " + std::strerror(errno));
+  if (flock(lock_, LOCK_EX | LOCK_NB) != 0) {
+    ::close(lock_);
+    lock_ = -1;
+    throw BadInput("another phenom process is running '" + path_ + "'. Fix: wait for it to finish (or stop it), "
+                   "or use another --out.");
+  }
+  // Owned from here on. Temporaries are per process: any left here are a killed writer's.
+  for (const std::string& folder : {path_, path_ + "/checkpoints"}) {
+    for (const auto& entry : fs::directory_iterator(folder, error)) {
+      if (entry.path().filename().string().find(".tmp.") != std::string::npos) fs::remove(entry.path(), error);
+    }
+  }
+  // The marker first, then the rest.
+  write(kMarker, "a run directory written by phenom; `phenom run --fresh` may replace what is in it\n");
+  fs::create_directories(path_ + "/checkpoints", error);
+  if (error) throw IoError("cannot create '" + path_ + "/checkpoints': " + error.message());
+}
+
+void RunDir::prepare(const std::string& resolved_spec, const std::string& overrides_yaml) {
   write("spec.yaml", resolved_spec);
   write("overrides.yaml", overrides_yaml);
 }
 
 void RunDir::clear() {
-  close_metrics();
-  for (const char* name : {".lock", "DONE", "summary.json", "metrics.jsonl", "metrics.csv", "meta.json", "log.txt",
+  metrics_.close();
+  for (const char* name : {"DONE", "summary.json", "metrics.jsonl", "metrics.csv", "meta.json", "log.txt",
                            "spec.yaml", "overrides.yaml"}) {
     fs::remove(file(name));
   }
   fs::remove_all(file("checkpoints"));
   fs::remove_all(file("plots"));
+  fs::remove_all(file("analyses"));
+  fs::create_directories(file("checkpoints"));
 }
 
 MetricHistory RunDir::read_metrics() const {
@@ -57,39 +105,22 @@ MetricHistory RunDir::read_metrics() const {
 }
 
 void RunDir::rewrite_metrics(const MetricHistory& history) {
-  close_metrics();
+  metrics_.close();
   std::string text;
   for (const auto& row : history.rows()) text += history.jsonl_line(row);
   write("metrics.jsonl", text);
 }
 
-void RunDir::open_metrics() {
-  if (metrics_) return;
-  metrics_ = std::fopen(file("metrics.jsonl").c_str(), "a");
-  if (!metrics_) {
-    throw BadInput("cannot append to '" + file("metrics.jsonl") + "': " + std::strerror(errno) + ".");
-  }
-}
+void RunDir::open_metrics() { metrics_.open(file("metrics.jsonl")); }
 
 void RunDir::append_metrics(const std::string& line) {
   open_metrics();
-  std::fwrite(line.data(), 1, line.size(), metrics_);
-  std::fflush(metrics_);  // a killed process loses nothing already logged
+  metrics_.append(line);  // one write(2) per row: a killed process loses nothing already logged
 }
 
-void RunDir::sync_metrics() {
-  if (metrics_) {
-    std::fflush(metrics_);
-    ::fsync(fileno(metrics_));
-  }
-}
+void RunDir::sync_metrics() { metrics_.sync(); }
 
-void RunDir::close_metrics() {
-  if (metrics_) {
-    std::fclose(metrics_);
-    metrics_ = nullptr;
-  }
-}
+void RunDir::close_metrics() { metrics_.close(); }
 
 void RunDir::write(const std::string& name, const std::string& content) { write_file_atomic(file(name), content); }
 

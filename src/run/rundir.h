@@ -1,9 +1,9 @@
 // The run directory contract (DESIGN.md §5): spec.yaml, overrides.yaml, meta.json, metrics.jsonl
 // (append-only), metrics.csv, checkpoints/, summary.json, log.txt, DONE. Torch-free.
 #pragma once
-#include <cstdio>
 #include <string>
 
+#include "core/io.h"
 #include "core/metrics.h"
 
 namespace phenom {
@@ -20,13 +20,22 @@ class RunDir {
   std::string weights(int64_t step) const { return file("checkpoints/step_" + std::to_string(step) + ".safetensors"); }
 
   bool exists() const;
+  // Created by phenom: holds its marker file (.phenom-run), or (runs written before the marker)
+  // the spec.yaml and overrides.yaml that phenom wrote first.
+  bool is_phenom_run() const;
+  // Holds files or folders at all (a new or empty directory is not).
+  bool has_entries() const;
   bool done() const;
   bool has_checkpoint() const;
   std::string stored_spec() const;  // "" when absent
 
-  // Creates the directory tree (BadInput with the path if it cannot) and writes the spec files.
+  // Creates the directory (BadInput with the path if it cannot) and takes its lock: one process
+  // per run directory, held until this RunDir is destroyed. BadInput when another process holds
+  // it. Then marks the directory as phenom's (.phenom-run).
+  void create_and_lock();
+  // Writes the spec files (after create_and_lock, which writes the marker).
   void prepare(const std::string& resolved_spec, const std::string& overrides_yaml);
-  // Removes everything phenom writes (for --fresh).
+  // Removes everything phenom writes except the lock this process holds (for --fresh).
   void clear();
 
   // Metrics: reads what is on disk (a torn last line is dropped).
@@ -40,11 +49,12 @@ class RunDir {
 
   void write(const std::string& name, const std::string& content);  // atomic
 
-  ~RunDir() { close_metrics(); }
+  ~RunDir();
 
  private:
   std::string path_;
-  std::FILE* metrics_ = nullptr;
+  AppendFile metrics_;
+  int lock_ = -1;
 };
 
 }  // namespace phenom

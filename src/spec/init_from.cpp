@@ -1,6 +1,7 @@
 // init_from: read the section and resolve its source to a run directory and a spec hash.
 #include <filesystem>
 
+#include "core/io.h"
 #include "core/text.h"
 #include "spec/reader.h"
 

@@ -31,6 +31,9 @@ std::string join_path(const std::string& parent, const std::string& key);
 // Rules across sections (task and model, task and train, probes and task), added to `context`.
 void check_across_sections(const YAML::Node& root, const Spec& spec, LoadContext& context);
 std::string describe_node(const YAML::Node& node);
+// One YAML document (yaml_checks.cpp), with a problem for each duplicate key, merge key, tag
+// or further document that yaml-cpp would silently misread; YAML::ParserException when malformed.
+YAML::Node parse_one_document(const std::string& yaml, LoadContext& context);
 // Parses YAML text (SpecError at the malformed position) and applies the overrides.
 YAML::Node parse_with_overrides(const std::string& yaml, const std::vector<std::string>& overrides, LoadContext& context);
 // A spec file's text; SpecError naming `what` when it cannot be read.

@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 
 #include "core/device.h"
 #include "core/error.h"
+#include "core/io.h"
 #include "core/text.h"
 #include "spec/reader.h"
 #include "sweep/detector.h"
@@ -37,7 +39,7 @@ std::vector<std::string> split_path(const std::string& key) {
 }
 
 bool is_index(const std::string& s) {
-  return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+  return !s.empty() && s.size() <= 9 && s.find_first_not_of("0123456789") == std::string::npos;
 }
 
 }  // namespace
@@ -85,6 +87,13 @@ void apply_override(YAML::Node& root, const std::string& text, LoadContext& cont
     node.reset(child);
   }
   const std::string& last = parts.back();
+  if (!node.IsMap() && !node.IsNull() && !node.IsSequence()) {
+    context.problems.push_back({key, "command line '" + text + "'",
+                                "'" + key.substr(0, key.size() - last.size() - 1) + "' is " + describe_node(node) +
+                                    ", not a mapping: it has no key '" + last + "'. Fix: set the whole value (" +
+                                    key.substr(0, key.size() - last.size() - 1) + "=...) or check the key path."});
+    return;
+  }
   if (node.IsSequence()) {
     if (!is_index(last) || std::stoul(last) >= node.size()) {
       context.problems.push_back({key, "command line '" + text + "'",
@@ -126,12 +135,24 @@ Expectation parse_expectation(const std::string& key, const YAML::Node& node, Lo
     return e;
   }
   std::string text = node.Scalar();
+  bool has_op = false;
   for (const auto& op : kOps) {
     if (text.rfind(op, 0) == 0) {
       e.op = op;
       text = text.substr(op.size());
+      has_op = true;
       break;
     }
+  }
+  // Something that looks like a comparison but is none (=>, =<, ≥, ≤, ≠) would be compared as text
+  // and never hold: refuse it.
+  const bool looks_like_op = !text.empty() && (std::string("<>=!").find(text[0]) != std::string::npos ||
+                                               text.rfind("\u2265", 0) == 0 || text.rfind("\u2264", 0) == 0 ||
+                                               text.rfind("\u2260", 0) == 0);
+  if (!has_op && looks_like_op) {
+    context.add(path, node, "found " + describe_node(node) + ", which is not a comparison phenom reads; allowed "
+                            "operators: " + join(kOps) + " (ASCII), e.g. \">= 0.95\".");
+    return e;
   }
   text.erase(0, text.find_first_not_of(' '));
   text.erase(text.find_last_not_of(' ') + 1);
@@ -139,6 +160,9 @@ Expectation parse_expectation(const std::string& key, const YAML::Node& node, Lo
   double number = 0;
   if (e.op != "==" && e.op != "!=" && !YAML::convert<double>::decode(YAML::Node(text), number)) {
     context.add(path, node, "found " + describe_node(node) + "; a comparison needs a number, e.g. \">= 1.5\".");
+  } else if (e.op != "==" && e.op != "!=" && std::isnan(number)) {
+    context.add(path, node, "found " + describe_node(node) + ": nothing compares to NaN, so it would never hold. "
+                            "Fix: compare with a number, e.g. \">= 0.0\".");
   }
   if (text.empty()) context.add(path, node, "the expected value is empty; e.g. \">= 0.95\" or true.");
   return e;
@@ -166,8 +190,13 @@ void read_spec(const YAML::Node& root, Spec& spec, LoadContext& context) {
   } else if (std::string reason = device_unavailable_reason(spec.device); !reason.empty()) {
     context.add("device", root["device"], reason);
   }
-  if (spec.name.empty() || spec.name.find('/') != std::string::npos) {
-    context.add("name", root["name"], "the name is used as a directory: non-empty, without '/'.");
+  const bool control = std::any_of(spec.name.begin(), spec.name.end(),
+                                   [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+  if (spec.name.empty() || spec.name.find('/') != std::string::npos || spec.name == "." || spec.name == ".." ||
+      control || spec.name.size() > 200) {
+    context.add("name", root["name"], "found '" + (control ? std::string("(control characters)") : spec.name.substr(0, 60)) +
+                "'; the name is a directory under runs/: 1-200 characters, no '/', no control characters, not "
+                "'.' or '..'. Fix: e.g. name: my-experiment.");
   }
 
   auto required = [&](const char* key) {
@@ -280,18 +309,24 @@ YAML::Node parse_with_overrides(const std::string& yaml, const std::vector<std::
                                 LoadContext& context) {
   YAML::Node root;
   try {
-    root = YAML::Load(yaml);
+    root = parse_one_document(yaml, context);
   } catch (const YAML::ParserException& e) {
     throw SpecError({{"", context.source + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1),
                       "malformed YAML: " + e.msg + ". Fix the syntax at that position (indentation, a missing "
                       "':' or an unclosed bracket are the usual causes)."}});
   }
+  if (!context.problems.empty()) throw SpecError(context.problems);
   if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   for (const auto& o : overrides) apply_override(root, o, context);
   return root;
 }
 
 std::string read_spec_file(const std::string& path, const std::string& what) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    throw SpecError({{"", path, "this is a directory, not a " + what + ". Fix: name a YAML file (e.g. " +
+                                    (path.empty() || path.back() == '/' ? path : path + "/") + "spec.yaml)."}});
+  }
   try {
     return read_file(path);
   } catch (const BadInput&) {

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "core/error.h"
+#include "core/io.h"
 #include "core/signals.h"
 #include "core/text.h"
 #include "core/threads.h"
@@ -53,13 +54,27 @@ std::vector<Job> plan_jobs(const SweepRequest& request, std::string& name, Sweep
   slurm = base.slurm;
   plan = plan_sweep(base.sweep, arguments);
 
+  if (plan.jobs.empty()) {
+    std::string empty;
+    for (const auto& axis : plan.axes) if (axis.values.empty()) empty += (empty.empty() ? "" : ", ") + axis.key;
+    throw BadInput("the sweep of " + request.spec_path + " has no jobs: the axis " + (empty.empty() ? "?" : empty) +
+                   " has no values. Fix: give every axis at least one value, e.g. sweep: {seed: [0, 1, 2]} or "
+                   "seed=range(0,3).");
+  }
   std::vector<Job> jobs;
   std::vector<Problem> problems;
+  std::map<std::string, size_t> seen;  // spec hash -> grid position of its first job
   for (size_t i = 0; i < plan.jobs.size(); ++i) {
     try {
       Spec spec = load_spec(request.spec_path, plan.jobs[i]);
       std::string hash = spec_hash(spec);
-      jobs.push_back({static_cast<int>(i), plan.jobs[i], hash, request.root + "/" + spec.name + "/" + hash});
+      // Two grid points that resolve to one spec (seed=0,0; lr=1e-3,0.001) are one run: one job.
+      if (auto [it, inserted] = seen.emplace(hash, i); !inserted) {
+        std::cerr << "warning: sweep grid points " << it->second << " and " << i << " resolve to the same spec ("
+                  << hash << "): they are one job\n";
+        continue;
+      }
+      jobs.push_back({static_cast<int>(jobs.size()), plan.jobs[i], hash, request.root + "/" + spec.name + "/" + hash});
     } catch (const SpecError& e) {
       for (auto p : e.problems) {
         p.message = "(sweep job " + std::to_string(i) + ") " + p.message;
@@ -318,7 +333,13 @@ int run_sweep(const SweepRequest& request) {
                      std::to_string(jobs.size()) + " jobs (0.." + std::to_string(jobs.size() - 1) + ").");
     }
     const Job& job = jobs[request.index];
-    RunRequest run{request.spec_path, job.overrides, job.run_dir, false, request.threads, request.quiet, false};
+    RunRequest run;
+    run.spec_path = request.spec_path;
+    run.overrides = job.overrides;
+    run.out_dir = job.run_dir;
+    run.threads = request.threads;
+    run.quiet = request.quiet;
+    run.plot = false;
     return run_spec(run);
   }
   if (request.aggregate_only) return aggregate(request, plan, jobs, sweep_dir, detectors, request.quiet);
@@ -326,7 +347,8 @@ int run_sweep(const SweepRequest& request) {
   std::vector<const Job*> todo;
   for (const auto& job : jobs) {
     RunState s = RunArtifact::state_of(job.run_dir);
-    if (s == RunState::kPending || s == RunState::kInterrupted) todo.push_back(&job);
+    const bool retry = s == RunState::kFailed && RunArtifact::summary_of(job.run_dir).value("status", "") == "failed";
+    if (s == RunState::kPending || s == RunState::kInterrupted || retry) todo.push_back(&job);
   }
   const int parallel = std::max(1, std::min<int>(request.jobs, static_cast<int>(std::max<size_t>(1, todo.size()))));
   const int budget = request.threads > 0 ? request.threads : machine_cores();

@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 
@@ -56,10 +57,18 @@ IdxArray read_idx(const std::string& path) {
     const int64_t d = (int64_t{b[0]} << 24) | (int64_t{b[1]} << 16) | (int64_t{b[2]} << 8) | int64_t{b[3]};
     if (d <= 0 || d > (int64_t{1} << 28)) corrupt(path, "dimension " + std::to_string(i) + " is " + std::to_string(d));
     array.dims.push_back(d);
+    if (count > (int64_t{1} << 36) / d) corrupt(path, "its dimensions declare more than 64 GiB of data");
     count *= d;
   }
-  array.data.resize(static_cast<size_t>(count));
-  read_exact(file.get(), array.data.data(), array.data.size(), path, "data");
+  // Read in chunks, growing the buffer as data arrives: a header that declares more than the file
+  // holds is reported as a short file, not attempted as one huge allocation.
+  constexpr size_t kChunk = size_t{1} << 26;
+  for (size_t have = 0; have < static_cast<size_t>(count);) {
+    const size_t next = std::min(static_cast<size_t>(count), have + kChunk);
+    array.data.resize(next);
+    read_exact(file.get(), array.data.data() + have, next - have, path, "data");
+    have = next;
+  }
   unsigned char extra;
   if (gzread(file.get(), &extra, 1) != 0) corrupt(path, "it has bytes after the declared data");
   return array;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "core/io.h"
 #include "core/signals.h"
 #include "models/model.h"
 #include "optim/optimizer.h"
@@ -117,16 +118,35 @@ void Trainer::fit_closed_form(MetricHistory& history) {
 
 void Trainer::checkpoint(int64_t step, bool keep_numbered) {
   dir_.sync_metrics();  // every row a checkpoint vouches for is on disk first
-  const std::string last = dir_.last_checkpoint();
-  save_checkpoint(last, ex_, step, spec_hash_);
-  save_weights(dir_.weights(), ex_, step, spec_hash_);  // for Python and other tools; resume reads last.pt
+  const int64_t rows = history_ ? static_cast<int64_t>(history_->rows().size()) : -1;
+  const std::string bytes = encode_checkpoint(ex_, step, spec_hash_, rows);
+  const std::string weights = encode_weights(ex_, step, spec_hash_);  // for Python and other tools
+  // Numbered files first: last.pt is what resume reads, so it is written once the step's other
+  // files are complete. Each file is written whole (temporary, fsync, rename), none is a copy.
   if (keep_numbered) {
-    std::error_code ignored;
-    std::filesystem::remove(dir_.checkpoint(step), ignored);
-    std::filesystem::copy_file(last, dir_.checkpoint(step), ignored);
-    std::filesystem::remove(dir_.weights(step), ignored);
-    std::filesystem::copy_file(dir_.weights(), dir_.weights(step), ignored);
+    write_file_atomic(dir_.checkpoint(step), bytes);
+    write_file_atomic(dir_.weights(step), weights);
   }
+  write_file_atomic(dir_.weights(), weights);
+  write_file_atomic(dir_.last_checkpoint(), bytes);
+}
+
+bool Trainer::is_divergence(const std::string& message) const {
+  if (message.find("without overflow") != std::string::npos) return true;  // beyond the dtype's range
+  torch::NoGradGuard no_grad;
+  for (const auto& p : ex_.model->parameters()) {
+    if (!torch::isfinite(p).all().item<bool>()) return true;
+    if (p.grad().defined() && !torch::isfinite(p.grad()).all().item<bool>()) return true;
+  }
+  return false;
+}
+
+TrainOutcome& Trainer::diverge(TrainOutcome& outcome, int64_t step, const std::string& detail) const {
+  outcome.status = TrainOutcome::Status::kDiverged;
+  outcome.message = "the loss became non-finite (NaN or inf" + detail + "), first seen at step " +
+                    std::to_string(step) + ". Fix: lower optimizer.lr or add train.grad_clip" +
+                    (spec_.dtype == "float64" ? std::string(".") : std::string(", or use dtype: float64."));
+  return outcome;
 }
 
 TrainOutcome Trainer::run(int64_t start_step, MetricHistory& history) {
@@ -138,9 +158,11 @@ TrainOutcome Trainer::run(int64_t start_step, MetricHistory& history) {
   model.train();
   std::vector<torch::Tensor> parameters = model.parameters();
 
+  history_ = &history;
   int64_t step = start_step;
   // A closed-form fit has one row, after the fit (its zero-initialised readout says nothing).
-  if (step == 0 && train.fit != "min_norm") {
+  // (Resumed from a checkpoint of step 0: its row is already there.)
+  if (step == 0 && train.fit != "min_norm" && history.rows().empty()) {
     measure(0, history, 0.0);
     if (train.checkpoint_due(0)) checkpoint(0, true);  // the initialisation, to analyse or rewind to
   }
@@ -161,25 +183,35 @@ TrainOutcome Trainer::run(int64_t start_step, MetricHistory& history) {
       break;
     }
     const double lr = lr_at(step);
-    if (next_loss_.defined()) {
-      loss = std::move(next_loss_);  // computed by the last measure(), same parameters
-      next_loss_ = torch::Tensor();
-    } else {
-      const Batch batch = ex_.task->batch(step);
-      loss = ex_.task->loss(train.loss, model.forward(batch.inputs), batch);
+    bool finite = true;
+    try {
+      if (next_loss_.defined()) {
+        loss = std::move(next_loss_);  // computed by the last measure(), same parameters
+        next_loss_ = torch::Tensor();
+      } else {
+        const Batch batch = ex_.task->batch(step);
+        loss = ex_.task->loss(train.loss, model.forward(batch.inputs), batch);
+      }
+      ex_.optimizer->zero_grad();
+      loss.backward();
+      StepState state{step, model, parameters};
+      for (auto& c : ex_.callbacks) c->after_backward(state);
+      ex_.optimizer->step(lr);
+      for (auto& c : ex_.callbacks) c->after_update(state);
+      ++step;
+      finite = !log_due(step) || measure(step, history, loss.item<double>());
+    } catch (const BadInput&) {
+      throw;  // a failed write, a bad file: never mistaken for divergence
+    } catch (const std::exception& e) {
+      // An overflow inside an op (LibTorch's checked conversion of a scalar to float, e.g. the
+      // MSE of an exploding output) is divergence too, wherever it shows up: the step, a probe or
+      // the evaluation. Anything else is a real error.
+      if (!is_divergence(e.what())) throw;
+      diverge(outcome, step, ", or beyond the range of " + spec_.dtype);
+      break;
     }
-    ex_.optimizer->zero_grad();
-    loss.backward();
-    StepState state{step, model, parameters};
-    for (auto& c : ex_.callbacks) c->after_backward(state);
-    ex_.optimizer->step(lr);
-    for (auto& c : ex_.callbacks) c->after_update(state);
-    ++step;
-    if (log_due(step) && !measure(step, history, loss.item<double>())) {
-      outcome.status = TrainOutcome::Status::kDiverged;
-      outcome.message = "the loss became non-finite (NaN or inf), first seen at step " + std::to_string(step) +
-                        ". Fix: lower optimizer.lr or add train.grad_clip" +
-                        (spec_.dtype == "float64" ? std::string(".") : std::string(", or use dtype: float64."));
+    if (!finite) {
+      diverge(outcome, step, "");
       break;
     }
     const bool numbered = train.checkpoint_due(step);

@@ -39,6 +39,10 @@ class Trainer {
   void fit_closed_form(MetricHistory& history);
   bool stop_condition_holds(const MetricRow& row) const;  // train.stop_train_acc met by this row  // train.fit: min_norm, recorded as step 1
   void checkpoint(int64_t step, bool keep_numbered);
+  // True when a LibTorch error at `step` is the run diverging (a non-finite parameter, gradient
+  // or loss, or a value too large for the run's dtype): the run then ends as `diverged`.
+  bool is_divergence(const std::string& message) const;
+  TrainOutcome& diverge(TrainOutcome& outcome, int64_t step, const std::string& detail) const;
 
   const Spec& spec_;
   Experiment& ex_;
@@ -46,6 +50,7 @@ class Trainer {
   Console& console_;
   std::string spec_hash_;
   int64_t start_step_ = 0;
+  const MetricHistory* history_ = nullptr;  // during run(): the rows a checkpoint vouches for
   bool reached_stop_ = false;  // the last measured train/acc reached train.stop_train_acc
   int64_t parameter_versions() const;  // sum of the parameters' in-place version counters
   double measure_seconds_ = 0;  // time inside measure() in this process
