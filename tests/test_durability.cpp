@@ -124,11 +124,14 @@ TEST(Durability, FreshNeverClearsALiveRunOrADirectoryPhenomDidNotCreate) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   CliResult fresh = run_cli("run spec.yaml --no-plot --fresh --out live --threads 1", tmp.path);
+  CliResult second = run_cli("run spec.yaml --no-plot --out live --threads 1", tmp.path);  // without --fresh too
   const bool spec_kept = fs::exists(tmp / "live/spec.yaml"), metrics_kept = !slurp(tmp / "live/metrics.jsonl").empty();
   kill(live, SIGKILL);
   waitpid(live, nullptr, 0);
   EXPECT_EQ(fresh.code, 2) << fresh.output;
   EXPECT_NE(fresh.output.find("another phenom process"), std::string::npos) << fresh.output;
+  EXPECT_EQ(second.code, 2) << second.output;
+  EXPECT_NE(second.output.find("another phenom process"), std::string::npos) << second.output;
   EXPECT_TRUE(spec_kept);
   EXPECT_TRUE(metrics_kept);
 
@@ -176,6 +179,14 @@ TEST(Durability, DuplicateSweepGridPointsAreOneJob) {
   CliResult empty = run_cli("sweep empty.yaml --root sw --threads 1", tmp.path);
   EXPECT_EQ(empty.code, 2) << empty.output;
   EXPECT_NE(empty.output.find("has no jobs: the axis seed has no values"), std::string::npos) << empty.output;
+  // Two different runs whose 8-digit hashes collide (found in a 200,000-seed grid of this spec)
+  // would share a directory: refused, not merged.
+  write_text(tmp / "collide.yaml", "name: x\ndevice: cpu\ntask: {type: modular_arithmetic, modulus: 23}\n"
+                                   "model: {type: mlp, width: 64}\noptimizer: {type: adamw, lr: 1.0e-3}\n"
+                                   "train: {steps: 10}\n");
+  CliResult collide = run_cli("sweep collide.yaml seed=17821,76914 --root sw --status", tmp.path);
+  EXPECT_EQ(collide.code, 2) << collide.output;
+  EXPECT_NE(collide.output.find("hash collides (25ebaaaf)"), std::string::npos) << collide.output;
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <csignal>
 #include <sstream>
 
 namespace phenom {
@@ -17,21 +18,21 @@ namespace {
 
 // Fault injection for the test suite: with PHENOM_FAIL_IO_AFTER=N in the environment, the first N
 // checked operations (write, fsync, rename) succeed and every later one fails with ENOSPC, as a
-// full disk would. Unset (every real run), it costs one relaxed atomic load.
+// full disk would; with PHENOM_KILL_IO_AFTER=N the process kills itself (SIGKILL, as kill -9
+// would) just before operation N. Unset (every real run), it costs one relaxed atomic load.
 std::atomic<long> operations{0};
 
-long fail_after() {
-  static const long limit = [] {
-    const char* text = std::getenv("PHENOM_FAIL_IO_AFTER");
-    return text && *text ? std::strtol(text, nullptr, 10) : -1L;
-  }();
-  return limit;
+long limit_from(const char* name) {
+  const char* text = std::getenv(name);
+  return text && *text ? std::strtol(text, nullptr, 10) : -1L;
 }
 
 bool injected_failure() {
-  const long limit = fail_after();
-  if (limit < 0) return false;
-  if (operations.fetch_add(1, std::memory_order_relaxed) < limit) return false;
+  static const long fail_after = limit_from("PHENOM_FAIL_IO_AFTER"), kill_at = limit_from("PHENOM_KILL_IO_AFTER");
+  if (fail_after < 0 && kill_at < 0) return false;
+  const long n = operations.fetch_add(1, std::memory_order_relaxed);
+  if (n == kill_at) ::raise(SIGKILL);
+  if (fail_after < 0 || n < fail_after) return false;
   errno = ENOSPC;
   return true;
 }

@@ -32,6 +32,21 @@ std::string MlpOptions::accepts(const InputSpec& inputs) const {
   return "";
 }
 
+ModelSize MlpOptions::size(const InputSpec& in) const {
+  const bool tokens = in.kind == InputSpec::Kind::kTokens;
+  double fan_in = tokens ? static_cast<double>(in.operand_tokens > 0 ? in.operand_tokens : in.seq_len) *
+                               static_cast<double>(in.operand_vocab > 0 ? in.operand_vocab : in.vocab_size)
+                         : in.values_per_example();
+  ModelSize size;
+  for (int64_t w : layer_widths()) {
+    size.parameters += fan_in * static_cast<double>(w);
+    size.activations_per_example += static_cast<double>(w);
+    fan_in = static_cast<double>(w);
+  }
+  size.parameters += fan_in * static_cast<double>(in.num_classes);
+  return size;
+}
+
 namespace {
 
 class Mlp : public Model {

@@ -45,6 +45,7 @@ struct MlpOptions : ModelOptions {
     }
   }
   std::string accepts(const InputSpec& inputs) const override;
+  ModelSize size(const InputSpec& inputs) const override;
 };
 
 }  // namespace phenom

@@ -27,6 +27,9 @@ struct ReadoutOptionsBase : ModelOptions {
 
 struct LinearOptions : ReadoutOptionsBase {
   void visit(Visitor& v) override { visit_readout(v); }
+  ModelSize size(const InputSpec& in) const override {
+    return {in.values_per_example() * static_cast<double>(in.num_classes), 0};
+  }
 };
 
 struct RandomFeaturesOptions : ReadoutOptionsBase {
@@ -41,6 +44,10 @@ struct RandomFeaturesOptions : ReadoutOptionsBase {
             OneOf({"relu", "fourier"}));
     v.field("bandwidth", bandwidth, "fourier: kernel length scale in units of sqrt(input dimension)", Positive());
     visit_readout(v);
+  }
+  ModelSize size(const InputSpec& in) const override {  // the frozen features count: they are held too
+    const double n = static_cast<double>(width);
+    return {in.values_per_example() * n + n * static_cast<double>(in.num_classes), n};
   }
 };
 

@@ -41,6 +41,18 @@ struct TransformerOptions : ModelOptions {
     if (inputs.kind == InputSpec::Kind::kTokens || inputs.kind == InputSpec::Kind::kVectors) return "";
     return "the transformer consumes token sequences [T] or vector sequences [T, D], not " + inputs.shape();
   }
+  ModelSize size(const InputSpec& in) const override {
+    const double d = static_cast<double>(d_model), t = static_cast<double>(in.seq_len);
+    const double heads = static_cast<double>(n_heads * d_head), mlp = attn_only ? 0.0 : static_cast<double>(mlp_width());
+    const double embed = in.kind == InputSpec::Kind::kTokens ? static_cast<double>(in.vocab_size) : static_cast<double>(in.feature_dim);
+    ModelSize size;
+    size.parameters = embed * d + static_cast<double>(n_layers) * (4 * d * heads + 2 * d * mlp) +
+                      d * static_cast<double>(in.num_classes);
+    // Per position and block: the residual stream, q/k/v, the attention pattern and the MLP.
+    size.activations_per_example =
+        t * static_cast<double>(n_layers) * (d + 3 * heads + static_cast<double>(n_heads) * t + mlp);
+    return size;
+  }
 };
 
 }  // namespace phenom

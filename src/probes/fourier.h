@@ -10,6 +10,7 @@ struct FourierOptions : ProbeOptions {
   std::string parameter = "auto";
   double key_power_fraction = 0.9;
   int64_t restricted_frequencies = 5;
+  std::string needs_task() const override { return "modular_arithmetic"; }
   void visit(Visitor& v) override {
     v.field("parameter", parameter,
             "weights analysed, rows indexed by residue: auto = layers.0.weight (MLP: rows a then p+b) or "

@@ -10,6 +10,7 @@
 #include <iostream>
 #include <torch/version.h>
 
+#include "core/device.h"
 #include "core/error.h"
 #include "core/io.h"
 #include "core/safetensors.h"
@@ -22,6 +23,7 @@
 #include "run/artifact.h"
 #include "run/console.h"
 #include "run/init_from.h"
+#include "run/memory.h"
 #include "run/plot.h"
 #include "run/resume.h"
 #include "run/summary.h"
@@ -29,6 +31,7 @@
 #include "tasks/task.h"
 #include "train/checkpoint.h"
 #include "train/experiment.h"
+#include "train/preflight.h"
 #include "train/trainer.h"
 
 namespace phenom {
@@ -228,7 +231,8 @@ int run_experiment(const RunRequest& request) {
       return report_finished(stored, request.quiet);
     }
   }
-  // Build everything before touching the directory: a failure here leaves nothing behind.
+  // Build and check everything before touching the directory: a failure here leaves nothing behind.
+  if (resolve_device(spec.device).is_cpu()) check_memory(spec, request.overrides);
   const Experiment source = init_from_source(spec);
   Experiment ex = build_experiment(spec);
   apply_init_from(spec, source, ex);
@@ -237,6 +241,7 @@ int run_experiment(const RunRequest& request) {
   }
   const int budget = request.threads > 0 ? request.threads : static_cast<int>(spec.threads);  // --threads wins
   ThreadPlan threads = configure_threads(budget, spec.dtype, work_per_step(ex));
+  preflight(spec, request.overrides, ex);
   // The lock comes first: --fresh never clears a directory another process is running, and
   // nothing is written before this process owns it.
   dir.create_and_lock();

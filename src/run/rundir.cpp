@@ -37,7 +37,9 @@ bool RunDir::is_phenom_run() const {
 bool RunDir::has_entries() const {
   std::error_code error;
   for (const auto& entry : fs::directory_iterator(path_, error)) {
-    if (entry.path().filename() != ".lock") return true;  // a lone lock: a run killed as it began
+    // A lone lock, or with a temporary of the marker: a run killed as it began.
+    const std::string name = entry.path().filename().string();
+    if (name != ".lock" && name.rfind(std::string(kMarker) + ".tmp.", 0) != 0) return true;
   }
   return false;
 }

@@ -82,6 +82,18 @@ struct InputSpec {
   bool per_position = false;  // the model predicts at every position ([N, T, outputs]), not at the last
   std::string shape() const;  // "tokens [3] over 98 ids", "vectors [22, 6]", "features [784]", "images [1, 28, 28]"
   std::string describe() const;
+  double values_per_example() const;  // numbers one example's inputs hold (tokens: T; vectors: T x D; ...)
+};
+
+// Lower bounds on what a run holds in memory, from its options alone (before anything is built):
+// `phenom run` refuses a spec whose bounds exceed the machine's memory.
+struct DataSize {
+  double train = 0;  // examples in the fixed training split (0: streamed or unknown)
+  double held = 0;   // examples kept in memory: training split and evaluation sets together
+};
+struct ModelSize {
+  double parameters = 0;              // weights (biases and norms aside)
+  double activations_per_example = 0;  // forward-pass values kept for the backward pass, per example
 };
 
 // Base of every component's options. Concrete structs add fields and declare them in visit().
@@ -101,6 +113,8 @@ struct TaskOptions : OptionsBase {
   // True when the task draws fresh examples every step (no fixed training set): train.batch_size
   // must then be a number.
   virtual bool streamed() const { return false; }
+  // Lower bounds (0: not estimated).
+  virtual DataSize data_size() const { return {}; }
 };
 
 struct ModelOptions : OptionsBase {
@@ -108,6 +122,8 @@ struct ModelOptions : OptionsBase {
   virtual std::string accepts(const InputSpec& inputs) const = 0;
   // True if the only trainable part is a linear readout of fixed features (train.fit: min_norm).
   virtual bool linear_readout() const { return false; }
+  // Lower bounds on the model's size for these inputs (0: not estimated).
+  virtual ModelSize size(const InputSpec& /*inputs*/) const { return {}; }
 };
 
 // A learning-rate schedule is a pure function of the step: lr(step) = optimizer.lr * factor(step).

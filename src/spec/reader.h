@@ -36,8 +36,6 @@ std::string describe_node(const YAML::Node& node);
 YAML::Node parse_one_document(const std::string& yaml, LoadContext& context);
 // Parses YAML text (SpecError at the malformed position) and applies the overrides.
 YAML::Node parse_with_overrides(const std::string& yaml, const std::vector<std::string>& overrides, LoadContext& context);
-// A spec file's text; SpecError naming `what` when it cannot be read.
-std::string read_spec_file(const std::string& path, const std::string& what);
 
 // Applies one `key.path=value` override to the YAML tree (problems into `context`).
 void apply_override(YAML::Node& root, const std::string& text, LoadContext& context);

@@ -241,6 +241,7 @@ void read_spec(const YAML::Node& root, Spec& spec, LoadContext& context) {
   if (!has_loss_accuracy && find_entry(probe_registry(), "loss_accuracy")) {
     Component<ProbeOptions> c{"loss_accuracy", find_entry(probe_registry(), "loss_accuracy")->make_options()};
     spec.probes.insert(spec.probes.begin(), c);
+    spec.implicit_probes = 1;
   }
   for (auto& p : spec.probes) {
     if (p.options->every.unset()) p.options->every = spec.train.eval_every;
@@ -398,6 +399,17 @@ std::string InputSpec::describe() const {
   }
   if (kind == Kind::kFeatures) return "feature vectors of width " + std::to_string(feature_dim) + ", " + targets;
   return shape() + ", " + targets + where;
+}
+
+double InputSpec::values_per_example() const {
+  const auto d = [](int64_t v) { return static_cast<double>(v); };
+  switch (kind) {
+    case Kind::kTokens: return d(seq_len);
+    case Kind::kVectors: return d(seq_len) * d(feature_dim);
+    case Kind::kImages: return d(channels) * d(height) * d(width);
+    case Kind::kFeatures: break;
+  }
+  return d(feature_dim);
 }
 
 std::string Expectation::text() const { return op == "==" ? value : op + " " + value; }

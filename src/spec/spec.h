@@ -142,6 +142,7 @@ struct Spec {
   // are runs of the spec without it.
   Component<OptionsBase> protocol;
   std::vector<Component<ProbeOptions>> probes;
+  size_t implicit_probes = 0;  // probes added in front of the listed ones (the default loss_accuracy)
   std::vector<Component<OptionsBase>> phenomena;
   std::vector<Expectation> expect;
   // Sweep grid (used by `phenom sweep`): key -> values as YAML flow text. Not part of a run's hash.
@@ -171,9 +172,16 @@ struct SpecError : std::exception {
 
 // Loads a YAML file, applies `key=value` overrides, reads and validates. Throws SpecError.
 Spec load_spec(const std::string& path, const std::vector<std::string>& overrides = {});
+// A spec file's text; SpecError naming `what` (e.g. "spec file") when it cannot be read.
+std::string read_spec_file(const std::string& path, const std::string& what);
 // Same from YAML text (tests; `source` names it in messages).
 Spec load_spec_text(const std::string& yaml, const std::vector<std::string>& overrides = {},
                     const std::string& source = "<spec>");
+
+// Problems found after loading, by the components built from `spec` (key path, message): located
+// in its file, or on the command line where `overrides` set the key, like the problems of a load.
+SpecError spec_error_at(const Spec& spec, const std::vector<std::string>& overrides,
+                        const std::vector<std::pair<std::string, std::string>>& problems);
 
 // The fully defaulted spec as YAML; loading it gives the same Spec and the same hash.
 std::string resolve_text(const Spec& spec, bool with_sweep = true);

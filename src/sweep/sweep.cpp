@@ -24,6 +24,7 @@
 #include "spec/spec.h"
 #include "sweep/detector.h"
 #include "sweep/grid.h"
+#include "sweep/jobs.h"
 
 namespace fs = std::filesystem;
 
@@ -31,67 +32,6 @@ namespace phenom {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-struct Job {
-  int index = 0;
-  std::vector<std::string> overrides;
-  std::string spec_hash, run_dir;
-};
-
-// Expands and validates every job before anything runs (all problems at once, exit 2).
-struct SweepDetectors {
-  std::vector<std::string> types;
-  std::vector<std::unique_ptr<SweepDetector>> detectors;
-};
-
-std::vector<Job> plan_jobs(const SweepRequest& request, std::string& name, SweepPlan& plan, SlurmOptions& slurm,
-                           SweepDetectors& detectors) {
-  // slurm.* overrides configure the array script, not the runs.
-  std::vector<std::string> slurm_overrides, arguments;
-  for (const auto& a : request.arguments) (a.rfind("slurm.", 0) == 0 ? slurm_overrides : arguments).push_back(a);
-  Spec base = load_spec(request.spec_path, slurm_overrides);
-  name = base.name;
-  slurm = base.slurm;
-  plan = plan_sweep(base.sweep, arguments);
-
-  if (plan.jobs.empty()) {
-    std::string empty;
-    for (const auto& axis : plan.axes) if (axis.values.empty()) empty += (empty.empty() ? "" : ", ") + axis.key;
-    throw BadInput("the sweep of " + request.spec_path + " has no jobs: the axis " + (empty.empty() ? "?" : empty) +
-                   " has no values. Fix: give every axis at least one value, e.g. sweep: {seed: [0, 1, 2]} or "
-                   "seed=range(0,3).");
-  }
-  std::vector<Job> jobs;
-  std::vector<Problem> problems;
-  std::map<std::string, size_t> seen;  // spec hash -> grid position of its first job
-  for (size_t i = 0; i < plan.jobs.size(); ++i) {
-    try {
-      Spec spec = load_spec(request.spec_path, plan.jobs[i]);
-      std::string hash = spec_hash(spec);
-      // Two grid points that resolve to one spec (seed=0,0; lr=1e-3,0.001) are one run: one job.
-      if (auto [it, inserted] = seen.emplace(hash, i); !inserted) {
-        std::cerr << "warning: sweep grid points " << it->second << " and " << i << " resolve to the same spec ("
-                  << hash << "): they are one job\n";
-        continue;
-      }
-      jobs.push_back({static_cast<int>(jobs.size()), plan.jobs[i], hash, request.root + "/" + spec.name + "/" + hash});
-    } catch (const SpecError& e) {
-      for (auto p : e.problems) {
-        p.message = "(sweep job " + std::to_string(i) + ") " + p.message;
-        problems.push_back(p);
-      }
-    }
-  }
-  if (!problems.empty()) throw SpecError(problems);
-  std::vector<std::string> axis_keys;
-  for (const auto& axis : plan.axes) axis_keys.push_back(axis.key);
-  for (const auto& d : base.sweep_phenomena) {
-    detectors.types.push_back(d.type);
-    detectors.detectors.push_back(find_entry(sweep_detector_registry(), d.type)->build(*d.options));
-    detectors.detectors.back()->check(axis_keys);
-  }
-  return jobs;
-}
 
 std::string sweep_dir_for(const SweepRequest& request, const std::string& name, const std::vector<Job>& jobs) {
   std::string identity;
@@ -132,6 +72,18 @@ pid_t launch(const SweepRequest& request, const Job& job, const std::string& swe
   return pid;
 }
 
+// The last lines of a job's log (what a failure said).
+std::string log_tail(const std::string& sweep_dir, const Job& job) {
+  std::string text;
+  try {
+    text = read_file(sweep_dir + "/logs/" + std::to_string(job.index) + ".log");
+  } catch (const std::exception&) {
+    return "no log";
+  }
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  return text.size() > 2000 ? "..." + text.substr(text.size() - 2000) : text;
+}
+
 // The value a job gives a swept key ("" if none).
 std::string swept_value(const Job& job, const std::string& key) {
   for (const auto& o : job.overrides) if (o.rfind(key + "=", 0) == 0) return o.substr(key.size() + 1);
@@ -144,9 +96,9 @@ int aggregate(const SweepRequest& request, const SweepPlan& plan, const std::vec
   std::vector<std::string> metric_columns, detector_columns;
   std::vector<Json> summaries;
   std::vector<RunState> states;
-  for (const auto& job : jobs) states.push_back(RunArtifact::state_of(job.run_dir));
+  for (const auto& job : jobs) states.push_back(job_state(job, sweep_dir));
   for (const auto& job : jobs) {
-    Json s = RunArtifact::summary_of(job.run_dir);
+    Json s = job_summary(job, sweep_dir);
     const Json final_values = s.value("final", Json::object());  // kept alive: items() is a view
     for (auto& [k, v] : final_values.items()) {
       if (std::find(metric_columns.begin(), metric_columns.end(), k) == metric_columns.end()) metric_columns.push_back(k);
@@ -316,7 +268,7 @@ int run_sweep(const SweepRequest& request) {
   if (request.status_only) {
     std::map<std::string, int> counts;
     for (const auto& job : jobs) {
-      const char* state = run_state_name(RunArtifact::state_of(job.run_dir));
+      const char* state = run_state_name(job_state(job, sweep_dir));
       ++counts[state];
       std::string overrides;
       for (const auto& o : job.overrides) overrides += o + " ";
@@ -340,14 +292,25 @@ int run_sweep(const SweepRequest& request) {
     run.threads = request.threads;
     run.quiet = request.quiet;
     run.plot = false;
-    return run_spec(run);
+    clear_job_failure(job, sweep_dir);
+    try {
+      return run_spec(run);
+    } catch (const std::exception& e) {  // recorded for --status and --aggregate, then reported by main
+      const bool bad_input = dynamic_cast<const SpecError*>(&e) || dynamic_cast<const BadInput*>(&e);
+      try {
+        record_job_failure(job, sweep_dir, bad_input ? 2 : 1, e.what());
+      } catch (const std::exception&) {
+        // the error itself may be the disk's: main reports the original
+      }
+      throw;
+    }
   }
   if (request.aggregate_only) return aggregate(request, plan, jobs, sweep_dir, detectors, request.quiet);
 
   std::vector<const Job*> todo;
   for (const auto& job : jobs) {
-    RunState s = RunArtifact::state_of(job.run_dir);
-    const bool retry = s == RunState::kFailed && RunArtifact::summary_of(job.run_dir).value("status", "") == "failed";
+    RunState s = job_state(job, sweep_dir);
+    const bool retry = s == RunState::kFailed && job_summary(job, sweep_dir).value("status", "") == "failed";
     if (s == RunState::kPending || s == RunState::kInterrupted || retry) todo.push_back(&job);
   }
   const int parallel = std::max(1, std::min<int>(request.jobs, static_cast<int>(std::max<size_t>(1, todo.size()))));
@@ -370,6 +333,7 @@ int run_sweep(const SweepRequest& request) {
     }
     while (!stop_launching && next < todo.size() && static_cast<int>(running.size()) < parallel) {
       const Job* job = todo[next++];
+      clear_job_failure(*job, sweep_dir);
       running[launch(request, *job, sweep_dir, threads)] = job;
     }
     int status = 0;
@@ -385,7 +349,8 @@ int run_sweep(const SweepRequest& request) {
     running.erase(it);
     ++finished;
     const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    const RunState state = RunArtifact::state_of(job->run_dir);
+    if (code != 0 && code != 130) record_job_failure(*job, sweep_dir, code, log_tail(sweep_dir, *job));
+    const RunState state = job_state(*job, sweep_dir);
     const bool failed = state != RunState::kDone && code != 130;
     any_failed |= failed;
     if (!request.quiet) {

@@ -62,6 +62,10 @@ struct FashionMnistOptions : TaskOptions {
     spec.num_classes = 10;
     return spec;
   }
+  DataSize data_size() const override {
+    const double train = static_cast<double>(n_train);
+    return {train, train + static_cast<double>(n_test) + static_cast<double>(n_val)};
+  }
 };
 
 // The folder the task reads: data_dir, else $PHENOM_FASHION_MNIST, else the Debian package's.

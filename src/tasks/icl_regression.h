@@ -43,6 +43,9 @@ struct IclRegressionOptions : TaskOptions {
   }
   void check(std::vector<std::pair<std::string, std::string>>& problems) const override;
   InputSpec inputs() const override;
+  DataSize data_size() const override {  // streamed: only the fixed evaluation sets are held
+    return {0, static_cast<double>(eval_prompts)};
+  }
   std::vector<std::string> losses() const override { return {"mse"}; }
   bool streamed() const override { return true; }
   // Bytes the evaluation sets and their baselines hold (float64), for the memory check.

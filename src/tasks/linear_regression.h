@@ -30,6 +30,9 @@ struct LinearRegressionOptions : TaskOptions {
     spec.regression = true;
     return spec;
   }
+  DataSize data_size() const override {
+    return {static_cast<double>(n_train), static_cast<double>(n_train) + static_cast<double>(n_test)};
+  }
 };
 
 // Expected excess risk E|beta_hat - beta|^2 of the minimum-norm least-squares estimator for

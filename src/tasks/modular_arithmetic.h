@@ -20,6 +20,10 @@ struct ModularArithmeticOptions : TaskOptions {
   }
   void check(std::vector<std::pair<std::string, std::string>>& problems) const override;
   InputSpec inputs() const override;
+  DataSize data_size() const override {  // the whole p x p table (div: b != 0)
+    const double p = static_cast<double>(modulus), table = p * (operation == "div" ? p - 1 : p);
+    return {train_fraction * table, table};
+  }
 };
 
 // The answer of one equation (exposed for tests); div uses the modular inverse of b.
