@@ -16,10 +16,18 @@ namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
 // The checked operations (write, fsync, rename) of one run, in order, as the fault injection
-// numbers them: a full disk after N operations names the N-th's path in its error.
+// numbers them: a full disk after N operations names the N-th's path in its error. Each such
+// failure also stops the run with exit 2 and leaves no temporary.
 std::string operation_path(const TempDir& tmp, int n) {
-  CliResult r = run_cli("run spec.yaml --no-plot --quiet --threads 1 --out probe" + std::to_string(n), tmp.path,
+  const std::string out = "probe" + std::to_string(n);
+  CliResult r = run_cli("run spec.yaml --no-plot --quiet --threads 1 --out " + out, tmp.path,
                         "PHENOM_FAIL_IO_AFTER=" + std::to_string(n));
+  EXPECT_EQ(r.code, 2) << "a full disk after " << n << " operations: " << r.output;
+  std::error_code error;
+  for (auto it = fs::recursive_directory_iterator(tmp / out, error); !error && it != fs::recursive_directory_iterator();
+       it.increment(error)) {
+    EXPECT_EQ(it->path().filename().string().find(".tmp."), std::string::npos) << it->path();
+  }
   const size_t at = r.output.find("cannot ");
   return at == std::string::npos ? "" : r.output.substr(at, r.output.find('\n', at) - at);
 }
