@@ -52,10 +52,13 @@ inline CliResult run_cli(const std::string& args, const std::string& cwd = "", c
   return result;
 }
 
-// Starts `phenom ARGS...` in `cwd` in the background (output discarded); returns its pid.
-inline pid_t spawn_phenom(const std::string& cwd, std::vector<std::string> args) {
+// Starts `phenom ARGS...` in `cwd` in the background (output discarded); returns its pid. With
+// `own_group`, it leads a process group of its own, so that it and its children (a sweep's jobs)
+// can be killed together with kill(-pid, ...).
+inline pid_t spawn_phenom(const std::string& cwd, std::vector<std::string> args, bool own_group = false) {
   pid_t pid = fork();
   if (pid == 0) {
+    if (own_group) setpgid(0, 0);
     if (chdir(cwd.c_str()) != 0) _exit(127);
     int null = open("/dev/null", O_WRONLY);
     dup2(null, 1);
@@ -67,6 +70,7 @@ inline pid_t spawn_phenom(const std::string& cwd, std::vector<std::string> args)
     execv(binary().c_str(), argv.data());
     _exit(127);
   }
+  if (own_group) setpgid(pid, pid);  // in both processes: set before either goes on
   return pid;
 }
 

@@ -75,27 +75,6 @@ TEST(Kills, AKill9AtEveryOperationOfACheckpointWriteResumesExactly) {
   }
 }
 
-// Starts `phenom ARGS` as the leader of its own process group, so that the sweep and the job it
-// runs can be killed together.
-pid_t spawn_group(const std::string& cwd, std::vector<std::string> args) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    setpgid(0, 0);
-    if (chdir(cwd.c_str()) != 0) _exit(127);
-    int null = open("/dev/null", O_WRONLY);
-    dup2(null, 1);
-    dup2(null, 2);
-    args.insert(args.begin(), "phenom");
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(binary().c_str(), argv.data());
-    _exit(127);
-  }
-  setpgid(pid, pid);
-  return pid;
-}
-
 // Metric rows written so far by the sweep's runs, summed.
 size_t sweep_rows(const TempDir& tmp) {
   size_t rows = 0;
@@ -125,7 +104,7 @@ TEST(Kills, AKill9OfASweepAndItsJobsResumesEveryRunExactly) {
   // Killed twice: in the middle of the first job, then in the middle of the second.
   for (size_t rows : {250u, 900u}) {
     SCOPED_TRACE("killed at " + std::to_string(rows) + " metric rows");
-    pid_t group = spawn_group(tmp.path, sweep);
+    pid_t group = spawn_phenom(tmp.path, sweep, /*own_group=*/true);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
     while (sweep_rows(tmp) < rows && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
