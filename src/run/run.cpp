@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -136,6 +137,12 @@ int train_and_report(const RunRequest& request, const Spec& spec, const std::str
                  (spec.train.fit == "min_norm" ? std::string("closed-form min-norm fit")
                                                : std::to_string(spec.train.steps) + " steps") + ")");
   }
+  std::vector<std::pair<std::string, std::string>> hparams;  // what the command line (or the sweep) set
+  for (const auto& o : request.overrides) hparams.emplace_back(o.substr(0, o.find('=')), o.substr(o.find('=') + 1));
+  if (std::none_of(hparams.begin(), hparams.end(), [](const auto& h) { return h.first == "seed"; })) {
+    hparams.emplace_back("seed", std::to_string(spec.seed));
+  }
+  dir.enable_tensorboard(resolve_text(spec), std::move(hparams));
   dir.rewrite_metrics(history);  // exactly the rows up to the resume point (empty for a new run)
   meta["resumed_from_step"] = start_step;
   dir.write("meta.json", meta.dump(2) + "\n");
@@ -160,6 +167,7 @@ int train_and_report(const RunRequest& request, const Spec& spec, const std::str
     return static_cast<int>(ExitCode::kInterrupted);
   }
   if (outcome.status == TrainOutcome::Status::kDiverged) {
+    dir.tensorboard().finish(dir.file("plots"), false, outcome.step);
     console.warn("diverged: " + outcome.message);
     return static_cast<int>(ExitCode::kRunFailed);
   }
@@ -176,6 +184,8 @@ int train_and_report(const RunRequest& request, const Spec& spec, const std::str
       console.info("no figures: " + reason + "; then run `phenom plot " + dir.path() + "`.");
     }
   }
+
+  dir.tensorboard().finish(dir.file("plots"), true, outcome.step);
 
   // The verdict, on stdout (and in log.txt).
   char speed[128];

@@ -92,6 +92,7 @@ void RunDir::clear() {
   fs::remove_all(file("checkpoints"));
   fs::remove_all(file("plots"));
   fs::remove_all(file("analyses"));
+  fs::remove_all(file("tb"));
   fs::create_directories(file("checkpoints"));
 }
 
@@ -106,23 +107,32 @@ MetricHistory RunDir::read_metrics() const {
   return history;
 }
 
+void RunDir::enable_tensorboard(const std::string& spec_text, std::vector<std::pair<std::string, std::string>> hparams) {
+  tensorboard_.configure(file("tb"), spec_text, std::move(hparams));
+}
+
 void RunDir::rewrite_metrics(const MetricHistory& history) {
   metrics_.close();
   std::string text;
   for (const auto& row : history.rows()) text += history.jsonl_line(row);
   write("metrics.jsonl", text);
+  tensorboard_.rewrite(history);
 }
 
 void RunDir::open_metrics() { metrics_.open(file("metrics.jsonl")); }
 
-void RunDir::append_metrics(const std::string& line) {
+void RunDir::append_metrics(const MetricRow& row, const std::string& line) {
   open_metrics();
   metrics_.append(line);  // one write(2) per row: a killed process loses nothing already logged
+  tensorboard_.row(row);
 }
 
 void RunDir::sync_metrics() { metrics_.sync(); }
 
-void RunDir::close_metrics() { metrics_.close(); }
+void RunDir::close_metrics() {
+  metrics_.close();
+  tensorboard_.close();
+}
 
 void RunDir::write(const std::string& name, const std::string& content) { write_file_atomic(file(name), content); }
 

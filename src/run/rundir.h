@@ -5,6 +5,7 @@
 
 #include "core/io.h"
 #include "core/metrics.h"
+#include "run/tensorboard.h"
 
 namespace phenom {
 
@@ -40,10 +41,15 @@ class RunDir {
 
   // Metrics: reads what is on disk (a torn last line is dropped).
   MetricHistory read_metrics() const;
-  // Rewrites metrics.jsonl to exactly `history` (on resume, after truncating to the checkpoint).
+  // TensorBoard event files in tb/, mirroring metrics.jsonl, with the spec as text and `hparams`
+  // (the command line's key=value overrides, a sweep job's swept values among them).
+  void enable_tensorboard(const std::string& spec_text, std::vector<std::pair<std::string, std::string>> hparams);
+  TensorBoardLog& tensorboard() { return tensorboard_; }
+  // Rewrites metrics.jsonl (and tb/) to exactly `history` (on resume, after truncating to the
+  // checkpoint).
   void rewrite_metrics(const MetricHistory& history);
   void open_metrics();  // append mode
-  void append_metrics(const std::string& line);
+  void append_metrics(const MetricRow& row, const std::string& line);
   void sync_metrics();  // fsync before a checkpoint names a step
   void close_metrics();
 
@@ -54,6 +60,7 @@ class RunDir {
  private:
   std::string path_;
   AppendFile metrics_;
+  TensorBoardLog tensorboard_;
   int lock_ = -1;
 };
 

@@ -93,7 +93,7 @@ bool Trainer::measure(int64_t step, MetricHistory& history, double last_batch_lo
   // the batch the last step trained on (what a PyTorch loop would log).
   if (step > 0 && !ex_.task->eval_set("train")) row.set("train/batch_loss", last_batch_loss);
   history.append(row);
-  dir_.append_metrics(history.jsonl_line(row));
+  dir_.append_metrics(row, history.jsonl_line(row));
   console_.progress(step, start_step_, total, row);
   const double* train_loss = row.find("train/loss");
   measure_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() - training_seconds;
