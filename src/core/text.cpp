@@ -1,7 +1,7 @@
 #include "core/text.h"
 
-
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -36,10 +36,25 @@ size_t edit_distance(const std::string& a, const std::string& b) {
 }
 
 std::string closest_match(const std::string& word, const std::vector<std::string>& candidates) {
+  const auto lower = [](std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
+  const std::string folded = lower(word);
+  std::string prefix_of;  // the shortest candidate that the word begins (warmup -> warmup_steps)
+  for (const auto& candidate : candidates) {
+    const std::string c = lower(candidate);
+    if (c == folded) return candidate;  // AdamW -> adamw
+    if (folded.size() >= 3 && c.size() > folded.size() && c.compare(0, folded.size(), folded) == 0 &&
+        (prefix_of.empty() || candidate.size() < prefix_of.size())) {
+      prefix_of = candidate;
+    }
+  }
+  if (!prefix_of.empty()) return prefix_of;
   std::string best;
   size_t best_distance = std::max<size_t>(2, word.size() / 3) + 1;
   for (const auto& candidate : candidates) {
-    size_t distance = edit_distance(word, candidate);
+    size_t distance = edit_distance(folded, lower(candidate));
     if (distance < best_distance) {
       best_distance = distance;
       best = candidate;

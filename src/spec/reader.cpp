@@ -1,6 +1,7 @@
 #include "spec/reader.h"
 
 #include <cmath>
+#include <type_traits>
 
 #include "core/text.h"
 
@@ -84,7 +85,16 @@ void Reader::read_number(const char* name, T& value, const Check& check, const c
   const YAML::Node& node = *found;
   std::string key = join_path(path_, name);
   T parsed{};
-  if (!node.IsScalar() || !YAML::convert<T>::decode(node, parsed)) {
+  bool read = node.IsScalar() && YAML::convert<T>::decode(node, parsed);
+  if constexpr (std::is_integral_v<T>) {  // 1e3 and 1000.0 are 1000: an exact integer written as a number
+    double number = 0;
+    if (!read && node.IsScalar() && YAML::convert<double>::decode(node, number) && std::isfinite(number) &&
+        number == std::floor(number) && std::fabs(number) < 9007199254740992.0) {
+      parsed = static_cast<T>(number);
+      read = true;
+    }
+  }
+  if (!read) {
     context_.add(key, node, "found " + describe_node(node) + "; allowed: " + what +
                                 (check.describe().empty() ? "" : " " + check.describe()) + ".");
     return;

@@ -68,6 +68,10 @@ SweepPlan plan_sweep(const std::vector<std::pair<std::string, std::vector<std::s
                     plan.axes.end());
   };
   for (const auto& argument : arguments) {
+    if (argument.rfind("~", 0) == 0 && argument.find('=') == std::string::npos) {  // ~key: a removal, one value
+      plan.fixed.push_back(argument);
+      continue;
+    }
     size_t eq = argument.find('=');
     if (eq == std::string::npos || eq == 0) {
       throw BadInput("'" + argument + "' is not an override: use key.path=value, key=a,b,c or key=range(a,b).");
