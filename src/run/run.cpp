@@ -138,7 +138,11 @@ int train_and_report(const RunRequest& request, const Spec& spec, const std::str
                                                : std::to_string(spec.train.steps) + " steps") + ")");
   }
   std::vector<std::pair<std::string, std::string>> hparams;  // what the command line (or the sweep) set
-  for (const auto& o : request.overrides) hparams.emplace_back(o.substr(0, o.find('=')), o.substr(o.find('=') + 1));
+  for (const auto& o : request.overrides) {  // key=value, +key=value, ++key=value (a removal, ~key, sets nothing)
+    const size_t eq = o.find('=');
+    if (eq == std::string::npos) continue;
+    hparams.emplace_back(o.substr(o.find_first_not_of('+'), eq - o.find_first_not_of('+')), o.substr(eq + 1));
+  }
   if (std::none_of(hparams.begin(), hparams.end(), [](const auto& h) { return h.first == "seed"; })) {
     hparams.emplace_back("seed", std::to_string(spec.seed));
   }

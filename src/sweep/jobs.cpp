@@ -122,9 +122,9 @@ std::string failure_file(const Job& job, const std::string& sweep_dir) {
   return sweep_dir + "/logs/" + std::to_string(job.index) + ".failed.json";
 }
 
-// The sweep's record of a failure, when the run directory has no summary of its own.
+// The sweep's record of a failure (null when there is none); it counts only while the run
+// directory has no state of its own.
 Json recorded_failure(const Job& job, const std::string& sweep_dir) {
-  if (RunArtifact::state_of(job.run_dir) != RunState::kPending) return {};
   std::error_code error;
   if (!std::filesystem::exists(failure_file(job, sweep_dir), error)) return {};
   try {
@@ -144,6 +144,7 @@ RunState job_state(const Job& job, const std::string& sweep_dir) {
 }
 
 Json job_summary(const Job& job, const std::string& sweep_dir) {
+  if (RunArtifact::state_of(job.run_dir) != RunState::kPending) return RunArtifact::summary_of(job.run_dir);
   Json record = recorded_failure(job, sweep_dir);
   return record.is_null() ? RunArtifact::summary_of(job.run_dir) : record;
 }
