@@ -53,7 +53,15 @@ def _rows(path):
     if not os.path.exists(path):
         return []
     with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
+        lines = [line for line in f if line.strip()]
+    rows = []
+    for i, line in enumerate(lines):
+        try:
+            rows.append(json.loads(line))
+        except ValueError:
+            if i + 1 < len(lines):  # only a torn last line (a killed writer) is skipped
+                raise
+    return rows
 
 
 def _frame(rows):
@@ -104,8 +112,14 @@ class Run:
             return yaml.safe_load(f)
 
     def metrics(self):
-        """Every logged row (metrics.jsonl): a DataFrame with pandas, else a list of dicts."""
-        return _frame(_rows(os.path.join(self.path, "metrics.jsonl")))
+        """Every logged row (metrics.jsonl) with its `wall_time` (times.jsonl: seconds of the run's
+        own processes up to that row): a DataFrame with pandas, else a list of dicts."""
+        rows = _rows(os.path.join(self.path, "metrics.jsonl"))
+        times = {t["step"]: t["wall_time"] for t in _rows(os.path.join(self.path, "times.jsonl"))}
+        for row in rows:
+            if row["step"] in times:
+                row["wall_time"] = times[row["step"]]
+        return _frame(rows)
 
     def series(self, key):
         """(steps, values) of one metric, over the rows that have it."""

@@ -14,31 +14,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import ticker  # noqa: E402
 
-from plot_common import save  # noqa: E402
+from plot_common import load, save, series  # noqa: E402
 
-from plot_icl import icl_sets, plot_icl, plot_task_diversity  # noqa: E402
+from plot_icl import icl_sets, plot_icl  # noqa: E402
 from plot_lottery import is_protocol, plot_lottery  # noqa: E402
-
-
-def load(run_dir):
-    rows = []
-    with open(os.path.join(run_dir, "metrics.jsonl")) as f:
-        for line in f:
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                pass  # a torn last line of an interrupted run
-    summary_path = os.path.join(run_dir, "summary.json")
-    summary = json.load(open(summary_path)) if os.path.exists(summary_path) else {}
-    return rows, summary
-
-
-def series(rows, name, positive_steps=False):
-    pts = [(r["step"], r[name]) for r in rows if name in r and isinstance(r[name], (int, float))]
-    if positive_steps:
-        pts = [(s, v) for s, v in pts if s > 0]
-    return [p[0] for p in pts], [p[1] for p in pts]
+from plot_sweep import plot_sweep  # noqa: E402
 
 
 def mark_grokking(ax, summary):
@@ -54,256 +36,130 @@ def finish(ax, title, ylabel, logx=True, logy=False):
     ax.set_ylabel(ylabel)
     if logx:
         ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(ticker.FuncFormatter(step_label))
     if logy:
         ax.set_yscale("log")
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(loc="best", fontsize=8)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="best", fontsize=8)
 
 
-def plot_accuracy(ax, rows, summary):
-    for name, colour in (("train/acc", "tab:blue"), ("test/acc", "tab:orange")):
-        x, y = series(rows, name, positive_steps=True)
+def step_label(x, _pos=None):
+    """A step tick as people write it: 100, 3k, 1M."""
+    for size, suffix in ((1e6, "M"), (1e3, "k")):
+        if x >= size:
+            return f"{x / size:g}{suffix}"
+    return f"{x:g}"
+
+
+def log_steps(rows):
+    """Log-x when the measured steps span more than a decade (log-spaced cadences always do)."""
+    steps = [r["step"] for r in rows if r.get("step", 0) > 0]
+    return bool(steps) and max(steps) > 10 * min(steps)
+
+
+def caption(run_dir):
+    """One line of the hyperparameters that identify the run, from its resolved spec."""
+    try:
+        import yaml
+        spec = yaml.safe_load(open(os.path.join(run_dir, "spec.yaml")))
+    except Exception:  # noqa: BLE001 - no spec or no python3-yaml: no caption
+        return ""
+    keys = {"task": ("modulus", "operation", "train_fraction", "n_train", "dim", "n_points", "num_tasks",
+                     "label_noise", "fraction_random"),
+            "model": ("width", "widths", "depth", "d_model", "n_heads", "n_layers", "d_mlp"),
+            "optimizer": ("lr", "weight_decay", "momentum"),
+            "train": ("batch_size", "steps", "loss")}
+    parts = []
+    for section, names in keys.items():
+        block = spec.get(section) or {}
+        values = ", ".join(f"{k} {block[k]}" for k in names
+                           if k in block and not isinstance(block[k], dict) and block[k] not in ([], "", None))
+        head = block.get("type", section) if section != "train" else ""
+        parts.append(f"{head} ({values})" if head and values else head or values)
+    parts.append(f"seed {spec.get('seed', 0)}")
+    return " · ".join(p for p in parts if p)
+
+
+COLOURS = {"train": "tab:blue", "test": "tab:orange", "val": "tab:green"}
+
+
+def set_metrics(names, suffix):
+    """Every evaluation set's `<set>/<suffix>`, train and test first."""
+    found = sorted((n for n in names if n.endswith("/" + suffix) and n.count("/") == 1),
+                   key=lambda n: ({"train": 0, "test": 1}.get(n.split("/")[0], 2), n))
+    return found
+
+
+def plot_accuracy(ax, rows, summary, logx=True):
+    names = set(k for r in rows for k in r)
+    for name in set_metrics(names, "acc"):
+        x, y = series(rows, name, positive_steps=logx)
         if x:
-            ax.plot(x, y, color=colour, label=name.replace("/", " "))
+            ax.plot(x, y, color=COLOURS.get(name.split("/")[0]), label=name.replace("/", " "))
     chance = (summary.get("grokking") or {}).get("chance_acc")
     if chance:
         ax.axhline(chance, color="grey", linestyle=":", linewidth=1, label=f"chance = {chance:.3f}")
     mark_grokking(ax, summary)
     ax.set_ylim(-0.02, 1.02)
-    finish(ax, "Accuracy", "accuracy")
+    finish(ax, "Accuracy", "accuracy", logx)
 
 
-def plot_loss(ax, rows, summary):
-    for name, colour in (("train/loss", "tab:blue"), ("test/loss", "tab:orange"),
-                         ("fourier/restricted_loss", "tab:green"), ("fourier/excluded_loss", "tab:red")):
-        x, y = series(rows, name, positive_steps=True)
-        if x and all(v > 0 for v in y):
+def plot_loss(ax, rows, summary, logx=True):
+    names = set(k for r in rows for k in r)
+    extra = [("fourier/restricted_loss", "tab:green"), ("fourier/excluded_loss", "tab:red")]
+    positive, values = True, []
+    for name, colour in [(n, COLOURS.get(n.split("/")[0])) for n in set_metrics(names, "loss")] + extra:
+        x, y = series(rows, name, positive_steps=logx)
+        if x:
+            positive &= all(v > 0 for v in y)
+            values += y
             ax.plot(x, y, color=colour, label=name.split("/")[-1].replace("_", " ") if name.startswith("fourier")
                     else name.replace("/", " "))
     mark_grokking(ax, summary)
-    finish(ax, "Loss", "loss", logy=True)
+    # log-y when the losses span more than a decade
+    finish(ax, "Loss", "loss", logx, logy=positive and bool(values) and max(values) > 10 * min(values))
 
 
-def plot_weight_norm(ax, rows, summary):
-    x, y = series(rows, "weight_norm", positive_steps=True)
-    ax.plot(x, y, color="tab:purple", label="total weight norm")
+def plot_weight_norm(ax, rows, summary, logx=True):
+    x, y = series(rows, "weight_norm", positive_steps=logx)
+    ax.plot(x, y, color="black", linewidth=2, label="all parameters")
+    per_tensor = sorted(set(k for r in rows for k in r if k.startswith("weight_norm/")))
+    for name in per_tensor[:12]:
+        x, y = series(rows, name, positive_steps=logx)
+        ax.plot(x, y, linewidth=1, label=name.split("/", 1)[1])
     mark_grokking(ax, summary)
-    finish(ax, "Weight norm", "L2 norm of all parameters")
+    more = f" (+{len(per_tensor) - 12} tensors in metrics.jsonl)" if len(per_tensor) > 12 else ""
+    finish(ax, "Weight norm" + more, "L2 norm", logx)
 
 
-def plot_fourier(ax, rows, summary):
+def plot_family(ax, rows, summary, keys, title, logx=True):
+    """Any other probe's metrics: one line per key (at most 10)."""
+    values = []
+    for name in keys[:10]:
+        x, y = series(rows, name)
+        if x and logx:
+            x, y = series(rows, name, positive_steps=True)
+        if x:
+            ax.plot(x, y, marker="." if len(x) < 30 else None, linewidth=1.2, label=name)
+            values += y
+    mark_grokking(ax, summary)
+    positive = bool(values) and min(values) > 0 and max(values) > 100 * min(values)
+    more = f" (+{len(keys) - 10} more in metrics.jsonl)" if len(keys) > 10 else ""
+    finish(ax, title + more, title, logx, logy=positive)
+
+
+def plot_fourier(ax, rows, summary, logx=True):
     for name, colour, label in (("fourier/ipr_median", "tab:green", "weights: median IPR"),
                                 ("fourier/top_fraction_median", "tab:olive", "weights: median top-frequency power"),
                                 ("fourier/mlp_ipr_median", "tab:cyan", "MLP neurons: median IPR"),
                                 ("fourier/mlp_top_fraction_median", "tab:blue", "MLP neurons: median top-frequency power")):
-        x, y = series(rows, name, positive_steps=True)
+        x, y = series(rows, name, positive_steps=logx)
         if x:
             ax.plot(x, y, color=colour, label=label)
     mark_grokking(ax, summary)
     ax.set_ylim(0, 1.02)
-    finish(ax, "Fourier concentration", "fraction")
-
-
-def as_number(text):
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
-def plot_sweep(sweep_dir):
-    import csv
-    jobs = [json.loads(line) for line in open(os.path.join(sweep_dir, "manifest.jsonl")) if line.strip()]
-    summary = json.load(open(os.path.join(sweep_dir, "summary.json"))) if os.path.exists(
-        os.path.join(sweep_dir, "summary.json")) else {}
-    axes = list((summary.get("axes") or {}).keys())
-    rows = list(csv.DictReader(open(os.path.join(sweep_dir, "sweep.csv")))) if os.path.exists(
-        os.path.join(sweep_dir, "sweep.csv")) else []
-    out = os.path.join(sweep_dir, "plots")
-    os.makedirs(out, exist_ok=True)
-    written = []
-    if jobs and all(is_protocol(j["run_dir"]) for j in jobs):  # a sweep of protocols: seeds as bands
-        for path in plot_lottery([j["run_dir"] for j in jobs], out):
-            print(path)
-        return
-    metrics = [c for c in (rows[0].keys() if rows else []) if c.startswith("final.") and "/" in c
-               and not c.startswith("final.weight_norm/") and not c.startswith("final.icl/")]
-    for axis in [a for a in axes if a != "seed"]:  # seeds are replicates: min-max bands, not an x-axis
-        values = sorted({r[axis] for r in rows}, key=lambda v: (as_number(v) is None, as_number(v) or 0, v))
-        numeric = all(as_number(v) is not None for v in values)
-        xs = [as_number(v) if numeric else i for i, v in enumerate(values)]
-        geometric = numeric and len(xs) > 2 and min(xs) > 0 and max(xs) / min(xs) >= 10
-        for metric in metrics:
-            means, lows, highs = [], [], []
-            for v in values:
-                ys = [as_number(r[metric]) for r in rows if r[axis] == v and as_number(r[metric]) is not None]
-                means.append(sum(ys) / len(ys) if ys else float("nan"))
-                lows.append(min(ys) if ys else float("nan"))
-                highs.append(max(ys) if ys else float("nan"))
-            fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
-            ax.plot(xs, means, marker="o", color="tab:blue", label="mean")
-            ax.fill_between(xs, lows, highs, color="tab:blue", alpha=0.2, label="min-max over the other keys")
-            if not numeric:
-                ax.set_xticks(xs)
-                ax.set_xticklabels(values)
-            if geometric:
-                ax.set_xscale("log")
-            ax.set_xlabel(axis)
-            ax.set_ylabel(metric)
-            ax.set_title(f"{metric} against {axis}")
-            ax.grid(True, alpha=0.3)
-            ax.legend(fontsize=8)
-            path = save(fig, out, f"{metric.replace('final.', '').replace('/', '_')}_vs_{axis.replace('.', '_')}.png")
-            written.append(path)
-    written += plot_double_descent(sweep_dir, summary, rows, axes, out)
-    written += plot_random_labels(summary, jobs, axes, out)
-    written += plot_task_diversity(summary, out)
-    # The curves of every run, overlaid.
-    for name in ("test/acc", "train/acc", "test/loss"):
-        fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
-        drawn = 0
-        for job in jobs:
-            path = os.path.join(job["run_dir"], "metrics.jsonl")
-            if not os.path.exists(path):
-                continue
-            run_rows, _ = load(job["run_dir"])
-            x, y = series(run_rows, name, positive_steps=True)
-            if x:
-                label = " ".join(o for o in job["overrides"] if o.split("=")[0] in axes) or f"job {job['index']}"
-                ax.plot(x, y, linewidth=1, alpha=0.8, label=label)
-                drawn += 1
-        if drawn:
-            ax.set_xscale("log")
-            if name.endswith("loss"):
-                ax.set_yscale("log")
-            ax.set_xlabel("step")
-            ax.set_ylabel(name)
-            ax.set_title(f"{name}: all {drawn} runs")
-            ax.grid(True, alpha=0.3)
-            ax.legend(fontsize=7, ncol=2)
-            fig.tight_layout()
-            path = os.path.join(out, f"curves_{name.replace('/', '_')}.png")
-            fig.savefig(path)
-            written.append(path)
-        plt.close(fig)
-    print("\n".join(written))
-
-
-def grouped(rows, axis, metric, axes):
-    """{group label: (xs, means, lows, highs)} of a final metric along a numeric axis, one group per
-    combination of the other non-seed axes (e.g. label noise 0 and 0.2)."""
-    others = [a for a in axes if a not in (axis, "seed")]
-    groups = {}
-    for r in rows:
-        x, y = as_number(r.get(axis, "")), as_number(r.get(metric, "") or "")
-        if x is None or y is None:
-            continue
-        label = ", ".join(f"{a}={r[a]}" for a in others)
-        groups.setdefault(label, {}).setdefault(x, []).append(y)
-    out = {}
-    for label, by_x in groups.items():
-        xs = sorted(by_x)
-        out[label] = (xs, [sum(by_x[x]) / len(by_x[x]) for x in xs], [min(by_x[x]) for x in xs],
-                      [max(by_x[x]) for x in xs])
-    return out
-
-
-def plot_double_descent(sweep_dir, summary, rows, axes, out):
-    """Per double_descent detector: the test metric, test and train error, train loss and the
-    coefficient norm against the swept capacity / sample size, threshold marked (log-x)."""
-    written = []
-    for key, result in summary.items():
-        if not key.startswith("double_descent") or not isinstance(result, dict) or "x" not in result:
-            continue
-        axis, ymetric = result["x"], result["y"]
-        panels = [(ymetric, ymetric.replace("final.", ""), True)]
-        if any("final.test/acc" in r for r in rows[:1]):
-            panels.append(("error", "error (1 - accuracy)", False))
-        for metric, label, logy in (("final.train/loss", "train/loss", True), ("final.fit/coef_norm", "readout norm |W|", True)):
-            if metric != ymetric and rows and metric in rows[0]:
-                panels.append((metric, label, logy))
-        cols = 2 if len(panels) > 2 else len(panels)
-        nrows = math.ceil(len(panels) / cols)
-        fig, axs = plt.subplots(nrows, cols, figsize=(6 * cols, 4.2 * nrows), dpi=110, squeeze=False)
-        for ax in list(axs.flat)[len(panels):]:
-            ax.axis("off")
-        for ax, (metric, label, logy) in zip(axs.flat, panels):
-            metrics = [("final.test/acc", "test"), ("final.train/acc", "train")] if metric == "error" else [(metric, None)]
-            for m, which in metrics:
-                for group, (xs, means, lows, highs) in grouped(rows, axis, m, axes).items():
-                    if metric == "error":
-                        means, lows, highs = [1 - v for v in means], [1 - v for v in highs], [1 - v for v in lows]
-                    name = " ".join(t for t in (which, group) if t) or "mean over seeds"
-                    line, = ax.plot(xs, means, marker="o", markersize=3, label=name)
-                    ax.fill_between(xs, lows, highs, color=line.get_color(), alpha=0.15)
-            if metric == ymetric and any("reference" in p for p in result.get("points", [])):
-                pts = [(p["x"], p["reference"]) for p in result["points"] if p.get("reference") is not None]
-                ax.plot([p[0] for p in pts], [p[1] for p in pts], "k--", linewidth=1, label="closed form")
-            if isinstance(result.get("threshold"), (int, float)):
-                ax.axvline(result["threshold"], color="grey", linestyle=":", label=f"threshold {result['threshold']:.4g}")
-            ax.set_xscale("log")
-            if logy:
-                ax.set_yscale("log")
-            ax.set_xlabel(axis)
-            ax.set_ylabel(label)
-            ax.grid(True, which="major", alpha=0.3)
-            ax.legend(fontsize=7)
-        verdict = "detected" if result.get("detected") else "not detected"
-        peak = result.get("peak") or {}
-        fig.suptitle(f"double descent of {ymetric} along {axis}: {verdict}"
-                     + (f" (peak at {peak['x']:.4g})" if peak else ""))
-        path = save(fig, out, f"{key.replace('.', '_')}.png")
-        written.append(path)
-    return written
-
-
-def plot_random_labels(summary, jobs, axes, out):
-    """random_labels detector: train accuracy curves per corruption level, steps-to-fit and clean
-    test accuracy against the level."""
-    result = summary.get("random_labels")
-    if not isinstance(result, dict) or not result.get("points"):
-        return []
-    axis = result["x"]
-    fig, (a, b, c) = plt.subplots(1, 3, figsize=(15, 4), dpi=110)
-    levels = sorted({p["x"] for p in result["points"]})
-    cmap = plt.get_cmap("viridis")
-    seen = set()
-    for job in jobs:
-        level = next((as_number(o.split("=", 1)[1]) for o in job["overrides"] if o.split("=")[0] == axis), None)
-        path = os.path.join(job["run_dir"], "metrics.jsonl")
-        if level is None or not os.path.exists(path):
-            continue
-        run_rows, _ = load(job["run_dir"])
-        x, y = series(run_rows, "train/acc", positive_steps=True)
-        colour = cmap(levels.index(level) / max(1, len(levels) - 1)) if level in levels else "grey"
-        a.plot(x, y, color=colour, linewidth=1, label=None if level in seen else f"{axis}={level:g}")
-        seen.add(level)
-    a.set_xlabel("step")
-    a.set_ylabel("train accuracy")
-    a.set_title("fitting the training labels")
-    a.legend(fontsize=7)
-    a.grid(True, alpha=0.3)
-    pts = [p for p in result["points"] if p.get("steps_to_fit") is not None]
-    b.plot([p["x"] for p in pts], [p["steps_to_fit"] for p in pts], marker="o")
-    b.set_xlabel(axis)
-    b.set_ylabel("steps to 100% train accuracy (mean)")
-    b.set_title("time to fit")
-    b.grid(True, alpha=0.3)
-    xs = [p["x"] for p in result["points"] if "test_acc" in p]
-    c.plot(xs, [p["test_acc"]["mean"] for p in result["points"] if "test_acc" in p], marker="o", label="test (clean labels)")
-    c.fill_between(xs, [p["test_acc"]["min"] for p in result["points"] if "test_acc" in p],
-                   [p["test_acc"]["max"] for p in result["points"] if "test_acc" in p], alpha=0.2)
-    c.plot(xs, [p["train_acc_mean"] for p in result["points"] if "test_acc" in p], marker="s", label="train")
-    c.axhline(result.get("chance", 0.1), color="grey", linestyle=":", label="chance")
-    c.set_xlabel(axis)
-    c.set_ylabel("accuracy")
-    c.set_ylim(0, 1.05)
-    c.set_title("generalisation")
-    c.legend(fontsize=8)
-    c.grid(True, alpha=0.3)
-    fig.suptitle("random labels: " + ("detected" if result.get("detected") else "not detected"))
-    path = save(fig, out, "random_labels.png")
-    return [path]
+    finish(ax, "Fourier concentration", "fraction", logx)
 
 
 def main():
@@ -322,25 +178,37 @@ def main():
         sys.exit(f"error: {run_dir}/metrics.jsonl has no rows to plot")
     out = os.path.join(run_dir, "plots")
     os.makedirs(out, exist_ok=True)
-    names = set(k for r in rows for k in r)
-    panels = ([("accuracy", plot_accuracy)] if "train/acc" in names else []) + [("loss", plot_loss)]
+    names = set(k for r in rows for k in r if k != "step" and any(isinstance(r.get(k), (int, float)) for r in rows))
+    logx = log_steps(rows)
+    panels = ([("accuracy", plot_accuracy)] if set_metrics(names, "acc") else []) + [("loss", plot_loss)]
+    covered = set(set_metrics(names, "acc") + set_metrics(names, "loss"))
     if "weight_norm" in names:
         panels.append(("weight_norm", plot_weight_norm))
+        covered |= {n for n in names if n == "weight_norm" or n.startswith("weight_norm/")}
     if "fourier/ipr_median" in names:
         panels.append(("fourier", plot_fourier))
+        covered |= {"fourier/ipr_median", "fourier/top_fraction_median", "fourier/mlp_ipr_median",
+                    "fourier/mlp_top_fraction_median", "fourier/restricted_loss", "fourier/excluded_loss"}
     for label, prefix in icl_sets(summary):
-        panels.append((f"icl_{label}", lambda ax, r, s, p=prefix: plot_icl(ax, r, s, p)))
+        panels.append((f"icl_{label}", lambda ax, r, s, lx, p=prefix: plot_icl(ax, r, s, p)))
+    # Every other probe gets a panel of its own: nothing requested goes unplotted.
+    families = {}
+    for n in sorted(names - covered):
+        families.setdefault(n.split("/")[0], []).append(n)
+    for family, keys in families.items():
+        panels.append((family, lambda ax, r, s, lx, k=keys, f=family: plot_family(ax, r, s, k, f, lx)))
+    line = caption(run_dir)
     written = []
     for name, draw in panels:
-        fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
-        draw(ax, rows, summary)
-        path = save(fig, out, f"{name}.png")
+        fig, ax = plt.subplots(figsize=(6, 4.3), dpi=120)
+        draw(ax, rows, summary, logx)
+        path = save(fig, out, f"{name.replace('/', '_')}.png", line)
         written.append(path)
     cols = 2
     nrows = math.ceil(len(panels) / cols)
-    fig, axes = plt.subplots(nrows, cols, figsize=(12, 4 * nrows), dpi=110, squeeze=False)
+    fig, axes = plt.subplots(nrows, cols, figsize=(12, 4 * nrows + 0.4), dpi=110, squeeze=False)
     for ax, (name, draw) in zip(axes.flat, panels):
-        draw(ax, rows, summary)
+        draw(ax, rows, summary, logx)
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
     title = os.path.basename(os.path.normpath(run_dir))
@@ -349,7 +217,7 @@ def main():
         first = open(spec_path).readline().strip()
         title = f"{first.split(':', 1)[-1].strip()}  ({title})"
     fig.suptitle(title)
-    path = save(fig, out, "overview.png")
+    path = save(fig, out, "overview.png", line)
     written.append(path)
     print("\n".join(written))
 

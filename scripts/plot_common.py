@@ -1,13 +1,46 @@
 """What the figure scripts share."""
+import json
 import os
 
 import matplotlib.pyplot as plt
 
 
-def save(fig, out, filename):
-    """Lays out and writes `fig` to OUT/FILENAME, closes it and returns the path."""
-    fig.tight_layout()
+def save(fig, out, filename, caption=""):
+    """Lays out and writes `fig` to OUT/FILENAME (with a caption line at the bottom), closes it and
+    returns the path."""
+    if caption:
+        fig.text(0.5, 0.008, caption, ha="center", va="bottom", fontsize=7, color="dimgrey", wrap=True)
+        fig.tight_layout(rect=(0, 0.045, 1, 1))
+    else:
+        fig.tight_layout()
     path = os.path.join(out, filename)
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def load(run_dir):
+    rows = []
+    with open(os.path.join(run_dir, "metrics.jsonl")) as f:
+        for line in f:
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                pass  # a torn last line of an interrupted run
+    summary_path = os.path.join(run_dir, "summary.json")
+    summary = json.load(open(summary_path)) if os.path.exists(summary_path) else {}
+    return rows, summary
+
+
+def series(rows, name, positive_steps=False):
+    pts = [(r["step"], r[name]) for r in rows if name in r and isinstance(r[name], (int, float))]
+    if positive_steps:
+        pts = [(s, v) for s, v in pts if s > 0]
+    return [p[0] for p in pts], [p[1] for p in pts]
+
+
+def as_number(text):
+    try:
+        return float(text)
+    except ValueError:
+        return None

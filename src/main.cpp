@@ -10,6 +10,7 @@
 #include "run/plot.h"
 #include "protocols/protocol.h"
 #include "run/run.h"
+#include "run/smoke.h"
 #include "sweep/sweep.h"
 #include "spec/spec.h"
 
@@ -46,6 +47,9 @@ int main(int argc, char** argv) {
   run->add_flag("--quiet", request.quiet, "no progress line and no log lines on the console");
   bool no_plot = false;
   run->add_flag("--no-plot", no_plot, "do not write figures at the end of the run");
+  run->add_option("--stop-at", request.stop_at, "checkpoint and stop at step N as Ctrl-C would (exit 130); the same "
+                                                 "command without it resumes")
+      ->check(CLI::NonNegativeNumber);
 
   std::string spec_path, kind;
   std::vector<std::string> overrides;
@@ -56,7 +60,7 @@ int main(int argc, char** argv) {
   resolve->add_option("spec", spec_path, "spec YAML file")->required();
   resolve->add_option("overrides", overrides, "key=value overrides");
   auto* list = app.add_subcommand("list", "components with their options, defaults and help");
-  list->add_option("kind", kind, "tasks | models | optimizers | schedules | probes | phenomena | sweep_phenomena | train | init_from | analyses | protocols")
+  list->add_option("kind", kind, "tasks | models | optimizers | schedules | probes | detectors | sweep_detectors | train | init_from | analyses | protocols")
       ->check(CLI::IsMember(component_kinds()));
 
   SweepRequest sweep_request;
@@ -78,6 +82,8 @@ int main(int argc, char** argv) {
   sweep->add_flag("--status", sweep_request.status_only, "print done / running / interrupted / failed / pending per job");
   sweep->add_flag("--aggregate", sweep_request.aggregate_only, "only (re)write sweep.csv and summary.json");
   sweep->add_flag("--quiet", sweep_request.quiet, "no progress lines");
+  bool sweep_no_plot = false;
+  sweep->add_flag("--no-plot", sweep_no_plot, "do not draw the sweep's figures at the end");
   sweep->add_option("--slurm", sweep_request.slurm_file,
                     "write a Slurm job-array script (FILE, or <sweep dir>/sweep.sbatch without a value) whose tasks "
                     "run --index $SLURM_ARRAY_TASK_ID; options from the spec's slurm: block or slurm.KEY=VALUE")
@@ -94,6 +100,21 @@ int main(int argc, char** argv) {
   analyze->add_option("--steps", analyze_request.steps, "all | last | N,M,... (default: the spec's steps)");
   analyze->add_flag("--quiet", analyze_request.quiet, "no progress lines");
   analyze->add_option("--threads", analyze_request.threads, "CPU budget in cores (default: all)");
+
+  SmokeRequest smoke_request;
+  auto* smoke = app.add_subcommand("smoke", "run each spec shrunk to a few steps (a sweep: its first job; a protocol: "
+                                            "its base run) and check that it trains, writes every output, checkpoints "
+                                            "and resumes bit-identically; exit 1 when one fails");
+  smoke->add_option("specs", smoke_request.targets, "spec files, or directories (every *.yaml under them)")->required();
+  smoke->add_option("--steps", smoke_request.steps, "steps per run (default 20; stopped and resumed halfway)")
+      ->check(CLI::Range(2, 1000000));
+  smoke->add_option("--junit", smoke_request.junit, "write a JUnit XML report to FILE (for CI)");
+  smoke->add_option("--root", smoke_request.root, "keep the runs in DIR (default: a temporary directory, removed "
+                                                  "when every spec passes)");
+  smoke->add_option("--threads", smoke_request.threads, "CPU threads per run (default: all cores, shared by --jobs)")
+      ->check(CLI::PositiveNumber);
+  smoke->add_option("--jobs", smoke_request.jobs, "specs smoked at once (default 1)")->check(CLI::PositiveNumber);
+  smoke->add_flag("--quiet", smoke_request.quiet, "no lines on the console");
 
   std::string plot_dir;
   auto* plot = app.add_subcommand("plot", "figures of a run directory into DIR/plots/ (scripts/plot.py, matplotlib)");
@@ -113,9 +134,11 @@ int main(int argc, char** argv) {
     }
     if (*sweep) {
       if (sweep->count("--slurm") > 0 && sweep_request.slurm_file.empty()) sweep_request.slurm_file = "-";
+      sweep_request.plot = !sweep_no_plot;
       return run_sweep(sweep_request);
     }
     if (*analyze) return run_analysis(analyze_request);
+    if (*smoke) return run_smoke(smoke_request);
     if (*plot) {
       std::cout << plot_run(plot_dir);
       return 0;

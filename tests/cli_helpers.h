@@ -116,7 +116,7 @@ inline std::string small_grokking_spec(int steps = 300, int checkpoint_every = 1
          "train: {steps: " + std::to_string(steps) + ", loss: mse, eval_every: 2, checkpoint_every: " +
          std::to_string(checkpoint_every) + "}\n"
          "probes: [{type: weight_norm, every: 10}, {type: grad_norm, every: 10}, {type: fourier, every: 50}]\n"
-         "phenomena: [{type: grokking}]\n"
+         "detectors: [{type: grokking}]\n"
          "expect: {grokking.detected: true, grokking.lag_ratio: '>= 3', final.test/acc: '>= 0.95'}\n";
 }
 

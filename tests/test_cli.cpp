@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <sstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -142,6 +143,20 @@ TEST(Cli, KilledRunResumesToByteIdenticalMetrics) {
   EXPECT_NE(resumed.output.find("resuming"), std::string::npos) << resumed.output;
   EXPECT_EQ(resumed.output.find("where it last ran with"), std::string::npos) << resumed.output;  // same plan
   EXPECT_EQ(slurp(tmp / "resumed/metrics.jsonl"), reference);
+  // times.jsonl: one row per metrics row, same steps in order, the clock continuing across the kill.
+  std::istringstream metrics(reference), times(slurp(tmp / "resumed/times.jsonl"));
+  double previous = 0;
+  size_t rows = 0;
+  for (std::string m, t; std::getline(metrics, m);) {
+    ASSERT_TRUE(std::getline(times, t)) << "times.jsonl ends before metrics.jsonl, at row " << rows;
+    const std::string step = m.substr(0, m.find(','));  // {"step":N
+    EXPECT_EQ(t.substr(0, t.find(',')), step);
+    const double wall_time = std::stod(t.substr(t.find("\"wall_time\":") + 12));
+    EXPECT_GE(wall_time, previous) << t;
+    previous = wall_time;
+    ++rows;
+  }
+  EXPECT_GT(previous, 0.0);
 }
 
 // Resuming under another thread plan works but says that the last bits may differ. (Width 2000:

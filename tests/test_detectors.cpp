@@ -1,9 +1,9 @@
 // The grokking detector and expectations on synthetic metric histories.
 #include <gtest/gtest.h>
 
-#include "phenomena/detector.h"
+#include "detectors/detector.h"
 #include "core/error.h"
-#include "phenomena/grokking.h"
+#include "detectors/grokking.h"
 #include "sweep/detector.h"
 #include "sweep/trend.h"
 #include "spec/spec.h"
@@ -65,7 +65,7 @@ TEST(Expectations, CompareNumbersBooleansAndMissingValues) {
                   {"final", {{"test/acc", 0.97}}}};
   Spec spec = load_spec_text(
       "task: {type: modular_arithmetic, modulus: 7}\nmodel: {type: mlp}\noptimizer: {type: sgd}\n"
-      "phenomena: [{type: grokking}]\n"
+      "detectors: [{type: grokking}]\n"
       "expect: {grokking.detected: true, grokking.lag_ratio: '>= 1.5', final.test/acc: '< 0.9', "
       "status: completed, grokking.step_test: '> 0', final.train/acc: '>= 0'}\n");
   auto results = check_expectations(spec.expect, summary);

@@ -383,7 +383,7 @@ TEST(FashionMnistData, RandomFeaturesDoubleDescentPeaksAtTheInterpolationThresho
                       "model: {type: random_features, width: 100, features: relu}\noptimizer: {type: sgd, lr: 0.1}\n"
                       "train: {fit: min_norm, loss: mse}\n"
                       "sweep: {model.width: [20, 25, 50, 80, 100, 125, 200, 400, 800], seed: [0, 1]}\n"
-                      "sweep_phenomena:\n"
+                      "sweep_detectors:\n"
                       "  - {type: double_descent, x: model.width, y: final.test/loss, threshold: data.n_train, min_ratio: 3}\n"
                       "  - {type: double_descent, x: model.width, y: final.fit/coef_norm, threshold: data.n_train}\n"
                       "  - {type: trend, x: model.width, y: final.train/loss}\n");
@@ -410,7 +410,7 @@ TEST(FashionMnistData, RandomLabelsAreFittedButTestAccuracyIsChance) {
                       // last row (the stop row runs every probe), which the detector reads
                       "probes: [{type: loss_accuracy, split: train}, {type: loss_accuracy, split: test, every: 2000}]\n"
                       "sweep: {task.random_labels: [0.0, 1.0]}\n"
-                      "sweep_phenomena: [{type: random_labels, x: task.random_labels, chance_band: 0.04}]\n");
+                      "sweep_detectors: [{type: random_labels, x: task.random_labels, chance_band: 0.04}]\n");
   Json summary = run_sweep(dir, "rl.yaml", "rl-small");
   const Json& r = summary["random_labels"];
   EXPECT_TRUE(r["all_fitted"].get<bool>()) << r.dump();

@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "ops/loss.h"
 #include "probes/fourier_math.h"
@@ -34,6 +36,29 @@ TEST(Fourier, SingleFrequencyUnitsHaveIprOneAndTheirFrequency) {
   EXPECT_EQ(s.key_frequencies, (std::vector<int64_t>{2, 5}));
   FourierStats strict = fourier_stats(torch::cat({a, b}, 0), kP, 0.7);
   EXPECT_EQ(strict.key_frequencies, (std::vector<int64_t>{5}));
+}
+
+// Powers of the smallest primitive root: 3 for 7 (3^k mod 7 = 1, 3, 2, 6, 4, 5), 2 for 13; none
+// for a composite modulus.
+TEST(Fourier, DiscreteLogOrderListsThePowersOfThePrimitiveRoot) {
+  EXPECT_EQ(discrete_log_order(7), (std::vector<int64_t>{1, 3, 2, 6, 4, 5}));
+  const std::vector<int64_t> order = discrete_log_order(kP);
+  ASSERT_EQ(order.size(), static_cast<size_t>(kP - 1));
+  EXPECT_EQ(order[1], 2);
+  std::vector<int64_t> sorted = order;
+  std::sort(sorted.begin(), sorted.end());
+  for (int64_t r = 1; r < kP; ++r) EXPECT_EQ(sorted[r - 1], r);  // every nonzero residue once
+  EXPECT_TRUE(discrete_log_order(12).empty());
+}
+
+// A dead unit (all-zero weights) has no spectrum: it is not live and not counted in the median.
+TEST(Fourier, DeadUnitsAreLeftOutOfTheMedians) {
+  auto w = torch::stack({wave(3, 0.0), torch::zeros({kP}, torch::kDouble), torch::zeros({kP}, torch::kDouble)}, 1);
+  FourierStats s = fourier_stats(w, kP, 0.9);
+  EXPECT_EQ(s.live.sum().item<int64_t>(), 1);
+  ASSERT_TRUE(live_median(s.ipr, s.live).has_value());
+  EXPECT_NEAR(*live_median(s.ipr, s.live), 1.0, 1e-9);  // with the dead units counted it would be 0
+  EXPECT_FALSE(live_median(s.ipr, torch::zeros({3}, torch::kBool)).has_value());
 }
 
 TEST(Fourier, EqualMixturesAndFlatSpectraHaveTheExpectedIpr) {

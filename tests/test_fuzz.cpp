@@ -64,7 +64,7 @@ std::vector<std::string> random_overrides(std::mt19937_64& rng) {
   static const std::vector<std::string> keys = {
       "name", "seed", "task", "task.type", "task.modulus", "model", "model.width", "model.x.y", "optimizer.lr",
       "train.steps", "probes.0.every", "probes.99999999999999999999.every", "probes.-1", "expect.final.test/acc",
-      "sweep.seed", "name.x", "threads", "train.checkpoint_every", "phenomena.0", ".", "a..b", "", "=x"};
+      "sweep.seed", "name.x", "threads", "train.checkpoint_every", "detectors.0", ".", "a..b", "", "=x"};
   std::vector<std::string> out;
   const size_t n = rng() % 3;
   for (size_t i = 0; i < n; ++i) {

@@ -38,7 +38,7 @@ std::string short_spec(int steps, int checkpoint_every) {
   std::istringstream lines(small_grokking_spec(steps, checkpoint_every));
   std::string out;
   for (std::string line; std::getline(lines, line);) {
-    if (line.rfind("phenomena:", 0) != 0 && line.rfind("expect:", 0) != 0) out += line + "\n";
+    if (line.rfind("detectors:", 0) != 0 && line.rfind("expect:", 0) != 0) out += line + "\n";
   }
   return out;
 }
@@ -132,7 +132,7 @@ TEST(Kills, AKill9OfASweepAndItsJobsResumesEveryRunExactly) {
 TEST(Kills, AJobThatFailsBeforeItsRunDirectoryExistsIsFailedEverywhere) {
   TempDir tmp;
   write_text(tmp / "spec.yaml", small_grokking_spec(20, 10));
-  const std::string grid = "sweep spec.yaml phenomena.0.test_metric=test/acc,test/accuracy expect={} --root sw --threads 1";
+  const std::string grid = "sweep spec.yaml detectors.0.test_metric=test/acc,test/accuracy expect={} --root sw --threads 1";
   CliResult r = run_cli(grid + " --quiet", tmp.path);
   EXPECT_EQ(r.code, 1) << r.output;
   CliResult status = run_cli(grid + " --status", tmp.path);

@@ -198,7 +198,7 @@ TEST(Spec, ListItemsOverrideByIndex) {
 }
 
 TEST(Spec, ExpectKeysWithDotsAndSlashesOverride) {
-  std::string yaml = std::string(kValid) + "phenomena: [{type: grokking}]\nexpect: {grokking.detected: true}\n";
+  std::string yaml = std::string(kValid) + "detectors: [{type: grokking}]\nexpect: {grokking.detected: true}\n";
   Spec spec = load_spec_text(yaml, {"expect.final.test/acc=>= 0.9"});
   ASSERT_EQ(spec.expect.size(), 2u);
   EXPECT_EQ(spec.expect[1].key, "final.test/acc");
@@ -209,7 +209,7 @@ TEST(Spec, ExpectKeysWithDotsAndSlashesOverride) {
 TEST(Spec, ResolveRoundTripIsAFixedPoint) {
   std::string yaml = std::string(kValid) +
                      "schedule: {type: cosine, warmup_steps: 2}\nprobes: [{type: weight_norm}]\n"
-                     "phenomena: [{type: grokking, test_acc: 0.9}]\n"
+                     "detectors: [{type: grokking, test_acc: 0.9}]\n"
                      "expect: {grokking.detected: true, grokking.lag_ratio: '>= 1.5', final.test/acc: '> 0.5'}\n";
   Spec spec = load_spec_text(yaml, {"optimizer.lr=1e-5"});
   std::string once = resolve_text(spec);
@@ -229,6 +229,23 @@ TEST(Spec, HashChangesWithResultsAffectingKeysOnly) {
   EXPECT_EQ(spec_hash(a), spec_hash(load_spec_text(kValid, {"train.grad_clip=0", "model.depth=1"})));
   EXPECT_NE(spec_hash(a), spec_hash(load_spec_text(kValid, {"train.grad_clip=1"})));
   EXPECT_EQ(spec_hash_text(a).find("train.grad_clip"), std::string::npos);
+}
+
+// The older spelling of the detector lists (spec.yaml of older run directories) still reads, into
+// the same run; both spellings at once are refused, naming the older key.
+TEST(Spec, OlderDetectorListSpellingReadsIntoTheSameRun) {
+  const std::string detector = "{type: grokking, train_acc: 0.9}";
+  Spec now = load_spec_text(std::string(kValid) + "detectors: [" + detector + "]\n");
+  Spec older = load_spec_text(std::string(kValid) + "phenomena: [" + detector + "]\n");
+  ASSERT_EQ(older.detectors.size(), 1u);
+  EXPECT_EQ(older.detectors[0].type, "grokking");
+  EXPECT_EQ(spec_hash(older), spec_hash(now));
+  EXPECT_NE(spec_hash(now), spec_hash(load_spec_text(kValid)));
+  const std::string both = only_problem(std::string(kValid) + "detectors: [" + detector + "]\nphenomena: [" + detector + "]\n");
+  EXPECT_NE(both.find("s.yaml:8:"), std::string::npos) << both;
+  EXPECT_NE(both.find("keep one ('detectors')"), std::string::npos) << both;
+  EXPECT_NE(resolve_text(older).find("detectors:"), std::string::npos);
+  EXPECT_EQ(resolve_text(older).find("phenomena"), std::string::npos);
 }
 
 // Steps a cadence measures at, up to `last`.

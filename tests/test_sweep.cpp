@@ -49,7 +49,7 @@ using Json = nlohmann::json;
 // A fast spec: the small grokking MLP for 40 steps (memorises, does not yet generalise).
 std::string sweep_spec(bool with_trend = false) {
   return small_grokking_spec(40, 20) + "sweep: {seed: [0, 1]}\n" +
-         (with_trend ? "sweep_phenomena: [{type: trend, x: model.width, y: grokking.step_train}]\n" : "");
+         (with_trend ? "sweep_detectors: [{type: trend, x: model.width, y: grokking.step_train}]\n" : "");
 }
 
 std::string find_sweep_dir(const std::string& root) {
@@ -92,7 +92,10 @@ TEST(Sweep, RunsTheGridOnceThenOnlyWhatIsNotDone) {
   // The sweep's name is the hash of its runs' hashes; pinned so that a change to hashing (which
   // would orphan every existing sweep) is deliberate.
   EXPECT_EQ(fs::path(sweep).filename().string(), "sweep-39ec3b74");
-  // Figures: each final metric against the width, and the curves of all runs.
+  // The sweep drew its figures at the end: each final metric against the width, the curves of all runs.
+  EXPECT_TRUE(fs::exists(sweep + "/plots/test_acc_vs_model_width.png")) << r.output;
+  EXPECT_TRUE(fs::exists(sweep + "/plots/curves_test_acc.png")) << r.output;
+  fs::remove_all(sweep + "/plots");
   CliResult plot = run_cli("plot " + sweep, tmp.path);
   EXPECT_EQ(plot.code, 0) << plot.output;
   EXPECT_TRUE(fs::exists(sweep + "/plots/test_acc_vs_model_width.png")) << plot.output;
@@ -103,6 +106,16 @@ TEST(Sweep, RunsTheGridOnceThenOnlyWhatIsNotDone) {
   EXPECT_EQ(find_sweep_dir(tmp / "runs"), sweep);
   CliResult status = run_cli("sweep spec.yaml model.width=100,200 --status", tmp.path);
   EXPECT_NE(status.output.find("4 done"), std::string::npos) << status.output;
+  // --status writes nothing: not the sweep directory of a grid never run, nor its runs.
+  auto entries = [&] {
+    size_t n = 0;
+    for (auto it = fs::recursive_directory_iterator(tmp / "runs"); it != fs::recursive_directory_iterator(); ++it) ++n;
+    return n;
+  };
+  const size_t before = entries();
+  CliResult unseen = run_cli("sweep spec.yaml model.width=700,800 --status", tmp.path);
+  EXPECT_NE(unseen.output.find("4 pending"), std::string::npos) << unseen.output;
+  EXPECT_EQ(entries(), before);
   // A different grid is a different sweep, sharing the runs it has in common.
   CliResult wider = run_cli("sweep spec.yaml model.width=100,200,300 --jobs 2 --quiet", tmp.path);
   EXPECT_EQ(wider.code, 1);

@@ -57,13 +57,16 @@ class WeightNorm : public Probe {
 class GradNorm : public Probe {
  public:
   using Probe::Probe;
-  // The gradient of the most recent step (zero at step 0).
+  // The gradient of the most recent step; missing before the first step (there is none yet).
   void measure(ProbeContext& c, MetricRow& row) override {
     double total = 0;
+    bool any = false;
     for (const auto& p : c.model.parameters()) {
-      if (p.grad().defined()) total += p.grad().to(torch::kDouble).pow(2).sum().item<double>();
+      if (!p.grad().defined()) continue;
+      any = true;
+      total += p.grad().to(torch::kDouble).pow(2).sum().item<double>();
     }
-    row.set("grad_norm", std::sqrt(total));
+    if (any) row.set("grad_norm", std::sqrt(total));
   }
 };
 

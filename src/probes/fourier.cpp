@@ -74,6 +74,7 @@ FourierStats fourier_stats(const torch::Tensor& weights, int64_t p, double key_f
   s.power = power;
   auto total = power.sum(0);
   s.ipr = safe_ratio(power.pow(2).sum(0), total.pow(2));
+  s.live = power.slice(0, 1).sum(0) > 0;
   rank_frequencies(s, total, key_fraction);
   return s;
 }
@@ -97,8 +98,28 @@ FourierStats neuron_fourier_stats(const torch::Tensor& activations, int64_t p, d
   auto non_constant = spectrum.sum(0) - spectrum[0];  // all but the (0, 0) term
   auto by_unit = s.power.sum(0);
   s.ipr = safe_ratio(s.power.pow(2).sum(0), by_unit.pow(2));
+  s.live = by_unit > 0;
   rank_frequencies(s, non_constant, key_fraction);
   return s;
+}
+
+std::optional<double> live_median(const torch::Tensor& values, const torch::Tensor& live) {
+  const torch::Tensor kept = live.all().item<bool>() ? values : values.masked_select(live);
+  if (kept.numel() == 0) return std::nullopt;
+  return kept.median().item<double>();
+}
+
+std::vector<int64_t> discrete_log_order(int64_t p) {
+  if (p < 3) return {};
+  for (int64_t d = 2; d * d <= p; ++d) {
+    if (p % d == 0) return {};
+  }
+  for (int64_t g = 2; g < p; ++g) {
+    std::vector<int64_t> order{1};
+    for (int64_t x = g; x != 1; x = x * g % p) order.push_back(x);
+    if (static_cast<int64_t>(order.size()) == p - 1) return order;  // g generates every nonzero residue
+  }
+  return {};
 }
 
 namespace {
@@ -176,11 +197,12 @@ SplitLosses split_losses(const torch::Tensor& logits, int64_t p, const std::vect
                          const std::string& loss, const torch::Tensor& rows) {
   torch::NoGradGuard no_grad;
   const bool mse = loss == "mse";
+  const double per_row = mse ? static_cast<double>(p) : 1.0;  // a row's summed squared error, to the loss
   const std::vector<double> h = restricted_profile(logits, p, key_frequencies, sign);
   SplitLosses out;
   // Row (a, b) holds h at s = (base - c) mod p; its target c = base sits at s = 0, and a loss summed
   // over classes does not depend on their order, so every row's loss is h's against class 0.
-  out.restricted = row_loss(h, 0, mse) / (mse ? static_cast<double>(p) : 1.0);
+  out.restricted = row_loss(h, 0, mse) / per_row;
   const torch::Tensor L = logits.detach().to(torch::kCPU).contiguous();
   const torch::Tensor r = rows.to(torch::kCPU, torch::kLong).contiguous();
   const int64_t* index = r.data_ptr<int64_t>();
@@ -196,7 +218,7 @@ SplitLosses split_losses(const torch::Tensor& logits, int64_t p, const std::vect
       total += row_loss(excluded, base, mse);
     }
   });
-  out.excluded = r.numel() == 0 ? 0.0 : total / static_cast<double>(r.numel()) / (mse ? static_cast<double>(p) : 1.0);
+  out.excluded = r.numel() == 0 ? 0.0 : total / static_cast<double>(r.numel()) / per_row;
   return out;
 }
 
@@ -208,9 +230,13 @@ class Fourier : public Probe {
 
   void measure(ProbeContext& c, MetricRow& row) override {
     FourierStats s = compute(c);
-    row.set("fourier/ipr_median", s.ipr.median().item<double>());
-    row.set("fourier/ipr_mean", s.ipr.mean().item<double>());
-    row.set("fourier/top_fraction_median", s.top_fraction.median().item<double>());
+    // Dead units (no spectrum) are left out of the medians; with none alive there is nothing to report.
+    if (const auto ipr = live_median(s.ipr, s.live)) {
+      row.set("fourier/ipr_median", *ipr);
+      row.set("fourier/ipr_mean", s.live.all().item<bool>() ? s.ipr.mean().item<double>()
+                                                             : s.ipr.masked_select(s.live).mean().item<double>());
+      row.set("fourier/top_fraction_median", *live_median(s.top_fraction, s.live));
+    }
     row.set("fourier/n_key_freqs", static_cast<double>(s.key_frequencies.size()));
     if (sign_ != 0) {
       // Progress measures over the full table: the loss of the key-frequency part of the logits
@@ -228,27 +254,43 @@ class Fourier : public Probe {
         auto post = c.model.hooks().cached("blocks.0.mlp.hook_post").select(1, -1);
         c.model.hooks().clear();
         FourierStats n = neuron_fourier_stats(post, p, options_.key_power_fraction);
-        row.set("fourier/mlp_ipr_median", n.ipr.median().item<double>());
-        row.set("fourier/mlp_top_fraction_median", n.top_fraction.median().item<double>());
+        if (const auto ipr = live_median(n.ipr, n.live)) {
+          row.set("fourier/mlp_ipr_median", *ipr);
+          row.set("fourier/mlp_top_fraction_median", *live_median(n.top_fraction, n.live));
+        }
       }
       c.model.train();
-      const size_t k = std::min<size_t>(options_.restricted_frequencies, s.strongest.size());
-      SplitLosses losses = split_losses(logits, p, {s.strongest.begin(), s.strongest.begin() + k}, sign_,
-                                        c.spec.train.loss, table_rows(c.task.train(), p));
-      row.set("fourier/restricted_loss", losses.restricted);
-      row.set("fourier/excluded_loss", losses.excluded);
+      if (const auto keys = restricted_keys(s)) {
+        SplitLosses losses = split_losses(logits, p, *keys, sign_, c.spec.train.loss, table_rows(c.task.train(), p));
+        row.set("fourier/restricted_loss", losses.restricted);
+        row.set("fourier/excluded_loss", losses.excluded);
+      }
     }
   }
 
   void summarize(ProbeContext& c, Json& out) override {
     FourierStats s = compute(c);
     out["parameter"] = parameter_;
+    out["basis"] = log_order_.empty() ? "residues" : "discrete log (powers of " + std::to_string(log_order_[1]) + ")";
     out["key_frequencies"] = s.key_frequencies;
-    out["ipr_median"] = s.ipr.median().item<double>();
-    // How many units have each frequency as their strongest.
+    if (const auto ipr = live_median(s.ipr, s.live)) out["ipr_median"] = *ipr;
+    out["dead_units"] = s.live.numel() - s.live.sum().item<int64_t>();
+    std::vector<std::string> notes = notes_;
+    if (sign_ != 0 && options_.restricted_frequencies.full()) {
+      notes.push_back("restricted/excluded losses use the key frequencies found at each step and are left out at "
+                      "steps where those are more than half of all frequencies (no sparse algorithm to "
+                      "restrict to)" + std::string(restricted_keys(s) ? "" : ", as at the last step"));
+    } else if (sign_ != 0 && static_cast<int64_t>(s.key_frequencies.size()) > options_.restricted_frequencies.n) {
+      notes.push_back("the weights use " + std::to_string(s.key_frequencies.size()) + " key frequencies, more than "
+                      "the " + std::to_string(options_.restricted_frequencies.n) + " the restricted loss keeps "
+                      "(restricted_frequencies): the restricted/excluded losses leave part of the algorithm out");
+    }
+    if (!notes.empty()) out["notes"] = notes;
+    // How many live units have each frequency as their strongest.
     Json counts = Json::object();
     auto top = s.top_frequency;
     for (int64_t i = 0; i < top.size(0); ++i) {
+      if (!s.live[i].item<bool>()) continue;
       std::string f = std::to_string(top[i].item<int64_t>());
       counts[f] = counts.value(f, 0) + 1;
     }
@@ -273,7 +315,24 @@ class Fourier : public Probe {
       throw std::invalid_argument("fourier probe: '" + parameter_ + "' has shape " + c10::str(w.sizes()) +
                                   "; rows must be a multiple of p = " + std::to_string(p));
     }
-    return fourier_stats(w, p, options_.key_power_fraction);
+    if (log_order_.empty()) return fourier_stats(w, p, options_.key_power_fraction);
+    // a*b mod p is addition of discrete logs mod p-1: the rows of each block in that order (0 left out).
+    std::vector<int64_t> rows;
+    for (int64_t b = 0; b < w.size(0) / p; ++b) {
+      for (int64_t r : log_order_) rows.push_back(b * p + r);
+    }
+    return fourier_stats(w.index_select(0, torch::tensor(rows, torch::kLong).to(w.device())), p - 1,
+                         options_.key_power_fraction);
+  }
+
+  // The frequencies the restricted loss keeps at this step; nullopt where it is not meaningful.
+  std::optional<std::vector<int64_t>> restricted_keys(const FourierStats& s) const {
+    if (!options_.restricted_frequencies.full()) {
+      const size_t k = std::min<size_t>(options_.restricted_frequencies.n, s.strongest.size());
+      return std::vector<int64_t>(s.strongest.begin(), s.strongest.begin() + k);
+    }
+    if (2 * s.key_frequencies.size() > s.strongest.size()) return std::nullopt;
+    return s.key_frequencies;
   }
 
   static bool has_hook(Model& model, const std::string& name) {
@@ -317,6 +376,8 @@ class Fourier : public Probe {
 
  public:
   int sign_ = 0;  // +1 for add, -1 for sub; 0: no restricted/excluded loss
+  std::vector<int64_t> log_order_;  // mul/div on a prime: the discrete-log order of the residues
+  std::vector<std::string> notes_;  // what the probe does not measure here, and why (summary.json)
 
  private:
   FourierOptions options_;
@@ -333,7 +394,19 @@ std::unique_ptr<Probe> build_fourier(const ProbeOptions& o, BuildContext& contex
   }
   auto probe = std::make_unique<Fourier>(dynamic_cast<const FourierOptions&>(o));
   if (const auto* task = dynamic_cast<const ModularArithmeticOptions*>(context.spec.task.options.get())) {
-    probe->sign_ = task->operation == "add" ? 1 : task->operation == "sub" ? -1 : 0;
+    const std::string& op = task->operation;
+    probe->sign_ = op == "add" ? 1 : op == "sub" ? -1 : 0;
+    if (op == "mul" || op == "div") {
+      probe->log_order_ = discrete_log_order(task->modulus);
+      probe->notes_.push_back(probe->log_order_.empty()
+                                  ? "mul on a composite modulus: residue Fourier is not the algorithm's basis and "
+                                    "there is no discrete-log basis; read the IPRs with care"
+                                  : "mul/div: frequencies are over the discrete logs of the nonzero residues (a*b "
+                                    "is addition of logs mod p-1), not over residues");
+    } else if (probe->sign_ == 0) {
+      probe->notes_.push_back(op + ": frequencies are over residues, which need not be the algorithm's basis");
+    }
+    if (probe->sign_ == 0) probe->notes_.push_back("restricted/excluded losses are defined for add and sub only: not measured");
   }
   return probe;
 }

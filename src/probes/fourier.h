@@ -9,7 +9,7 @@ namespace phenom {
 struct FourierOptions : ProbeOptions {
   std::string parameter = "auto";
   double key_power_fraction = 0.9;
-  int64_t restricted_frequencies = 5;
+  CountOrFull restricted_frequencies{0, "key"};
   std::string needs_task() const override { return "modular_arithmetic"; }
   void visit(Visitor& v) override {
     v.field("parameter", parameter,
@@ -19,8 +19,10 @@ struct FourierOptions : ProbeOptions {
             "key frequencies: the fewest frequencies holding this fraction of the non-constant power",
             OpenInterval(0, 1.0000001));
     v.field("restricted_frequencies", restricted_frequencies,
-            "restricted/excluded loss (add and sub): the logits' components at this many strongest frequencies of "
-            "the parameter (Nanda et al. find 5 key frequencies at p = 113)", AtLeast(1));
+            "restricted/excluded loss (add and sub): the logits' components at the key frequencies found at "
+            "that step (key; left out at steps where they are more than half of all frequencies), or at "
+            "this many strongest frequencies, always measured (Nanda et al. find 5 key frequencies at p = 113)",
+            AtLeast(1));
   }
 };
 

@@ -2,6 +2,7 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,7 +17,16 @@ struct FourierStats {
   torch::Tensor top_frequency; // [units]: argmax_f P_f (int64)
   std::vector<int64_t> key_frequencies;  // fewest f >= 1 holding key_fraction of the power of f >= 1
   std::vector<int64_t> strongest;        // every f >= 1, strongest first
+  torch::Tensor live;                    // [units] bool: has power at f >= 1 (a dead unit has no spectrum)
 };
+
+// The median of `values` over the live units; nullopt when every unit is dead.
+std::optional<double> live_median(const torch::Tensor& values, const torch::Tensor& live);
+
+// For a prime p: the residues g^0, g^1, ..., g^(p-2) of its smallest primitive root g, the order in
+// which a*b mod p becomes addition of exponents mod p-1 (the discrete-log basis); empty when p
+// is not prime.
+std::vector<int64_t> discrete_log_order(int64_t p);
 
 // weights: [blocks * p, units] (rows: residues of each block in turn).
 FourierStats fourier_stats(const torch::Tensor& weights, int64_t p, double key_fraction);

@@ -13,7 +13,7 @@
 #include "core/seed.h"
 #include "core/text.h"
 #include "models/model.h"
-#include "phenomena/detector.h"
+#include "detectors/detector.h"
 #include "protocols/imp.h"
 #include "protocols/lmc.h"
 #include "protocols/pruning.h"

@@ -5,7 +5,7 @@
 
 #include "core/io.h"
 #include "core/text.h"
-#include "phenomena/detector.h"
+#include "detectors/detector.h"
 #include "protocols/imp.h"
 #include "protocols/protocol.h"
 #include "spec/spec.h"

@@ -7,7 +7,7 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "core/text.h"
-#include "phenomena/detector.h"
+#include "detectors/detector.h"
 #include "protocols/lmc.h"
 #include "protocols/protocol.h"
 #include "spec/spec.h"

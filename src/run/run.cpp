@@ -19,7 +19,7 @@
 #include "core/text.h"
 #include "core/threads.h"
 #include "models/model.h"
-#include "phenomena/detector.h"
+#include "detectors/detector.h"
 #include "probes/probe.h"
 #include "run/artifact.h"
 #include "run/console.h"
@@ -153,6 +153,7 @@ int train_and_report(const RunRequest& request, const Spec& spec, const std::str
 
   install_stop_handlers();
   Trainer trainer(spec, ex, dir, console, hash);
+  trainer.stop_at = request.stop_at;
   TrainOutcome outcome = trainer.run(start_step, history);
   dir.close_metrics();
 
@@ -192,9 +193,16 @@ int train_and_report(const RunRequest& request, const Spec& spec, const std::str
   dir.tensorboard().finish(dir.file("plots"), true, outcome.step);
 
   // The verdict, on stdout (and in log.txt).
-  char speed[128];
-  std::snprintf(speed, sizeof(speed), "%lld steps in %.1f s (%.0f steps/s)", static_cast<long long>(outcome.step),
-                outcome.seconds, summary["steps_per_second"].get<double>());
+  char speed[192];
+  const long long ran = static_cast<long long>(outcome.step - outcome.start_step);
+  if (outcome.start_step > 0) {  // resumed: this process's steps and rate, then the run's total
+    std::snprintf(speed, sizeof(speed), "%lld steps in this process (from step %lld) in %.1f s (%.0f steps/s); "
+                  "%lld steps in all", ran, static_cast<long long>(outcome.start_step), outcome.seconds,
+                  summary["steps_per_second"].get<double>(), static_cast<long long>(outcome.step));
+  } else {
+    std::snprintf(speed, sizeof(speed), "%lld steps in %.1f s (%.0f steps/s)", ran, outcome.seconds,
+                  summary["steps_per_second"].get<double>());
+  }
   std::string report;
   for (const auto& v : verdicts) report += v + "\n";
   std::string finals;

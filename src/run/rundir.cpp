@@ -6,8 +6,12 @@
 
 #include <cerrno>
 #include <cstring>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/text.h"
@@ -18,6 +22,13 @@ namespace phenom {
 namespace {
 
 constexpr const char* kMarker = ".phenom-run";
+
+// One row of times.jsonl: the step and the seconds of the run's own processes up to it.
+std::string time_line(int64_t step, double wall_time) {
+  char text[64];
+  std::snprintf(text, sizeof(text), "{\"step\":%lld,\"wall_time\":%.3f}\n", static_cast<long long>(step), wall_time);
+  return text;
+}
 
 }  // namespace
 
@@ -85,7 +96,8 @@ void RunDir::prepare(const std::string& resolved_spec, const std::string& overri
 
 void RunDir::clear() {
   metrics_.close();
-  for (const char* name : {"DONE", "summary.json", "metrics.jsonl", "metrics.csv", "meta.json", "log.txt",
+  times_.close();
+  for (const char* name : {"DONE", "summary.json", "metrics.jsonl", "times.jsonl", "metrics.csv", "meta.json", "log.txt",
                            "spec.yaml", "overrides.yaml"}) {
     fs::remove(file(name));
   }
@@ -113,24 +125,54 @@ void RunDir::enable_tensorboard(const std::string& spec_text, std::vector<std::p
 
 void RunDir::rewrite_metrics(const MetricHistory& history) {
   metrics_.close();
+  times_.close();
   std::string text;
   for (const auto& row : history.rows()) text += history.jsonl_line(row);
   write("metrics.jsonl", text);
   tensorboard_.rewrite(history);
+  // times.jsonl: the last time recorded for each kept step (a step redone after a kill appears twice).
+  std::map<int64_t, double> recorded;
+  std::ifstream in(file("times.jsonl"));
+  for (std::string line; std::getline(in, line);) {
+    const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_object() && j.contains("step") && j["step"].is_number_integer() && j.contains("wall_time") &&
+        j["wall_time"].is_number()) {
+      recorded[j["step"].get<int64_t>()] = j["wall_time"].get<double>();
+    }
+  }
+  std::string times;
+  time_offset_ = 0;
+  for (const auto& row : history.rows()) {
+    const auto found = recorded.find(row.step);
+    if (found == recorded.end()) continue;
+    times += time_line(row.step, found->second);
+    time_offset_ = found->second;
+  }
+  write("times.jsonl", times);
+  clock_start_ = wall_clock_seconds();
 }
 
-void RunDir::open_metrics() { metrics_.open(file("metrics.jsonl")); }
+void RunDir::open_metrics() {
+  metrics_.open(file("metrics.jsonl"));
+  times_.open(file("times.jsonl"));
+}
 
 void RunDir::append_metrics(const MetricRow& row, const std::string& line) {
   open_metrics();
   metrics_.append(line);  // one write(2) per row: a killed process loses nothing already logged
+  if (clock_start_ == 0) clock_start_ = wall_clock_seconds();
+  times_.append(time_line(row.step, time_offset_ + wall_clock_seconds() - clock_start_));
   tensorboard_.row(row);
 }
 
-void RunDir::sync_metrics() { metrics_.sync(); }
+void RunDir::sync_metrics() {
+  metrics_.sync();
+  times_.sync();
+}
 
 void RunDir::close_metrics() {
   metrics_.close();
+  times_.close();
   tensorboard_.close();
 }
 

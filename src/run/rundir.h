@@ -1,5 +1,5 @@
 // The run directory contract (DESIGN.md §5): spec.yaml, overrides.yaml, meta.json, metrics.jsonl
-// (append-only), metrics.csv, checkpoints/, summary.json, log.txt, DONE. Torch-free.
+// (append-only), times.jsonl, metrics.csv, checkpoints/, summary.json, log.txt, DONE. Torch-free.
 #pragma once
 #include <string>
 
@@ -46,7 +46,8 @@ class RunDir {
   void enable_tensorboard(const std::string& spec_text, std::vector<std::pair<std::string, std::string>> hparams);
   TensorBoardLog& tensorboard() { return tensorboard_; }
   // Rewrites metrics.jsonl (and tb/) to exactly `history` (on resume, after truncating to the
-  // checkpoint).
+  // checkpoint), and times.jsonl to the same steps; the wall clock of the rows to come continues
+  // from the last kept row's.
   void rewrite_metrics(const MetricHistory& history);
   void open_metrics();  // append mode
   void append_metrics(const MetricRow& row, const std::string& line);
@@ -59,7 +60,8 @@ class RunDir {
 
  private:
   std::string path_;
-  AppendFile metrics_;
+  AppendFile metrics_, times_;
+  double time_offset_ = 0, clock_start_ = 0;  // wall_time = time_offset_ + (now - clock_start_)
   TensorBoardLog tensorboard_;
   int lock_ = -1;
 };

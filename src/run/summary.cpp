@@ -3,7 +3,7 @@
 #include <functional>
 
 #include "models/model.h"
-#include "phenomena/detector.h"
+#include "detectors/detector.h"
 #include "probes/probe.h"
 #include "tasks/task.h"
 #include "train/experiment.h"
@@ -72,10 +72,10 @@ nlohmann::ordered_json run_summary(const Spec& spec, Experiment& ex, const Train
   };
   const InputSpec inputs = ex.task->inputs();
   for (size_t i = 0; i < ex.detectors.size(); ++i) {
-    guarded(spec.phenomena[i].type, [&] {
+    guarded(spec.detectors[i].type, [&] {
       Json result = ex.detectors[i]->detect(history, inputs);
-      verdicts.push_back(spec.phenomena[i].type + ": " + ex.detectors[i]->describe(result));
-      summary[spec.phenomena[i].type] = result;
+      verdicts.push_back(spec.detectors[i].type + ": " + ex.detectors[i]->describe(result));
+      summary[spec.detectors[i].type] = result;
     });
   }
   {

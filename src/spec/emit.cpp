@@ -92,8 +92,8 @@ std::string resolve_text(const Spec& spec, bool with_sweep) {
   out << YAML::Key << "probes" << YAML::Value << YAML::BeginSeq;
   for (const auto& p : spec.probes) emit_component(out, p);
   out << YAML::EndSeq;
-  out << YAML::Key << "phenomena" << YAML::Value << YAML::BeginSeq;
-  for (const auto& d : spec.phenomena) emit_component(out, d);
+  out << YAML::Key << "detectors" << YAML::Value << YAML::BeginSeq;
+  for (const auto& d : spec.detectors) emit_component(out, d);
   out << YAML::EndSeq;
   out << YAML::Key << "expect" << YAML::Value << YAML::BeginMap;
   for (const auto& e : spec.expect) {
@@ -101,9 +101,9 @@ std::string resolve_text(const Spec& spec, bool with_sweep) {
     if (e.op == "==") out << e.value; else out << YAML::DoubleQuoted << e.text();
   }
   out << YAML::EndMap;
-  if (with_sweep && !spec.sweep_phenomena.empty()) {
-    out << YAML::Key << "sweep_phenomena" << YAML::Value << YAML::BeginSeq;
-    for (const auto& d : spec.sweep_phenomena) emit_component(out, d);
+  if (with_sweep && !spec.sweep_detectors.empty()) {
+    out << YAML::Key << "sweep_detectors" << YAML::Value << YAML::BeginSeq;
+    for (const auto& d : spec.sweep_detectors) emit_component(out, d);
     out << YAML::EndSeq;
   }
   if (with_sweep && !spec.protocol.type.empty()) {
@@ -196,8 +196,8 @@ std::string spec_hash_text(const Spec& spec) {
             std::to_string(spec.init_from.step_number()) + "\n";
   }
   for (size_t i = 0; i < spec.probes.size(); ++i) text += component_lines("probes." + std::to_string(i), spec.probes[i], probe_registry());
-  for (size_t i = 0; i < spec.phenomena.size(); ++i) {
-    text += component_lines("phenomena." + std::to_string(i), spec.phenomena[i], detector_registry());
+  for (size_t i = 0; i < spec.detectors.size(); ++i) {  // the hash text's older label: runs keep their directories
+    text += component_lines("phenomena." + std::to_string(i), spec.detectors[i], detector_registry());
   }
   for (const auto& e : spec.expect) text += "expect." + e.key + "=" + e.text() + "\n";
   if (!spec.protocol.type.empty()) text += component_lines("protocol", spec.protocol, protocol_registry());

@@ -57,7 +57,7 @@ void list_registry(std::ostringstream& out, const char* title, const std::vector
 }  // namespace
 
 std::vector<std::string> component_kinds() {
-  return {"tasks", "models", "optimizers", "schedules", "probes", "phenomena", "sweep_phenomena", "train", "init_from", "analyses", "protocols"};
+  return {"tasks", "models", "optimizers", "schedules", "probes", "detectors", "sweep_detectors", "train", "init_from", "analyses", "protocols"};
 }
 
 std::string list_components(const std::string& kind) {
@@ -68,8 +68,8 @@ std::string list_components(const std::string& kind) {
   if (all || kind == "optimizers") list_registry(out, "optimizers", optimizer_registry());
   if (all || kind == "schedules") list_registry(out, "schedules", schedule_registry());
   if (all || kind == "probes") list_registry(out, "probes", probe_registry());
-  if (all || kind == "phenomena") list_registry(out, "phenomena", detector_registry());
-  if (all || kind == "sweep_phenomena") list_registry(out, "sweep_phenomena (phenom sweep)", sweep_detector_registry());
+  if (all || kind == "detectors") list_registry(out, "detectors", detector_registry());
+  if (all || kind == "sweep_detectors") list_registry(out, "sweep_detectors (phenom sweep)", sweep_detector_registry());
   if (all || kind == "protocols") list_registry(out, "protocols (phenom run; docs/lottery.md)", protocol_registry());
   if (all || kind == "train") {
     TrainOptions train;

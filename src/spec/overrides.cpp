@@ -34,7 +34,7 @@ bool is_index(const std::string& s) {
 
 // The sections whose value is a list: `+probes={...}` appends an item to them.
 bool is_list_section(const std::string& key) {
-  return key == "probes" || key == "phenomena" || key == "sweep_phenomena";
+  return key == "probes" || key == "detectors" || key == "sweep_detectors";
 }
 
 }  // namespace

@@ -46,10 +46,20 @@ std::string LoadContext::location(const std::string& path, const YAML::Node& nod
     if (dot == std::string::npos) break;
     p = p.substr(0, dot);
   }
-  if (node && node.Mark().line >= 0) {
-    return source + ":" + std::to_string(node.Mark().line + 1) + ":" + std::to_string(node.Mark().column + 1);
+  std::string file = source;
+  for (std::string p = path; !origin.empty();) {
+    if (auto it = origin.find(p); it != origin.end()) {
+      file = it->second;
+      break;
+    }
+    const size_t dot = p.rfind('.');
+    if (dot == std::string::npos) break;
+    p.resize(dot);
   }
-  return source;
+  if (node && node.Mark().line >= 0) {
+    return file + ":" + std::to_string(node.Mark().line + 1) + ":" + std::to_string(node.Mark().column + 1);
+  }
+  return file;
 }
 
 void LoadContext::add(const std::string& path, const YAML::Node& node, const std::string& message) {

@@ -20,6 +20,7 @@ namespace phenom {
 struct LoadContext {
   std::string source;
   std::map<std::string, std::string> overridden;  // key path -> "key=value" as typed
+  std::map<std::string, std::string> origin;      // key path -> the base spec it came from (defaults:)
   std::vector<Problem> problems;
 
   std::string location(const std::string& path, const YAML::Node& node) const;
@@ -34,6 +35,9 @@ std::string describe_node(const YAML::Node& node);
 // One YAML document (yaml_checks.cpp), with a problem for each duplicate key, merge key, tag
 // or further document that yaml-cpp would silently misread; YAML::ParserException when malformed.
 YAML::Node parse_one_document(const std::string& yaml, LoadContext& context);
+// Merges the files named by a top-level `defaults:` under `root` (spec/compose.cpp), recording
+// in `context.origin` which file each merged key came from.
+void compose_defaults(YAML::Node& root, LoadContext& context);
 // Parses YAML text (SpecError at the malformed position) and applies the overrides.
 YAML::Node parse_with_overrides(const std::string& yaml, const std::vector<std::string>& overrides, LoadContext& context);
 

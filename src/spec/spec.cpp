@@ -18,7 +18,7 @@ namespace {
 
 const std::vector<std::string> kSections = {"name",  "seed",  "device",  "dtype",  "threads",  "task",
                                             "model", "optimizer", "schedule", "train", "init_from", "mask", "protocol", "probes",
-                                            "phenomena", "expect", "sweep", "slurm", "sweep_phenomena"};
+                                            "detectors", "expect", "sweep", "slurm", "sweep_detectors"};
 
 // A fixed (type-less) section such as train: or slurm:, when present.
 void read_section(const YAML::Node& root, const char* key, OptionsBase& options, const char* example,
@@ -78,13 +78,30 @@ Expectation parse_expectation(const std::string& key, const YAML::Node& node, Lo
   return e;
 }
 
+// Run directories written before the detector lists were named `detectors` spell them
+// `phenomena` and `sweep_phenomena` in their spec.yaml; those still open.
+void read_older_spellings(YAML::Node& root, LoadContext& context) {
+  if (!root.IsMap()) return;
+  for (const auto& [older, key] : {std::pair<const char*, const char*>{"phenomena", "detectors"},
+                                   {"sweep_phenomena", "sweep_detectors"}}) {
+    if (!root[older]) continue;
+    if (root[key]) {
+      context.add(older, root[older], std::string("the spec also has '") + key + "', the same list: keep one ('" +
+                                          key + "').");
+      continue;
+    }
+    root[key] = root[older];
+    root.remove(older);
+  }
+}
+
 void read_spec(const YAML::Node& root, Spec& spec, LoadContext& context) {
   if (!root.IsMap()) {
     context.add("", root, "the spec must be a YAML mapping with sections " + join(kSections) + ".");
     return;
   }
-  Reader top(root, "", context, {"task", "model", "optimizer", "schedule", "train", "init_from", "mask", "protocol", "probes", "phenomena",
-                                 "expect", "sweep", "slurm", "sweep_phenomena"});
+  Reader top(root, "", context, {"task", "model", "optimizer", "schedule", "train", "init_from", "protocol", "probes", "detectors",
+                                 "expect", "sweep", "slurm", "sweep_detectors"});
   Visitor& fields = top;  // defaults of the Visitor signature
   fields.field("name", spec.name, "run family name (directory runs/<name>/<hash8>)");
   fields.field("seed", spec.seed, "derives the init, data and batch-order generators", NonNegative());
@@ -142,8 +159,8 @@ void read_spec(const YAML::Node& root, Spec& spec, LoadContext& context) {
     }
   };
   read_list("probes", spec.probes, probe_registry(), "probe");
-  read_list("phenomena", spec.phenomena, detector_registry(), "phenomenon");
-  read_list("sweep_phenomena", spec.sweep_phenomena, sweep_detector_registry(), "sweep phenomenon");
+  read_list("detectors", spec.detectors, detector_registry(), "detector");
+  read_list("sweep_detectors", spec.sweep_detectors, sweep_detector_registry(), "sweep detector");
 
   // loss_accuracy is on by default: add it at the default cadence unless the spec lists it.
   bool has_loss_accuracy = false;
@@ -159,7 +176,7 @@ void read_spec(const YAML::Node& root, Spec& spec, LoadContext& context) {
 
   if (YAML::Node expect = root["expect"]) {
     std::vector<std::string> roots = {"final", "status", "steps", "steps_per_second", "wall_seconds"};
-    for (const auto& d : spec.phenomena) roots.push_back(d.type);
+    for (const auto& d : spec.detectors) roots.push_back(d.type);
     for (const auto& p : spec.probes) roots.push_back(p.type);  // probes' final analyses
     if (!spec.protocol.type.empty()) roots.push_back(spec.protocol.type);  // the protocol's summary
     if (!expect.IsMap()) {
@@ -175,7 +192,7 @@ void read_spec(const YAML::Node& root, Spec& spec, LoadContext& context) {
           context.add(path, it->first, "'" + head + "' is not a summary section" +
                                            (near.empty() ? "" : "; did you mean '" + near + "'?") +
                                            " Allowed: " + join(roots) +
-                                           " (a detector's type must also be listed under phenomena).");
+                                           " (a detector's type must also be listed under detectors).");
           continue;
         }
         spec.expect.push_back(parse_expectation(key, it->second, context, path));
@@ -221,6 +238,7 @@ YAML::Node parse_with_overrides(const std::string& yaml, const std::vector<std::
   YAML::Node root;
   try {
     root = parse_one_document(yaml, context);
+    if (context.problems.empty()) compose_defaults(root, context);
   } catch (const YAML::ParserException& e) {
     throw SpecError({{"", context.source + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1),
                       "malformed YAML: " + e.msg + ". Fix the syntax at that position (indentation, a missing "
@@ -228,6 +246,7 @@ YAML::Node parse_with_overrides(const std::string& yaml, const std::vector<std::
   }
   if (!context.problems.empty()) throw SpecError(context.problems);
   if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  read_older_spellings(root, context);
   for (const auto& o : overrides) apply_override(root, o, context);
   return root;
 }

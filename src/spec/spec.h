@@ -143,13 +143,13 @@ struct Spec {
   Component<OptionsBase> protocol;
   std::vector<Component<ProbeOptions>> probes;
   size_t implicit_probes = 0;  // probes added in front of the listed ones (the default loss_accuracy)
-  std::vector<Component<OptionsBase>> phenomena;
+  std::vector<Component<OptionsBase>> detectors;
   std::vector<Expectation> expect;
   // Sweep grid (used by `phenom sweep`): key -> values as YAML flow text. Not part of a run's hash.
   std::vector<std::pair<std::string, std::vector<std::string>>> sweep;
   SlurmOptions slurm;
   // Sweep-level detectors (read the table of a sweep's runs). Not part of a run's hash.
-  std::vector<Component<OptionsBase>> sweep_phenomena;
+  std::vector<Component<OptionsBase>> sweep_detectors;
 
   std::string source;  // the file it came from (for messages)
 };

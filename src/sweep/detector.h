@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "phenomena/detector.h"
+#include "detectors/detector.h"
 #include "spec/options.h"
 
 namespace phenom {

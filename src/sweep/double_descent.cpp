@@ -96,7 +96,7 @@ class DoubleDescent : public SweepDetector {
           return v->get<double>();
         }));
       } catch (const std::invalid_argument& e) {
-        throw BadInput("sweep_phenomena double_descent: threshold '" + o_.threshold + "': " + e.what() +
+        throw BadInput("sweep_detectors double_descent: threshold '" + o_.threshold + "': " + e.what() +
                        ". Fix: use keys that summary.json has, e.g. data.n_train.");
       }
     }

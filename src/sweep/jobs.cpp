@@ -108,7 +108,7 @@ std::vector<Job> plan_jobs(const SweepRequest& request, std::string& name, Sweep
   if (!problems.empty()) throw SpecError(problems);
   std::vector<std::string> axis_keys;
   for (const auto& axis : plan.axes) axis_keys.push_back(axis.key);
-  for (const auto& d : base.sweep_phenomena) {
+  for (const auto& d : base.sweep_detectors) {
     detectors.types.push_back(d.type);
     detectors.detectors.push_back(find_entry(sweep_detector_registry(), d.type)->build(*d.options));
     detectors.detectors.back()->check(axis_keys);

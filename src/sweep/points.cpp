@@ -52,7 +52,7 @@ const Point* point_at(const std::vector<Point>& points, double x) {
 void require_swept(const std::string& detector, const std::string& x, const std::vector<std::string>& axes) {
   if (std::find(axes.begin(), axes.end(), x) != axes.end()) return;
   std::string near = closest_match(x, axes);
-  throw BadInput("sweep_phenomena " + detector + ": x '" + x + "' is not a swept key" +
+  throw BadInput("sweep_detectors " + detector + ": x '" + x + "' is not a swept key" +
                  (near.empty() ? "" : "; did you mean '" + near + "'?") + " Swept keys: " + join(axes) + ".");
 }
 

@@ -1,4 +1,4 @@
-// Sweep-level detectors: one line each. `phenom list sweep_phenomena` comes from here.
+// Sweep-level detectors: one line each. `phenom list sweep_detectors` comes from here.
 #include "spec/component.h"
 #include "sweep/detector.h"
 #include "sweep/double_descent.h"

@@ -15,16 +15,19 @@
 
 #include "core/error.h"
 #include "core/io.h"
+#include "core/process.h"
 #include "core/signals.h"
 #include "core/text.h"
 #include "core/threads.h"
 #include "run/artifact.h"
+#include "run/plot.h"
 #include "protocols/protocol.h"
 #include "run/run.h"
 #include "spec/spec.h"
 #include "sweep/detector.h"
 #include "sweep/grid.h"
 #include "sweep/jobs.h"
+#include "sweep/report.h"
 
 namespace fs = std::filesystem;
 
@@ -55,21 +58,7 @@ pid_t launch(const SweepRequest& request, const Job& job, const std::string& swe
   std::vector<std::string> args = {"phenom", "run", request.spec_path};
   args.insert(args.end(), job.overrides.begin(), job.overrides.end());
   args.insert(args.end(), {"--out", job.run_dir, "--threads", std::to_string(threads), "--no-plot"});
-  std::string log = sweep_dir + "/logs/" + std::to_string(job.index) + ".log";
-  pid_t pid = fork();
-  if (pid == 0) {
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd >= 0) {
-      dup2(fd, 1);
-      dup2(fd, 2);
-    }
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv("/proc/self/exe", argv.data());
-    _exit(127);
-  }
-  return pid;
+  return spawn_self(args, sweep_dir + "/logs/" + std::to_string(job.index) + ".log");
 }
 
 // The last lines of a job's log (what a failure said).
@@ -190,6 +179,15 @@ int aggregate(const SweepRequest& request, const SweepPlan& plan, const std::vec
     summary[key] = detectors.detectors[i]->detect(table);
     detector_keys.push_back(key);
   }
+  const bool seeded = std::any_of(plan.axes.begin(), plan.axes.end(), [](const SweepAxis& a) { return a.key == "seed"; });
+  std::vector<std::pair<std::string, Json>> by_group;
+  for (const auto& row : table) {
+    std::string group;
+    for (const auto& [key, value] : row.swept) if (key != "seed") group += (group.empty() ? "" : " ") + key + "=" + value;
+    by_group.emplace_back(group, row.summary);
+  }
+  const std::vector<std::string> warnings = seeded ? cadence_warnings(by_group) : std::vector<std::string>{};
+  if (!warnings.empty()) summary["warnings"] = warnings;
   write_file_atomic(sweep_dir + "/summary.json", summary.dump(2) + "\n");
   if (!quiet) {
     std::cout << "sweep: " << done << " of " << jobs.size() << " jobs done";
@@ -199,7 +197,8 @@ int aggregate(const SweepRequest& request, const SweepPlan& plan, const std::vec
       std::cout << (expectations[key]["holds"].get<bool>() ? "  ok    " : "  FAIL  ") << key << ": "
                 << expectations[key]["text"].get<std::string>() << "\n";
     }
-    for (const auto& key : detector_keys) std::cout << "  " << key << ": " << summary[key].dump() << "\n";
+    for (const auto& key : detector_keys) std::cout << readable_result(key, summary[key]);
+    for (const auto& w : warnings) std::cout << "  warning: " << w << "\n";
     std::cout << "sweep directory: " << sweep_dir << " (sweep.csv, summary.json)\n";
   }
   return failed.empty() && met ? 0 : 1;
@@ -242,6 +241,36 @@ std::string sbatch_script(const SweepRequest& request, const std::string& name, 
   return s + command + "\n";
 }
 
+// One line per job (index, state, run directory, overrides) and the counts.
+int print_status(const std::vector<Job>& jobs, const std::string& sweep_dir) {
+  std::map<std::string, int> counts;
+  for (const auto& job : jobs) {
+    const char* state = run_state_name(job_state(job, sweep_dir));
+    ++counts[state];
+    std::string overrides;
+    for (const auto& o : job.overrides) overrides += o + " ";
+    std::cout << job.index << "\t" << state << "\t" << job.run_dir << "\t" << overrides << "\n";
+  }
+  std::cout << "sweep " << sweep_dir << ":";
+  for (const auto& [state, n] : counts) std::cout << " " << n << " " << state;
+  std::cout << "\n";
+  return 0;
+}
+
+// The sweep's figures (plots/), like a run's at its end; a missing matplotlib is said, not an error.
+void plot_sweep(const std::string& sweep_dir, bool quiet) {
+  if (std::string reason = plotting_unavailable_reason(); !reason.empty()) {
+    if (!quiet) std::cout << "no figures: " << reason << "; then run `phenom plot " << sweep_dir << "`.\n";
+    return;
+  }
+  try {
+    plot_run(sweep_dir);
+    if (!quiet) std::cout << "figures: " << sweep_dir << "/plots/\n";
+  } catch (const std::exception& e) {
+    std::cerr << "warning: " << e.what() << "\n";
+  }
+}
+
 }  // namespace
 
 int run_sweep(const SweepRequest& request) {
@@ -251,6 +280,7 @@ int run_sweep(const SweepRequest& request) {
   SweepDetectors detectors;
   std::vector<Job> jobs = plan_jobs(request, name, plan, slurm, detectors);
   const std::string sweep_dir = sweep_dir_for(request, name, jobs);
+  if (request.status_only) return print_status(jobs, sweep_dir);  // reads only: writes nothing, creates nothing
   write_manifest(sweep_dir, jobs);
 
   if (!request.slurm_file.empty()) {
@@ -265,20 +295,6 @@ int run_sweep(const SweepRequest& request) {
     return 0;
   }
 
-  if (request.status_only) {
-    std::map<std::string, int> counts;
-    for (const auto& job : jobs) {
-      const char* state = run_state_name(job_state(job, sweep_dir));
-      ++counts[state];
-      std::string overrides;
-      for (const auto& o : job.overrides) overrides += o + " ";
-      std::cout << job.index << "\t" << state << "\t" << job.run_dir << "\t" << overrides << "\n";
-    }
-    std::cout << "sweep " << sweep_dir << ":";
-    for (const auto& [state, n] : counts) std::cout << " " << n << " " << state;
-    std::cout << "\n";
-    return 0;
-  }
   if (request.index >= 0) {
     if (request.index >= static_cast<int>(jobs.size())) {
       throw BadInput("--index " + std::to_string(request.index) + " is outside the sweep's " +
@@ -348,7 +364,7 @@ int run_sweep(const SweepRequest& request) {
     const Job* job = it->second;
     running.erase(it);
     ++finished;
-    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    const int code = exit_code_of(status);
     if (code != 0 && code != 130) record_job_failure(*job, sweep_dir, code, log_tail(sweep_dir, *job));
     const RunState state = job_state(*job, sweep_dir);
     const bool failed = state != RunState::kDone && code != 130;
@@ -367,6 +383,7 @@ int run_sweep(const SweepRequest& request) {
   }
   int code = aggregate(request, plan, jobs, sweep_dir, detectors, request.quiet);
   if (stop_requested()) return static_cast<int>(ExitCode::kInterrupted);
+  if (request.plot) plot_sweep(sweep_dir, request.quiet);
   return any_failed ? 1 : code;
 }
 

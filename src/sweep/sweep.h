@@ -18,6 +18,7 @@ struct SweepRequest {
   int index = -1;                      // run exactly this job of the manifest
   double expect_fraction = 1.0;        // a run-level expectation holds for the sweep when it passes in this fraction
   bool quiet = false;
+  bool plot = true;        // --no-plot: no figures at the end
   std::string slurm_file;  // --slurm: write the sbatch array script here ("-": <sweep dir>/sweep.sbatch)
   bool submit = false;     // --submit: run sbatch on it
 };

@@ -5,7 +5,7 @@
 #include "core/seed.h"
 #include "models/model.h"
 #include "optim/optimizer.h"
-#include "phenomena/detector.h"
+#include "detectors/detector.h"
 #include "probes/probe.h"
 #include "tasks/task.h"
 
@@ -37,7 +37,7 @@ Experiment build_experiment(const Spec& spec, Parts parts) {
   ex.optimizer = find_entry(optimizer_registry(), spec.optimizer.type)->build(*spec.optimizer.options, context);
   ex.callbacks = callbacks_from_spec(spec);
   for (const auto& p : spec.probes) ex.probes.push_back(find_entry(probe_registry(), p.type)->build(*p.options, context));
-  for (const auto& d : spec.phenomena) {
+  for (const auto& d : spec.detectors) {
     ex.detectors.push_back(find_entry(detector_registry(), d.type)->build(*d.options, context));
   }
   return ex;

@@ -89,6 +89,9 @@ std::set<std::string> preflight_metrics(const Spec& spec, const std::vector<std:
   std::set<std::string> names;
   for (const auto& [name, value] : row.values) names.insert(name);
   if (!ex.task->eval_set("train")) names.insert("train/batch_loss");
+  for (const auto& p : spec.probes) {
+    if (p.type == "grad_norm") names.insert("grad_norm");  // from the first step on: there is no gradient at step 0
+  }
   if (spec.train.fit == "min_norm") {
     for (const char* n : {"fit/rank", "fit/cutoff", "fit/smallest_kept_singular_value", "fit/coef_norm"}) names.insert(n);
   }
@@ -113,11 +116,11 @@ void preflight(const Spec& spec, const std::vector<std::string>& overrides, Expe
     problems.emplace_back(key, message + ". The run's metrics: " + listed(names) +
                                    ". Fix: name one of them, or add the probe that produces it.");
   };
-  for (size_t j = 0; j < spec.phenomena.size(); ++j) {
+  for (size_t j = 0; j < spec.detectors.size(); ++j) {
     MetricOptions reads;
-    spec.phenomena[j].options->visit(reads);
+    spec.detectors[j].options->visit(reads);
     for (const auto& [option, metric] : reads.found) {
-      missing("phenomena." + std::to_string(j) + "." + option, metric, "detector '" + spec.phenomena[j].type + "'");
+      missing("detectors." + std::to_string(j) + "." + option, metric, "detector '" + spec.detectors[j].type + "'");
     }
   }
   if (spec.train.stop_train_acc > 0) missing("train.stop_train_acc", "train/acc", "the stop condition");

@@ -176,10 +176,12 @@ TrainOutcome Trainer::run(int64_t start_step, MetricHistory& history) {
   }
   torch::Tensor loss;
   while (step < train.total_steps() && !reached_stop_) {
-    if (stop_requested()) {
+    if (stop_requested() || step == stop_at) {
       checkpoint(step, false);
       outcome.status = TrainOutcome::Status::kInterrupted;
-      outcome.message = "interrupted by signal " + std::to_string(stop_signal()) + " at step " + std::to_string(step);
+      outcome.message = stop_requested() ? "interrupted by signal " + std::to_string(stop_signal()) + " at step " +
+                                               std::to_string(step)
+                                         : "stopped at step " + std::to_string(step) + " (--stop-at)";
       break;
     }
     const double lr = lr_at(step);

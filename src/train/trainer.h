@@ -30,6 +30,8 @@ class Trainer {
   // Trains from `start_step` (0, or the step of the checkpoint already loaded) to train.steps,
   // appending to `history`.
   TrainOutcome run(int64_t start_step, MetricHistory& history);
+  // Checkpoints and stops at this step as a stop signal would (phenom run --stop-at); -1: never.
+  int64_t stop_at = -1;
 
  private:
   bool log_due(int64_t step) const;

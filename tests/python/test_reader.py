@@ -50,6 +50,8 @@ with tempfile.TemporaryDirectory() as tmp:
         lines = [json.loads(line) for line in f if line.strip()]
     rows = r.metrics()
     check(len(rows) == len(lines), "every metrics row")
+    times = [row["wall_time"] for row in (rows.to_dict("records") if hasattr(rows, "to_dict") else rows)]
+    check(all(0 <= a <= b for a, b in zip(times, times[1:])), f"wall_time from 0, non-decreasing: {times[:5]}")
     steps, norms = r.series("weight_norm")
     check(list(steps) == [row["step"] for row in lines if "weight_norm" in row], "a series' steps")
     check(r.checkpoint_steps == [0, 10, 20, 30], f"checkpoint steps {r.checkpoint_steps}")

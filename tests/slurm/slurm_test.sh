@@ -103,7 +103,7 @@ task: {type: modular_arithmetic, modulus: 23, operation: add, train_fraction: 0.
 model: {type: mlp, width: 100, activation: quadratic, bias: false, init_std: 0.05}
 optimizer: {type: adamw, lr: 1.0e-2, betas: [0.9, 0.98], weight_decay: 5.0}
 train: {steps: 200, loss: mse, eval_every: 10, checkpoint_every: 100}
-phenomena: [{type: grokking}]
+detectors: [{type: grokking}]
 expect: {final.train/acc: '>= 0.99'}
 sweep: {seed: [0, 1]}
 slurm: {time: '00:05:00', mem: 1G, cpus_per_task: 1, max_parallel: 2, signal_seconds: 30}

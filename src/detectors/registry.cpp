@@ -1,5 +1,5 @@
 // Phenomenon detectors: one line each.
-#include "phenomena/grokking.h"
+#include "detectors/grokking.h"
 #include "spec/component.h"
 
 namespace phenom {

@@ -1,7 +1,7 @@
 // `expect:` assertions against summary.json values.
 #include <cmath>
 
-#include "phenomena/detector.h"
+#include "detectors/detector.h"
 #include "spec/spec.h"
 
 namespace phenom {

@@ -1,10 +1,10 @@
 // Grokking: memorisation (train accuracy) first, generalisation (test accuracy) much later.
-#include "phenomena/grokking.h"
+#include "detectors/grokking.h"
 
 #include <algorithm>
 #include <cstdio>
 
-#include "phenomena/detector.h"
+#include "detectors/detector.h"
 
 namespace phenom {
 namespace {
@@ -61,14 +61,17 @@ class Grokking : public Detector {
     Series restricted = history.series("fourier/restricted_loss");
     if (!restricted.empty()) {
       Series test_loss = history.series(o_.test_loss_metric);
-      auto first_below = [&](const Series& s) -> Json {
-        for (size_t i = 0; !s.empty() && i < s.steps.size(); ++i) {
-          if (s.values[i] <= o_.loss_fraction * s.values.front()) return s.steps[i];
+      // The restricted loss is measured once the key frequencies are sparse; before that the
+      // restricted logits carry nothing, so its starting level is the initial test loss (chance).
+      const bool late = !test_loss.empty() && restricted.steps.front() > test_loss.steps.front();
+      auto first_below = [&](const Series& s, double initial) -> Json {
+        for (size_t i = 0; i < s.steps.size(); ++i) {
+          if (s.values[i] <= o_.loss_fraction * initial) return s.steps[i];
         }
         return nullptr;
       };
-      r["step_restricted_loss"] = first_below(restricted);
-      r["step_test_loss"] = first_below(test_loss);
+      r["step_restricted_loss"] = first_below(restricted, late ? test_loss.values.front() : restricted.values.front());
+      r["step_test_loss"] = test_loss.empty() ? Json() : first_below(test_loss, test_loss.values.front());
       r["restricted_leads"] = !r["step_restricted_loss"].is_null() &&
                               (r["step_test_loss"].is_null() ||
                                r["step_restricted_loss"].get<int64_t>() < r["step_test_loss"].get<int64_t>());
