@@ -162,6 +162,26 @@ def plot_fourier(ax, rows, summary, logx=True):
     finish(ax, "Fourier concentration", "fraction", logx)
 
 
+def plot_sharpness(ax, rows, summary, logx=True):
+    """Cohen et al.'s Fig. 1: the top Hessian eigenvalues against the threshold 2/lr, the loss beside."""
+    for i, colour in zip(range(1, 6), ("tab:blue", "tab:cyan", "tab:purple", "tab:gray", "tab:olive")):
+        x, y = series(rows, f"hessian/lambda_{i}", positive_steps=logx)
+        if x:
+            ax.plot(x, y, color=colour, marker="." if len(x) < 40 else None, label=f"lambda_{i}")
+    x, y = series(rows, "hessian/threshold", positive_steps=logx)
+    if x:
+        ax.plot(x, y, color="black", linestyle="--", linewidth=1, label="2/lr (stability threshold)")
+    eos = summary.get("edge_of_stability", {})
+    if eos.get("onset_step"):
+        ax.axvline(eos["onset_step"], color="tab:red", linestyle=":", linewidth=1, label="onset")
+    x, y = series(rows, "train/loss", positive_steps=logx)
+    if x:
+        twin = ax.twinx()
+        twin.plot(x, y, color="tab:orange", linewidth=0.8, alpha=0.7)
+        twin.set_ylabel("train/loss", color="tab:orange")
+    finish(ax, "sharpness", "Hessian eigenvalue", logx)
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -189,6 +209,9 @@ def main():
         panels.append(("fourier", plot_fourier))
         covered |= {"fourier/ipr_median", "fourier/top_fraction_median", "fourier/mlp_ipr_median",
                     "fourier/mlp_top_fraction_median", "fourier/restricted_loss", "fourier/excluded_loss"}
+    if "hessian/lambda_1" in names:
+        panels.append(("sharpness", plot_sharpness))
+        covered |= {n for n in names if n.startswith("hessian/lambda_")} | {"hessian/threshold"}
     for label, prefix in icl_sets(summary):
         panels.append((f"icl_{label}", lambda ax, r, s, lx, p=prefix: plot_icl(ax, r, s, p)))
     # Every other probe gets a panel of its own: nothing requested goes unplotted.

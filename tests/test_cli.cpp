@@ -273,6 +273,15 @@ INSTANTIATE_TEST_SUITE_P(Configs, GrokkingConfig,
                                            "mlp_low_fraction"),
                          [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 
+// The edge of stability, as shipped (seed 0, ~1 minute on 2 cores): progressive sharpening to
+// 2/lr, the plateau, a non-monotone but falling loss (its expectations).
+TEST(Configs, EdgeOfStabilityMeetsItsExpectations) {
+  TempDir tmp;
+  CliResult r = run_cli("run " + source_dir() + "/configs/sharpness/edge_of_stability.yaml --out run --no-plot", tmp.path);
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("all 7 expectations met"), std::string::npos) << r.output;
+}
+
 TEST(Configs, EveryShippedConfigValidates) {
   int checked = 0;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(source_dir() + "/configs")) {

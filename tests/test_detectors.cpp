@@ -3,6 +3,7 @@
 
 #include "detectors/detector.h"
 #include "core/error.h"
+#include "detectors/edge_of_stability.h"
 #include "detectors/grokking.h"
 #include "sweep/detector.h"
 #include "sweep/trend.h"
@@ -33,6 +34,51 @@ Json detect(const MetricHistory& h) {
   InputSpec inputs;
   inputs.num_classes = 97;
   return detector->detect(h, inputs);
+}
+
+// Sharpness rising linearly from 50 to the threshold 200 by step 400, then oscillating around
+// `plateau` x 200; the loss falling monotonically before, with a rise every 4th step after.
+MetricHistory eos_history(double plateau) {
+  MetricHistory h;
+  double loss = 1.0;
+  for (int64_t step = 0; step <= 1000; ++step) {
+    MetricRow row{step, {}};
+    loss *= step > 400 && step % 4 == 0 ? 1.01 : 0.995;
+    row.set("train/loss", loss);
+    if (step % 20 == 0) {
+      const double lambda = step <= 400 ? 50 + 150 * step / 400.0 : 200 * plateau * (1 + 0.05 * ((step / 20) % 2 ? 1 : -1));
+      row.set("hessian/lambda_1", lambda);
+      row.set("hessian/threshold", 200.0);
+    }
+    h.append(row);
+  }
+  return h;
+}
+
+Json detect_eos(const MetricHistory& h) {
+  EdgeOfStabilityOptions options;
+  Spec spec = load_spec_text("task: {type: modular_arithmetic, modulus: 7}\nmodel: {type: mlp}\noptimizer: {type: sgd}\n");
+  BuildContext context(spec, torch::kCPU);
+  return find_entry(detector_registry(), "edge_of_stability")->build(options, context)->detect(h, InputSpec{});
+}
+
+TEST(EdgeOfStabilityDetector, OnsetPlateauAndLossMonotonicity) {
+  Json r = detect_eos(eos_history(1.05));
+  EXPECT_EQ(r["onset_step"], 360);  // 50 + 150 * 360/400 = 185 >= 0.9 * 200 first there
+  EXPECT_NEAR(r["sharpening"].get<double>(), 185.0 / 50.0, 1e-9);
+  EXPECT_NEAR(r["median_ratio"].get<double>(), 1.05 * 0.95, 0.06);
+  EXPECT_NEAR(r["max_ratio"].get<double>(), 1.05 * 1.05, 1e-9);
+  EXPECT_EQ(r["loss_rising_before"], 0.0);
+  EXPECT_NEAR(r["loss_rising_after"].get<double>(), 150 / 640.0, 1e-12);  // rises at 404, 408, ..., 1000 of 640 intervals
+  EXPECT_TRUE(r["loss_fell_after_onset"].get<bool>());  // 0.995^(1000 - 150) * 1.01^150 < 0.995^360
+  EXPECT_TRUE(r["detected"].get<bool>()) << r.dump();
+  // A plateau at 1.5 x threshold is not the edge of stability; sharpness that never gets there has no onset.
+  EXPECT_FALSE(detect_eos(eos_history(1.5))["detected"].get<bool>());
+  MetricHistory low;
+  for (int64_t step = 0; step <= 100; step += 20) low.append(MetricRow{step, {{"hessian/lambda_1", 50.0}, {"hessian/threshold", 200.0}}});
+  Json never = detect_eos(low);
+  EXPECT_TRUE(never["onset_step"].is_null());
+  EXPECT_FALSE(never["detected"].get<bool>());
 }
 
 TEST(GrokkingDetector, DelayedGeneralisationIsDetected) {

@@ -133,6 +133,11 @@ torch::Tensor position_mse(const torch::Tensor& predictions, const torch::Tensor
 }
 
 torch::Tensor compute_loss(const std::string& loss, const torch::Tensor& logits, const torch::Tensor& targets) {
+  if (loss == "half_sse") {  // 0.5 * sum over outputs, mean over examples: outputs/2 times the mean MSE
+    const double outputs = targets.is_floating_point() ? static_cast<double>(logits.numel() / std::max<int64_t>(targets.size(0), 1))
+                                                       : static_cast<double>(logits.size(1));
+    return compute_loss("mse", logits, targets) * (outputs / 2);
+  }
   if (targets.is_floating_point()) return torch::mse_loss(logits.view_as(targets), targets);
   if (loss == "mse") {
     if (fused_applicable(logits, targets)) return ClassMse::apply(logits, targets);

@@ -3,6 +3,7 @@
 #include "probes/basic.h"
 #include "probes/cka.h"
 #include "probes/fourier.h"
+#include "probes/hessian.h"
 #include "probes/icl_regression.h"
 #include "probes/linear_probe.h"
 #include "probes/pca.h"
@@ -20,6 +21,7 @@ std::unique_ptr<Probe> build_pca(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_cka(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_ablation(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_linear_probe(const ProbeOptions&, BuildContext&);
+std::unique_ptr<Probe> build_hessian(const ProbeOptions&, BuildContext&);
 
 const std::vector<ProbeEntry>& probe_registry() {
   static const std::vector<ProbeEntry> registry = {
@@ -45,6 +47,9 @@ const std::vector<ProbeEntry>& probe_registry() {
       {"linear_probe", "held-out accuracy (or R^2) of a linear map from a hook's activations to a task attribute "
                        "(e.g. a, b, label), against a shuffled-label control",
        make_options<ProbeOptions, LinearProbeOptions>, build_linear_probe},
+      {"hessian", "top Hessian eigenvalues of the training objective (Lanczos; sharpness against the stability "
+                  "threshold 2/lr of gradient descent) and its Hutchinson trace, on a fixed set",
+       make_options<ProbeOptions, HessianOptions>, build_hessian},
   };
   return registry;
 }

@@ -108,7 +108,8 @@ struct TaskOptions : OptionsBase {
   virtual InputSpec inputs() const = 0;
   // The values of train.loss the task's objective can take.
   virtual std::vector<std::string> losses() const {
-    return inputs().regression ? std::vector<std::string>{"mse"} : std::vector<std::string>{"cross_entropy", "mse"};
+    return inputs().regression ? std::vector<std::string>{"mse", "half_sse"}
+                               : std::vector<std::string>{"cross_entropy", "mse", "half_sse"};
   }
   // True when the task draws fresh examples every step (no fixed training set): train.batch_size
   // must then be a number.

@@ -33,8 +33,11 @@ struct TrainOptions : OptionsBase {
   void visit(Visitor& v) override {
     v.field("steps", steps, "number of optimizer steps", AtLeast(1));
     v.field("batch_size", batch_size, "examples per step, or `full` for full-batch gradient descent", AtLeast(1));
-    v.field("loss", loss, "cross_entropy, or mse against one-hot targets (mean over examples and classes)",
-            OneOf({"cross_entropy", "mse"}));
+    v.field("loss", loss,
+            "cross_entropy; mse against one-hot or real targets (PyTorch's: mean over examples and outputs); or "
+            "half_sse, 0.5 * the sum over outputs of the squared error, mean over examples (Cohen et al.'s "
+            "convention for sharpness: C/2 times mse, so its Hessian is C/2 times larger)",
+            OneOf({"cross_entropy", "mse", "half_sse"}));
     v.field("eval_every", eval_every,
             "default cadence of probes and metric rows: N (every N steps) or {per_decade: K} (K log-spaced steps per "
             "factor of 10; add every: N to also measure every N steps)",

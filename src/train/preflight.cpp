@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/text.h"
 #include "models/model.h"
+#include "optim/optimizer.h"
 #include "probes/probe.h"
 #include "spec/component.h"
 #include "tasks/task.h"
@@ -66,7 +67,8 @@ std::set<std::string> preflight_metrics(const Spec& spec, const std::vector<std:
   BuildContext context(spec, ex.device);
   context.inputs = ex.task->inputs();
   for (auto& p : ex.model->parameters()) if (p.requires_grad()) context.parameters.push_back(p);
-  ProbeContext probe_context{*ex.model, *ex.task, spec, 0, 0.0};
+  const double lr = ex.optimizer ? ex.optimizer->base_lr() * spec.schedule.options->factor(0, spec.train.total_steps()) : 0.0;
+  ProbeContext probe_context{*ex.model, *ex.task, spec, 0, lr};
   MetricRow row{0, {}};
   std::vector<std::pair<std::string, std::string>> problems;
   for (size_t i = 0; i < spec.probes.size(); ++i) {
