@@ -197,6 +197,49 @@ def eval_cost(quick):
     return lines + [""]
 
 
+HESSIAN_SPEC = """name: bench-hessian
+device: cpu
+task: {type: fashion_mnist, n_train: 1000, n_test: 100, downsample: true, normalize: standardize}
+model: {type: mlp, widths: [200, 200], activation: tanh}
+optimizer: {type: sgd, lr: 0.01}
+train: {batch_size: full, loss: half_sse, eval_every: 1000}
+probes:
+  - {type: loss_accuracy, every: 1000}
+  - {type: hessian, every: 1, top_k: 5, iterations: ITERATIONS, tolerance: 1.0e-12}
+"""
+
+
+def hessian_benchmark(threads, pairs, quick, work):
+    """One top-5 Lanczos measurement (a fixed number of Hessian-vector products) of the edge-of-
+    stability system: phenom's hessian probe against bench/hessian_peer.py, alternating."""
+    iterations, measurements = (5, 1) if quick else (20, 3)
+    spec_path = os.path.join(work, "hessian.yaml")
+    with open(spec_path, "w") as f:
+        f.write(HESSIAN_SPEC.replace("ITERATIONS", str(iterations)))
+    ours, theirs, ratios = [], [], []
+    for _ in range(pairs):
+        out_dir = os.path.join(work, "hessian")
+        timed([PHENOM, "run", spec_path, f"train.steps={measurements}", "--out", out_dir, "--fresh", "--quiet",
+               "--no-plot", "--threads", str(threads)], dict(os.environ))
+        summary = json.load(open(os.path.join(out_dir, "summary.json")))
+        a = summary["probe_seconds"]["1.hessian"] / (measurements + 1)  # steps 0..N each measure once
+        out, _ = timed([PY, os.path.join(ROOT, "bench", "hessian_peer.py"), "--measurements", str(measurements),
+                        "--iterations", str(iterations), "--threads", str(threads)], env_with(threads))
+        b = json.loads(out)["seconds_per_measurement"]
+        ours.append(a), theirs.append(b), ratios.append(b / a)
+    a, b, ratio = statistics.median(ours), statistics.median(theirs), statistics.median(ratios)
+    print(f"{'hessian':18s} phenom {a:.3f} s | PyTorch {b:.3f} s per top-5 Lanczos of {iterations} products | "
+          f"ratio {ratio:.2f}x (pairs: {', '.join(f'{r:.2f}' for r in ratios)})", flush=True)
+    return ["## Hessian: one top-5 Lanczos measurement", "",
+            "configs/sharpness/edge_of_stability.yaml's system (tanh MLP 196-200-200-10, 1,000 examples, half_sse), "
+            f"{iterations} Hessian-vector products by double backward with full re-orthogonalisation, torch and "
+            f"OpenBLAS at {threads} thread(s). The peer (bench/hessian_peer.py) is PyHessian's recipe: "
+            "torch.autograd.grad with create_graph=True, one grad of g.v per product.", "",
+            "| | phenom | PyTorch | phenom speed-up |", "|---|---|---|---|",
+            f"| seconds per measurement | {a:.3f} | {b:.3f} | **{ratio:.2f}x** |",
+            f"| Hessian-vector products per second | {iterations / a:.1f} | {iterations / b:.1f} | |", ""]
+
+
 def main():
     global PHENOM
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -287,6 +330,7 @@ def main():
               "it (meta.json `gemm`), so both sgemm rates are the machine's, measured here. phenom's train-split "
               "evaluation reuses the next step's forward pass, so its figure is an effective rate for the same "
               "workload.", ""]
+    lines += hessian_benchmark(T, args.pairs, args.quick, work)
     lines += eval_cost(args.quick)
     with open(args.out, "w") as f:
         f.write("\n".join(lines))

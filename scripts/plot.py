@@ -14,12 +14,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib import ticker  # noqa: E402
 
-from plot_common import load, save, series  # noqa: E402
+from plot_common import finish, load, save, series, step_label  # noqa: E402
 
 from plot_icl import icl_sets, plot_icl  # noqa: E402
 from plot_lottery import is_protocol, plot_lottery  # noqa: E402
+from plot_sharpness import plot_sharpness, summary_panels  # noqa: E402
 from plot_sweep import plot_sweep  # noqa: E402
 
 
@@ -28,28 +28,6 @@ def mark_grokking(ax, summary):
     for key, colour, label in (("step_train", "tab:blue", "step_train"), ("step_test", "tab:orange", "step_test")):
         if g.get(key):
             ax.axvline(g[key], color=colour, linestyle="--", linewidth=1, alpha=0.7, label=f"{label} = {g[key]}")
-
-
-def finish(ax, title, ylabel, logx=True, logy=False):
-    ax.set_title(title)
-    ax.set_xlabel("step")
-    ax.set_ylabel(ylabel)
-    if logx:
-        ax.set_xscale("log")
-        ax.xaxis.set_major_formatter(ticker.FuncFormatter(step_label))
-    if logy:
-        ax.set_yscale("log")
-    ax.grid(True, which="major", alpha=0.3)
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="best", fontsize=8)
-
-
-def step_label(x, _pos=None):
-    """A step tick as people write it: 100, 3k, 1M."""
-    for size, suffix in ((1e6, "M"), (1e3, "k")):
-        if x >= size:
-            return f"{x / size:g}{suffix}"
-    return f"{x:g}"
 
 
 def log_steps(rows):
@@ -162,26 +140,6 @@ def plot_fourier(ax, rows, summary, logx=True):
     finish(ax, "Fourier concentration", "fraction", logx)
 
 
-def plot_sharpness(ax, rows, summary, logx=True):
-    """Cohen et al.'s Fig. 1: the top Hessian eigenvalues against the threshold 2/lr, the loss beside."""
-    for i, colour in zip(range(1, 6), ("tab:blue", "tab:cyan", "tab:purple", "tab:gray", "tab:olive")):
-        x, y = series(rows, f"hessian/lambda_{i}", positive_steps=logx)
-        if x:
-            ax.plot(x, y, color=colour, marker="." if len(x) < 40 else None, label=f"lambda_{i}")
-    x, y = series(rows, "hessian/threshold", positive_steps=logx)
-    if x:
-        ax.plot(x, y, color="black", linestyle="--", linewidth=1, label="2/lr (stability threshold)")
-    eos = summary.get("edge_of_stability", {})
-    if eos.get("onset_step"):
-        ax.axvline(eos["onset_step"], color="tab:red", linestyle=":", linewidth=1, label="onset")
-    x, y = series(rows, "train/loss", positive_steps=logx)
-    if x:
-        twin = ax.twinx()
-        twin.plot(x, y, color="tab:orange", linewidth=0.8, alpha=0.7)
-        twin.set_ylabel("train/loss", color="tab:orange")
-    finish(ax, "sharpness", "Hessian eigenvalue", logx)
-
-
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -212,6 +170,7 @@ def main():
     if "hessian/lambda_1" in names:
         panels.append(("sharpness", plot_sharpness))
         covered |= {n for n in names if n.startswith("hessian/lambda_")} | {"hessian/threshold"}
+    panels += summary_panels(summary)
     for label, prefix in icl_sets(summary):
         panels.append((f"icl_{label}", lambda ax, r, s, lx, p=prefix: plot_icl(ax, r, s, p)))
     # Every other probe gets a panel of its own: nothing requested goes unplotted.

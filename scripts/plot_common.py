@@ -3,6 +3,7 @@ import json
 import os
 
 import matplotlib.pyplot as plt
+from matplotlib import ticker
 
 
 def save(fig, out, filename, caption=""):
@@ -44,3 +45,25 @@ def as_number(text):
         return float(text)
     except ValueError:
         return None
+
+
+def finish(ax, title, ylabel, logx=True, logy=False):
+    ax.set_title(title)
+    ax.set_xlabel("step")
+    ax.set_ylabel(ylabel)
+    if logx:
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(ticker.FuncFormatter(step_label))
+    if logy:
+        ax.set_yscale("log")
+    ax.grid(True, which="major", alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="best", fontsize=8)
+
+
+def step_label(x, _pos=None):
+    """A step tick as people write it: 100, 3k, 1M."""
+    for size, suffix in ((1e6, "M"), (1e3, "k")):
+        if x >= size:
+            return f"{x / size:g}{suffix}"
+    return f"{x:g}"

@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 from plot_common import as_number, load, save, series
 from plot_icl import plot_task_diversity
 from plot_lottery import is_protocol, plot_lottery
+from plot_sharpness import plot_flatness_sweep
 
 
 def plot_sweep(sweep_dir):
@@ -73,6 +74,7 @@ def plot_sweep(sweep_dir):
     written += plot_double_descent(sweep_dir, summary, rows, axes, out)
     written += plot_random_labels(summary, jobs, axes, out)
     written += plot_task_diversity(summary, out)
+    written += plot_flatness_sweep(summary, jobs, out)
     # The curves of every run, overlaid: colour by the first swept key, line style by seed.
     colour_key = swept[0] if swept else None
     colour_values = sorted({swept_value(j, colour_key) for j in jobs}, key=lambda v: (as_number(v) is None,

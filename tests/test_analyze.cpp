@@ -172,6 +172,40 @@ TEST(LinearProbe, DecodesAnOperandAndBeatsItsShuffledControl) {
   EXPECT_NE(bad.output.find("a, b, label"), std::string::npos) << bad.output;
 }
 
+// The hessian instrument on a checkpoint measures exactly what the run's own hessian probe measured
+// at that step (same start vector from (seed, step), same threshold from the schedule's lr), and
+// its final analysis (the spectral density) goes to the analysis summary.
+TEST(Analyze, HessianOnACheckpointRepeatsTheRunsOwnMeasurement) {
+  TempDir tmp;
+  write_text(tmp / "run.yaml", "name: h\ndevice: cpu\ntask: {type: modular_arithmetic, modulus: 7, train_fraction: 0.5}\n"
+                               "model: {type: mlp, width: 8, activation: tanh}\noptimizer: {type: sgd, lr: 0.2, momentum: 0.5}\n"
+                               "schedule: {type: cosine, warmup_steps: 5}\n"
+                               "train: {steps: 20, loss: half_sse, eval_every: 10, checkpoint_every: 10}\n"
+                               "probes: [{type: hessian, every: 10, top_k: 2}]\n");
+  ASSERT_EQ(run_cli("run run.yaml --out run --threads 1 --no-plot --quiet", tmp.path).code, 0);
+  write_text(tmp / "a.yaml", "analyses:\n  - {type: hessian, top_k: 2, density_steps: 10, density_vectors: 2}\n");
+  CliResult r = run_cli("analyze run a.yaml --steps 10 --threads 1", tmp.path);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const std::string out = fs::directory_iterator(tmp / "run/analyses")->path();
+  std::ifstream in(out + "/results.jsonl");
+  Json analysed = Json::parse(std::string(std::istreambuf_iterator<char>(in), {}));
+  std::ifstream metrics(tmp / "run/metrics.jsonl");
+  Json trained;
+  for (std::string line; std::getline(metrics, line);) {
+    Json row = Json::parse(line);
+    if (row["step"] == 10) trained = row;
+  }
+  for (const char* key : {"hessian/lambda_1", "hessian/lambda_2", "hessian/threshold"}) {
+    EXPECT_DOUBLE_EQ(analysed[key].get<double>(), trained[key].get<double>()) << key;
+  }
+  const Json summary = Json::parse(slurp(out + "/summary.json"));
+  const Json& density = summary["analyses"]["0.hessian"]["summary"]["density"];
+  ASSERT_EQ(density["weights"].size(), 2u) << summary.dump();
+  double total = 0;
+  for (const auto& w : density["weights"][0]) total += w.get<double>();
+  EXPECT_NEAR(total, 1.0, 1e-9);
+}
+
 TEST(Safetensors, RoundTripsWithTheDocumentedLayout) {
   TempDir tmp;
   std::map<std::string, torch::Tensor> t = {{"W_enc", torch::arange(6, torch::kFloat).reshape({2, 3})},

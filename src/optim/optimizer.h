@@ -27,6 +27,24 @@ class Optimizer {
   void zero_grad();
   int64_t steps() const { return steps_; }
   bool flat() const { return flat_; }
+  // Sharpness-aware minimisation (the `sam` optimizer; rho 0: off). ascend() moves the parameters
+  // from w to w + e(w) using the current gradient and remembers w; restore() puts w back; step()
+  // restores first when ascend() was the last move, so the update applies to w.
+  struct Ascent {
+    double rho = 0;
+    bool adaptive = false;
+    int64_t m = 0;  // examples per sub-batch with its own e; 0: the whole batch
+  };
+  void set_ascent(const Ascent& a) { ascent_ = a; }
+  const Ascent& ascent() const { return ascent_; }
+  void ascend();
+  void restore();
+  // The gradient buffers, one per group (the flat one, or each parameter's where it has one).
+  std::vector<torch::Tensor> gradients() const;
+  // Adaptive optimizers: the diagonal P of their update p -= lr P^-1 m at the current state, flat
+  // over the parameters in order, float64 (Cohen et al. 2022's preconditioner); undefined for the
+  // others and before the first step.
+  virtual torch::Tensor preconditioner() const { return {}; }
   // Named state tensors for checkpoints: "<param index>.<slot>" (per parameter, flat or not).
   void save(torch::serialize::OutputArchive& archive) const;
   void load(torch::serialize::InputArchive& archive);
@@ -45,15 +63,18 @@ class Optimizer {
   static bool cpu_pass(const Group& group);
 
   int64_t steps_ = 0;
+  size_t parameter_count() const { return parameters_.size(); }
+  torch::Tensor slot_of(size_t parameter, size_t index) const;  // a view: in-place ops update the state
 
  private:
   void flatten();
   torch::Tensor piece(const torch::Tensor& buffer, size_t parameter) const;  // parameter's view of a flat buffer
-  torch::Tensor slot_of(size_t parameter, size_t index) const;  // a view: in-place ops update the state
   void ensure_slots();
 
   std::vector<torch::Tensor> parameters_;
   std::vector<Group> groups_;   // one (flat) or one per parameter
+  Ascent ascent_;
+  std::vector<torch::Tensor> moved_, saved_;  // the tensors ascend() moved, and their w
   std::vector<int64_t> offsets_;  // flat: where each parameter starts in the buffer
   bool flat_ = false;
   double base_lr_;

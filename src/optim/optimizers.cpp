@@ -52,6 +52,7 @@ torch::Tensor Optimizer::piece(const torch::Tensor& buffer, size_t parameter) co
 
 void Optimizer::step(double lr) {
   torch::NoGradGuard no_grad;
+  restore();
   ++steps_;
   ensure_slots();
   for (size_t i = 0; i < groups_.size(); ++i) {
@@ -226,6 +227,17 @@ class Adam : public Optimizer {
   }
 
   AdamOptions o_;
+
+ public:
+  // P = (1 - b1^t) (sqrt(v / (1 - b2^t)) + eps): the update is p -= lr P^-1 m.
+  torch::Tensor preconditioner() const override {
+    if (steps_ == 0) return {};
+    const double b1 = o_.betas[0], b2 = o_.betas[1], t = static_cast<double>(steps_);
+    std::vector<torch::Tensor> pieces;
+    for (size_t i = 0; i < parameter_count(); ++i) pieces.push_back(slot_of(i, 1).reshape(-1).to(torch::kDouble));
+    const torch::Tensor v = torch::cat(pieces);
+    return (1 - std::pow(b1, t)) * ((v / (1 - std::pow(b2, t))).sqrt() + o_.eps);
+  }
 };
 
 }  // namespace

@@ -17,6 +17,15 @@ const Batch& evaluation_set(ProbeContext& c, const std::string& set, const std::
   throw BadInput(instrument + ": the task has no evaluation set '" + set + "'; it has " + join(names) + ".");
 }
 
+Batch first_examples(ProbeContext& c, const std::string& set, int64_t examples, const std::string& instrument) {
+  const Batch& all = evaluation_set(c, set, instrument);
+  if (examples > all.size()) {
+    throw BadInput(instrument + ": examples " + std::to_string(examples) + " exceeds the " + std::to_string(all.size()) +
+                   " examples of the set '" + set + "'; use at most " + std::to_string(all.size()) + ", or 0 for all.");
+  }
+  return examples > 0 ? all.rows(0, examples) : all;
+}
+
 void require_hooks(ProbeContext& c, const std::vector<std::string>& hooks, const std::string& instrument) {
   const auto& known = c.model.hooks().names();
   for (const auto& hook : hooks) {

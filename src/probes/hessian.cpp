@@ -7,9 +7,13 @@
 #include <limits>
 
 #include "core/build_context.h"
+#include "core/error.h"
 #include "core/seed.h"
 #include "models/model.h"
+#include "optim/optimizer.h"
 #include "optim/optimizers.h"
+#include "spec/component.h"
+#include "probes/activations.h"
 #include "probes/hessian_math.h"
 #include "probes/probe.h"
 #include "tasks/task.h"
@@ -19,30 +23,49 @@ namespace {
 
 class Hessian : public Probe {
  public:
-  Hessian(const HessianOptions& o, double momentum, bool gradient_descent)
-      : Probe(o.every), o_(o), momentum_(momentum), gradient_descent_(gradient_descent) {}
+  Hessian(const HessianOptions& o, double momentum, bool gradient_descent, double beta1)
+      : Probe(o.every), o_(o), momentum_(momentum), gradient_descent_(gradient_descent), beta1_(beta1) {}
 
-  void measure(ProbeContext& c, MetricRow& row) override {
-    const Batch& all = c.task.split(o_.set);
-    Batch batch = all;
-    if (o_.examples > 0 && o_.examples < all.size()) {
-      batch.inputs = all.inputs.slice(0, 0, o_.examples);
-      batch.targets = all.targets.slice(0, 0, o_.examples);
-      if (all.weights.defined() && all.weights.dim() == 2) batch.weights = all.weights.slice(0, 0, o_.examples);
+  // precision: float64 on a model of another dtype: the copy the products run on.
+  std::shared_ptr<Model> shadow;
+
+  // H at the model's current parameters, on the probe's fixed examples.
+  HessianOperator operator_at(ProbeContext& c) const {
+    Batch batch = first_examples(c, o_.set, o_.examples, "hessian probe");
+    Model* model = &c.model;
+    if (shadow) {
+      torch::NoGradGuard no_grad;
+      const auto from = c.model.parameters(), to = shadow->parameters();
+      for (size_t i = 0; i < from.size(); ++i) to[i].copy_(from[i]);
+      const auto from_buffers = c.model.buffers(), to_buffers = shadow->buffers();
+      for (size_t i = 0; i < from_buffers.size(); ++i) to_buffers[i].copy_(from_buffers[i]);
+      auto wide = [](const torch::Tensor& t) { return t.defined() && t.is_floating_point() ? t.to(torch::kDouble) : t; };
+      batch = Batch{wide(batch.inputs), wide(batch.targets), wide(batch.weights)};
+      model = shadow.get();
     }
     std::vector<torch::Tensor> params;
-    for (auto& p : c.model.parameters()) {
+    for (auto& p : model->parameters()) {
       if (p.requires_grad()) params.push_back(p);
     }
     torch::AutoGradMode grad_mode(true);
-    const torch::Tensor loss = c.task.loss(c.spec.train.loss, c.model.forward(batch.inputs), batch);
-    const HessianOperator H = HessianOperator::of(loss, params);
+    const torch::Tensor loss = c.task.loss(c.spec.train.loss, model->forward(batch.inputs), batch);
+    HessianOperator H = HessianOperator::of(loss, params);
+    if (!H.curved()) {
+      throw BadInput("hessian probe: the loss '" + c.spec.train.loss + "' of model '" + c.spec.model.type +
+                     "' is linear in every parameter, so its Hessian is zero; measure a model or loss with curvature.");
+    }
+    return H;
+  }
+
+  void measure(ProbeContext& c, MetricRow& row) override {
+    const HessianOperator H = operator_at(c);
     const auto hvp = [&](const torch::Tensor& v) { return H.apply(v); };
     // A start vector drawn from (seed, step): a resumed run measures exactly what it would have.
     auto generator = at::make_generator<at::CPUGeneratorImpl>(derive_seed(c.spec.seed, Stream::kProbe, c.step));
     const torch::Tensor start = torch::randn({H.dim()}, generator, torch::TensorOptions().dtype(torch::kDouble));
     const int64_t k = std::min<int64_t>(o_.top_k, H.dim());
-    const TopEigen top = lanczos_top(hvp, start, k, o_.iterations, o_.tolerance);
+    const TopEigen top = o_.method == "power" ? power_top(hvp, start, k, o_.iterations, o_.tolerance)
+                                              : lanczos_top(hvp, start, k, o_.iterations, o_.tolerance);
     for (int64_t i = 0; i < k; ++i) row.set("hessian/lambda_" + std::to_string(i + 1), top.values[i]);
     double relative = 0;
     for (int64_t i = 0; i < k; ++i) relative = std::max(relative, top.residuals[i] / std::max(std::abs(top.values[i]), 1e-300));
@@ -59,13 +82,45 @@ class Hessian : public Probe {
       row.set("hessian/trace_se", t.standard_error);
     }
     row.set("hessian/converged", top.converged ? 1.0 : 0.0);
+    if (o_.preconditioned) measure_preconditioned(c, H, start, k, row);
     if (c.tensors) (*c.tensors)["hessian/top_vectors"] = top.vectors.to(torch::kFloat).contiguous();
   }
 
-  void summarize(ProbeContext&, Json& out) override {
-    if (!gradient_descent_) {
-      out["notes"] = {"the stability threshold 2/lr is that of (momentum) gradient descent; for adaptive optimizers "
-                      "it concerns the preconditioned sharpness, which this probe does not measure"};
+  // The eigenvalues of P^-1 H are those of the symmetric P^-1/2 H P^-1/2.
+  void measure_preconditioned(ProbeContext& c, const HessianOperator& H, const torch::Tensor& start, int64_t k,
+                              MetricRow& row) const {
+    const torch::Tensor P = c.optimizer ? c.optimizer->preconditioner() : torch::Tensor();
+    if (!P.defined()) return;  // before the first update Adam has no preconditioner
+    if (P.numel() != H.dim()) throw std::logic_error("hessian probe: preconditioner and parameters differ in size");
+    const torch::Tensor scale = P.rsqrt();
+    const TopEigen top =
+        lanczos_top([&](const torch::Tensor& v) { return scale * H.apply(scale * v); }, start, k, o_.iterations, o_.tolerance);
+    for (int64_t i = 0; i < k; ++i) row.set("hessian/preconditioned_lambda_" + std::to_string(i + 1), top.values[i]);
+    const double threshold = c.lr > 0 ? (2 + 2 * beta1_) / ((1 - beta1_) * c.lr) : std::numeric_limits<double>::infinity();
+    row.set("hessian/preconditioned_threshold", threshold);
+    row.set("hessian/preconditioned_ratio", top.values[0] / threshold);
+  }
+
+  void summarize(ProbeContext& c, Json& out) override {
+    if (o_.density_steps > 0) {
+      const HessianOperator H = operator_at(c);
+      auto generator = at::make_generator<at::CPUGeneratorImpl>(derive_seed(c.spec.seed, Stream::kProbe, ~uint64_t{0}));
+      const SpectralDensity d =
+          slq_density([&](const torch::Tensor& v) { return H.apply(v); }, H.dim(), o_.density_steps, o_.density_vectors,
+                      generator);
+      auto rows = [](const torch::Tensor& t) {
+        std::vector<std::vector<double>> out;
+        for (int64_t i = 0; i < t.size(0); ++i) {
+          const torch::Tensor row = t[i].contiguous();
+          out.emplace_back(row.data_ptr<double>(), row.data_ptr<double>() + row.numel());
+        }
+        return out;
+      };
+      out["density"] = {{"step", c.step}, {"nodes", rows(d.nodes)}, {"weights", rows(d.weights)}};
+    }
+    if (!gradient_descent_ && !o_.preconditioned) {
+      out["notes"] = {"the stability threshold 2/lr is that of (momentum) gradient descent; for adam/adamw it "
+                      "concerns the preconditioned sharpness (preconditioned: true)"};
     }
   }
 
@@ -73,6 +128,7 @@ class Hessian : public Probe {
   HessianOptions o_;
   double momentum_;
   bool gradient_descent_;
+  double beta1_;
 };
 
 }  // namespace
@@ -86,7 +142,21 @@ std::unique_ptr<Probe> build_hessian(const ProbeOptions& o, BuildContext& contex
                                 std::to_string(dim) + " parameters");
   }
   const auto* sgd = dynamic_cast<const SgdOptions*>(context.spec.optimizer.options.get());
-  return std::make_unique<Hessian>(options, sgd ? sgd->momentum : 0.0, sgd != nullptr);
+  const auto* adam = dynamic_cast<const AdamOptions*>(context.spec.optimizer.options.get());
+  if (options.preconditioned && !adam) {
+    throw std::invalid_argument("preconditioned needs an adam or adamw optimizer (the run uses '" +
+                                context.spec.optimizer.type + "'); remove preconditioned: true");
+  }
+  auto probe = std::make_unique<Hessian>(options, sgd ? sgd->momentum : 0.0, sgd != nullptr, adam ? adam->betas[0] : 0.0);
+  if (options.precision == "float64" && context.dtype != torch::kDouble) {
+    BuildContext own(context.spec, context.device);  // its own generators: the run's stay untouched
+    own.inputs = context.inputs;
+    probe->shadow = find_entry(model_registry(), context.spec.model.type)->build(*context.spec.model.options, own);
+    probe->shadow->to(context.device);
+    for (auto& t : probe->shadow->parameters()) if (t.is_floating_point()) t.set_data(t.to(torch::kDouble));
+    for (auto& t : probe->shadow->buffers()) if (t.is_floating_point()) t.set_data(t.to(torch::kDouble));
+  }
+  return probe;
 }
 
 }  // namespace phenom

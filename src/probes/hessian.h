@@ -15,6 +15,11 @@ struct HessianOptions : ProbeOptions {
   int64_t trace_samples = 0;
   std::string set = "train";
   int64_t examples = 0;
+  std::string method = "lanczos";
+  int64_t density_steps = 0;
+  int64_t density_vectors = 4;
+  bool preconditioned = false;
+  std::string precision = "model";
   void visit(Visitor& v) override {
     v.field("top_k", top_k, "eigenvalues reported, largest first (hessian/lambda_1 = lambda_max, ...)", AtLeast(1));
     v.field("iterations", iterations, "Lanczos steps at most (one Hessian-vector product each)", AtLeast(1));
@@ -24,9 +29,23 @@ struct HessianOptions : ProbeOptions {
     v.field("set", set, "the fixed evaluation set whose loss is differentiated (train: the training split)");
     v.field("examples", examples, "the first N examples of the set only, in its fixed order (0: all of it)",
             NonNegative());
+    v.field("method", method,
+            "lanczos (full re-orthogonalisation; largest algebraic eigenvalues) or power (power iteration with "
+            "deflation, as PyHessian; largest in magnitude, tolerance on the relative change of each value)",
+            OneOf({"lanczos", "power"}));
+    v.field("density_steps", density_steps,
+            "Lanczos steps per vector of the spectral density by stochastic Lanczos quadrature, at the end of the "
+            "run (summary.json hessian.density; 0: none)", NonNegative());
+    v.field("density_vectors", density_vectors, "Rademacher start vectors of the spectral density", AtLeast(1));
+    v.field("precision", precision,
+            "model: Hessian-vector products in the model's dtype; float64: on a float64 copy of the model, for the "
+            "probe alone (training keeps its dtype)", OneOf({"model", "float64"}));
+    v.field("preconditioned", preconditioned,
+            "adam/adamw: also the top eigenvalues of P^-1 H, P Adam's preconditioner at this step (Cohen et al. "
+            "2022), against (2 + 2 beta1) / ((1 - beta1) lr); from the first update on");
   }
   void check(std::vector<std::pair<std::string, std::string>>& problems) const override {
-    if (top_k > iterations) {
+    if (method == "lanczos" && top_k > iterations) {
       problems.push_back({"top_k", "top_k " + std::to_string(top_k) + " exceeds iterations " + std::to_string(iterations) +
                                        ": Lanczos finds at most as many eigenvalues as it takes steps. Fix: raise "
                                        "iterations, e.g. iterations: " + std::to_string(std::max<int64_t>(40, 4 * top_k)) + "."});

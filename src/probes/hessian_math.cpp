@@ -28,6 +28,11 @@ HessianOperator HessianOperator::of(const torch::Tensor& loss, const std::vector
   return HessianOperator(params, grads);
 }
 
+bool HessianOperator::curved() const {
+  for (const auto& g : grads_) if (g.defined() && g.requires_grad()) return true;
+  return false;
+}
+
 torch::Tensor HessianOperator::gradient() const { return flat_double(grads_, params_); }
 
 torch::Tensor HessianOperator::apply(const torch::Tensor& v) const {
@@ -95,8 +100,71 @@ TopEigen lanczos_top(const std::function<torch::Tensor(const torch::Tensor&)>& h
     q.push_back(w / b);
   }
   if (out.values.empty()) throw std::invalid_argument("Lanczos: fewer than k steps possible");
+  torch::Tensor T = torch::diag(torch::tensor(alpha, torch::kDouble));
+  for (size_t i = 0; i + 1 < alpha.size(); ++i) T[i][i + 1] = T[i + 1][i] = beta[i];
+  auto [theta, S] = torch::linalg_eigh(T, "L");
+  out.nodes = theta;
+  out.weights = S[0].square();
   out.vectors = ritz.t().mm(torch::stack(std::vector<torch::Tensor>(q.begin(), q.begin() + ritz.size(0))));
   return out;
+}
+
+TopEigen power_top(const std::function<torch::Tensor(const torch::Tensor&)>& hvp, const torch::Tensor& start,
+                   int64_t k, int64_t max_iterations, double tolerance) {
+  if (k < 1 || k > start.numel()) throw std::invalid_argument("power iteration: k must be in [1, dim]");
+  TopEigen out;
+  std::vector<torch::Tensor> found;
+  auto deflated = [&](const torch::Tensor& v) {
+    torch::Tensor w = hvp(v);
+    for (size_t i = 0; i < found.size(); ++i) w = w - found[i] * (out.values[i] * found[i].dot(v).item<double>());
+    return w;
+  };
+  out.converged = true;
+  for (int64_t i = 0; i < k; ++i) {
+    torch::Tensor v = start.to(torch::kDouble);
+    for (const auto& u : found) v = v - u * u.dot(v);
+    v = v / v.norm();
+    double value = 0;
+    bool converged = false;
+    torch::Tensor w;
+    for (int64_t t = 0; t < max_iterations; ++t) {
+      w = deflated(v);
+      ++out.iterations;
+      const double next = v.dot(w).item<double>();
+      converged = t > 0 && std::abs(next - value) <= tolerance * std::abs(value);
+      value = next;
+      if (converged) break;
+      const double norm = w.norm().item<double>();
+      if (norm == 0) break;  // v is in the (deflated) null space
+      v = w / norm;
+      for (const auto& u : found) v = v - u * u.dot(v);  // stay orthogonal to the pairs found (as PyHessian)
+      v = v / v.norm();
+    }
+    // The residual of the pair as it stands (w was computed from v only when the loop broke early).
+    const torch::Tensor r = deflated(v) - v * value;
+    ++out.iterations;
+    out.values.push_back(value);
+    out.residuals.push_back(r.norm().item<double>());
+    out.converged = out.converged && converged;
+    found.push_back(v);
+  }
+  out.vectors = torch::stack(found);
+  return out;
+}
+
+SpectralDensity slq_density(const std::function<torch::Tensor(const torch::Tensor&)>& hvp, int64_t dim, int64_t steps,
+                            int64_t vectors, at::Generator& generator) {
+  const int64_t m = std::min(steps, dim);
+  SpectralDensity d{torch::zeros({vectors, m}, torch::kDouble), torch::zeros({vectors, m}, torch::kDouble)};
+  for (int64_t i = 0; i < vectors; ++i) {
+    const torch::Tensor z =
+        torch::randint(0, 2, {dim}, generator, torch::TensorOptions().dtype(torch::kDouble)) * 2 - 1;
+    const TopEigen run = lanczos_top(hvp, z, 1, m, 0.0);  // tolerance 0: all m steps unless invariant
+    const int64_t got = run.nodes.numel();
+    d.nodes[i].slice(0, 0, got).copy_(run.nodes);
+    d.weights[i].slice(0, 0, got).copy_(run.weights);
+  }
+  return d;
 }
 
 TraceEstimate hutchinson_trace(const std::function<torch::Tensor(const torch::Tensor&)>& hvp, int64_t dim,

@@ -19,6 +19,7 @@ class HessianOperator {
   torch::Tensor apply(const torch::Tensor& v) const;  // [dim] float64 -> [dim] float64
   torch::Tensor gradient() const;                     // the loss's gradient, flat float64
   int64_t products() const { return products_; }
+  bool curved() const;  // whether any parameter's gradient depends on the parameters (else H = 0)
 
  private:
   std::vector<torch::Tensor> params_, grads_;
@@ -32,6 +33,9 @@ struct TopEigen {
   torch::Tensor vectors;          // [k, dim] float64, unit Ritz vectors
   int64_t iterations = 0;         // Lanczos steps taken (= Hessian-vector products)
   bool converged = false;         // every residual <= tolerance * |value|
+  // Lanczos only: every Ritz value of the last tridiagonal matrix (ascending) and the squared first
+  // components of its eigenvectors (summing to 1): one vector's quadrature of the spectral density.
+  torch::Tensor nodes, weights;
 };
 
 // The k largest eigenvalues by Lanczos with full re-orthogonalisation, from the start vector
@@ -39,6 +43,21 @@ struct TopEigen {
 // residual is at most `tolerance` times its eigenvalue's magnitude.
 TopEigen lanczos_top(const std::function<torch::Tensor(const torch::Tensor&)>& hvp, const torch::Tensor& start,
                      int64_t k, int64_t max_iterations, double tolerance);
+
+// The k eigenvalues of largest magnitude by power iteration with deflation (each found pair is
+// projected out of the next), each stopped when its value changes by at most `tolerance` relative
+// (PyHessian's rule) or after `max_iterations` products; `iterations` counts all of them.
+TopEigen power_top(const std::function<torch::Tensor(const torch::Tensor&)>& hvp, const torch::Tensor& start,
+                   int64_t k, int64_t max_iterations, double tolerance);
+
+// Stochastic Lanczos quadrature (Ubaru et al. 2017; Ghorbani et al. 2019): `vectors` Rademacher
+// starts, `steps` Lanczos steps each; nodes and weights [vectors, steps] (rows shorter when Lanczos
+// ended early are padded with weight 0). The density is the mean over rows of sum_j w_j delta(x - node_j).
+struct SpectralDensity {
+  torch::Tensor nodes, weights;
+};
+SpectralDensity slq_density(const std::function<torch::Tensor(const torch::Tensor&)>& hvp, int64_t dim, int64_t steps,
+                            int64_t vectors, at::Generator& generator);
 
 struct TraceEstimate {
   double mean = 0;

@@ -12,6 +12,7 @@
 namespace phenom {
 
 class Model;
+class Optimizer;
 class Task;
 struct Batch;
 
@@ -34,6 +35,8 @@ struct ProbeContext {
   torch::Tensor logits(const Batch& split, int64_t chunk = 0);
   void share_logits(const Batch& split, torch::Tensor logits);
   std::vector<std::pair<const Batch*, torch::Tensor>> computed_logits = {};
+  // The run's optimizer during training (its state at this step), else null.
+  const Optimizer* optimizer = nullptr;
 };
 
 class Probe {

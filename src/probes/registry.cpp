@@ -3,6 +3,7 @@
 #include "probes/basic.h"
 #include "probes/cka.h"
 #include "probes/fourier.h"
+#include "probes/flatness.h"
 #include "probes/hessian.h"
 #include "probes/icl_regression.h"
 #include "probes/linear_probe.h"
@@ -22,6 +23,7 @@ std::unique_ptr<Probe> build_cka(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_ablation(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_linear_probe(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_hessian(const ProbeOptions&, BuildContext&);
+std::unique_ptr<Probe> build_flatness(const ProbeOptions&, BuildContext&);
 
 const std::vector<ProbeEntry>& probe_registry() {
   static const std::vector<ProbeEntry> registry = {
@@ -50,6 +52,9 @@ const std::vector<ProbeEntry>& probe_registry() {
       {"hessian", "top Hessian eigenvalues of the training objective (Lanczos; sharpness against the stability "
                   "threshold 2/lr of gradient descent) and its Hutchinson trace, on a fixed set",
        make_options<ProbeOptions, HessianOptions>, build_hessian},
+      {"flatness", "Keskar's epsilon-box sharpness (projected ascent in the box |y| <= eps (|w| + 1)) and, at the end, "
+                   "1-D loss slices along a random and the top-eigenvector direction",
+       make_options<ProbeOptions, FlatnessOptions>, build_flatness},
   };
   return registry;
 }

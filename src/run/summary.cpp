@@ -82,6 +82,7 @@ nlohmann::ordered_json run_summary(const Spec& spec, Experiment& ex, const Train
     // Probes' final analyses (e.g. the key frequencies) under their type.
     const double lr = 0.0;
     ProbeContext context{*ex.model, *ex.task, spec, outcome.step, lr};
+    context.optimizer = ex.optimizer.get();
     for (size_t i = 0; i < ex.probes.size(); ++i) {
       guarded(spec.probes[i].type, [&] {
         Json analysis = Json::object();

@@ -2,6 +2,7 @@
 #include "spec/component.h"
 #include "sweep/detector.h"
 #include "sweep/double_descent.h"
+#include "sweep/flatness.h"
 #include "sweep/random_labels.h"
 #include "sweep/task_diversity.h"
 #include "sweep/trend.h"
@@ -12,6 +13,7 @@ std::unique_ptr<SweepDetector> build_trend(const OptionsBase&);
 std::unique_ptr<SweepDetector> build_double_descent(const OptionsBase&);
 std::unique_ptr<SweepDetector> build_random_labels(const OptionsBase&);
 std::unique_ptr<SweepDetector> build_task_diversity(const OptionsBase&);
+std::unique_ptr<SweepDetector> build_flatness_sweep(const OptionsBase&);
 
 const std::vector<SweepDetectorEntry>& sweep_detector_registry() {
   static const std::vector<SweepDetectorEntry> registry = {
@@ -26,6 +28,9 @@ const std::vector<SweepDetectorEntry>& sweep_detector_registry() {
       {"task_diversity", "in-context regression along the task-pool size M (Raventós et al.): nearer the pool's Bayes "
                          "predictor (dMMSE) or ridge on fresh tasks, the transition M*, error against M",
        make_options<OptionsBase, TaskDiversityOptions>, build_task_diversity},
+      {"flatness", "small batch against large batch and SAM, seed by seed (Keskar et al.; Foret et al.): large batch "
+                   "sharper?, SAM flatter and as accurate?, each flatness measure's rank correlation with the gap",
+       make_options<OptionsBase, FlatnessSweepOptions>, build_flatness_sweep},
   };
   return registry;
 }

@@ -22,6 +22,12 @@ struct Batch {
   torch::Tensor targets;  // int64 [N] class ids; real [N]; per-position real [N, P]
   torch::Tensor weights;  // optional, per-position tasks: which predicted positions count, [P] or [N, P]
   int64_t size() const { return targets.defined() ? targets.size(0) : 0; }
+  // Examples [begin, end) (views; per-position weights shared by every example stay whole).
+  Batch rows(int64_t begin, int64_t end) const {
+    Batch part{inputs.slice(0, begin, end), targets.slice(0, begin, end), weights};
+    if (weights.defined() && weights.dim() == 2) part.weights = weights.slice(0, begin, end);
+    return part;
+  }
 };
 
 struct EvalSet {

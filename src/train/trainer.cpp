@@ -59,6 +59,7 @@ bool Trainer::measure(int64_t step, MetricHistory& history, double last_batch_lo
   double training_seconds = 0;  // the next step's forward pass is training, not measuring
   const int64_t total = spec_.train.total_steps();
   ProbeContext context{*ex_.model, *ex_.task, spec_, step, lr_at(step)};
+  context.optimizer = ex_.optimizer.get();
   const Batch* fixed = ex_.task->fixed_batch();
   if (fixed && step < total && !reached_stop_) {
     torch::Tensor logits = ex_.model->forward(fixed->inputs);
@@ -187,15 +188,21 @@ TrainOutcome Trainer::run(int64_t start_step, MetricHistory& history) {
     const double lr = lr_at(step);
     bool finite = true;
     try {
+      Batch batch;
       if (next_loss_.defined()) {
         loss = std::move(next_loss_);  // computed by the last measure(), same parameters
         next_loss_ = torch::Tensor();
+        batch = *ex_.task->fixed_batch();
       } else {
-        const Batch batch = ex_.task->batch(step);
+        batch = ex_.task->batch(step);
         loss = ex_.task->loss(train.loss, model.forward(batch.inputs), batch);
       }
       ex_.optimizer->zero_grad();
-      loss.backward();
+      if (ex_.optimizer->ascent().rho > 0) {
+        sharpness_aware_gradient(loss, batch);
+      } else {
+        loss.backward();
+      }
       StepState state{step, model, parameters};
       for (auto& c : ex_.callbacks) c->after_backward(state);
       ex_.optimizer->step(lr);

@@ -8,6 +8,7 @@
 
 namespace phenom {
 
+struct Batch;
 struct Experiment;
 struct Spec;
 class RunDir;
@@ -39,6 +40,10 @@ class Trainer {
   // Runs the due probes; returns false if a loss is not finite.
   bool measure(int64_t step, MetricHistory& history, double last_batch_loss, const MetricRow& extra = {});
   void fit_closed_form(MetricHistory& history);
+  // The `sam` optimizer's gradient (train/sam_step.cpp): leaves in the gradient buffers the
+  // gradient at w + e(w) (the mean over sub-batches of m, each with its own e), the parameters at w
+  // or at w + e (step() puts w back). `loss` is the batch's loss at w.
+  void sharpness_aware_gradient(const torch::Tensor& loss, const Batch& batch);
   bool stop_condition_holds(const MetricRow& row) const;  // train.stop_train_acc met by this row  // train.fit: min_norm, recorded as step 1
   void checkpoint(int64_t step, bool keep_numbered);
   // True when a LibTorch error at `step` is the run diverging (a non-finite parameter, gradient
