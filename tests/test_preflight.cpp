@@ -31,6 +31,13 @@ std::string with_line(const std::string& replacement) {
   return out;
 }
 
+// A linear model of 3 inputs (3 weights, no bias) on 20 examples, with a hessian probe on line 7.
+std::string tiny_hessian_spec(const std::string& options) {
+  return "name: h\ndevice: cpu\ntask: {type: linear_regression, dim: 3, n_train: 20, n_test: 10}\n"
+         "model: {type: linear}\noptimizer: {type: sgd, lr: 0.1}\ntrain: {steps: 5, loss: mse}\n"
+         "probes: [{type: hessian, " + options + "}]\n";
+}
+
 class PreflightRefuses : public ::testing::TestWithParam<Refused> {};
 
 TEST_P(PreflightRefuses, WithExit2AndNothingCreated) {
@@ -70,7 +77,13 @@ INSTANTIATE_TEST_SUITE_P(
                 "model: {type: transformer, d_model: 16, n_heads: 2, d_head: 8, d_mlp: 32}\n"
                 "optimizer: {type: adam, lr: 1.0e-3}\ntrain: {steps: 10, loss: mse, batch_size: 64}\n",
                 "train.batch_size=100000000000", "train.batch_size", "command line 'train.batch_size=",
-                "activations of one step"}),
+                "activations of one step"},
+        Refused{"HessianTopKAboveTheParameterCount", tiny_hessian_spec("top_k: 10, iterations: 40"), "", "probes.0",
+                "spec.yaml:7:", "top_k 10 exceeds the model's 3 parameters"},
+        Refused{"HessianSubsetLargerThanTheSet", tiny_hessian_spec("examples: 50"), "", "probes.0", "spec.yaml:7:",
+                "examples 50 exceeds the 20 examples of the set 'train'"},
+        Refused{"PreconditionedSharpnessWithoutAdam", tiny_hessian_spec("preconditioned: true"), "", "probes.0",
+                "spec.yaml:7:", "preconditioned needs an adam or adamw optimizer"}),
     [](const ::testing::TestParamInfo<Refused>& info) { return std::string(info.param.name); });
 
 // The memory check's bounds are lower bounds, and tight ones: for every model kind of the shipped

@@ -23,8 +23,8 @@ namespace {
 
 class Hessian : public Probe {
  public:
-  Hessian(const HessianOptions& o, double momentum, bool gradient_descent, double beta1)
-      : Probe(o.every), o_(o), momentum_(momentum), gradient_descent_(gradient_descent), beta1_(beta1) {}
+  Hessian(const HessianOptions& o, double momentum, bool gradient_descent, bool adam, double beta1)
+      : Probe(o.every), o_(o), momentum_(momentum), gradient_descent_(gradient_descent), adam_(adam), beta1_(beta1) {}
 
   // precision: float64 on a model of another dtype: the copy the products run on.
   std::shared_ptr<Model> shadow;
@@ -58,12 +58,22 @@ class Hessian : public Probe {
   }
 
   void measure(ProbeContext& c, MetricRow& row) override {
+    // Checked here rather than at build: the first measurement is the preflight's, whose errors
+    // carry the probe's line.
+    if (o_.preconditioned && !adam_) {
+      throw BadInput("preconditioned needs an adam or adamw optimizer (the run uses '" + c.spec.optimizer.type +
+                     "'); remove preconditioned: true");
+    }
     const HessianOperator H = operator_at(c);
+    if (o_.top_k > H.dim()) {
+      throw BadInput("top_k " + std::to_string(o_.top_k) + " exceeds the model's " + std::to_string(H.dim()) +
+                     " parameters; use at most " + std::to_string(H.dim()));
+    }
     const auto hvp = [&](const torch::Tensor& v) { return H.apply(v); };
     // A start vector drawn from (seed, step): a resumed run measures exactly what it would have.
     auto generator = at::make_generator<at::CPUGeneratorImpl>(derive_seed(c.spec.seed, Stream::kProbe, c.step));
     const torch::Tensor start = torch::randn({H.dim()}, generator, torch::TensorOptions().dtype(torch::kDouble));
-    const int64_t k = std::min<int64_t>(o_.top_k, H.dim());
+    const int64_t k = o_.top_k;
     const TopEigen top = o_.method == "power" ? power_top(hvp, start, k, o_.iterations, o_.tolerance)
                                               : lanczos_top(hvp, start, k, o_.iterations, o_.tolerance);
     for (int64_t i = 0; i < k; ++i) row.set("hessian/lambda_" + std::to_string(i + 1), top.values[i]);
@@ -128,6 +138,7 @@ class Hessian : public Probe {
   HessianOptions o_;
   double momentum_;
   bool gradient_descent_;
+  bool adam_;
   double beta1_;
 };
 
@@ -135,19 +146,10 @@ class Hessian : public Probe {
 
 std::unique_ptr<Probe> build_hessian(const ProbeOptions& o, BuildContext& context) {
   const auto& options = dynamic_cast<const HessianOptions&>(o);
-  int64_t dim = 0;
-  for (const auto& p : context.parameters) dim += p.numel();
-  if (dim > 0 && options.top_k > dim) {
-    throw std::invalid_argument("hessian probe: top_k " + std::to_string(options.top_k) + " exceeds the model's " +
-                                std::to_string(dim) + " parameters");
-  }
   const auto* sgd = dynamic_cast<const SgdOptions*>(context.spec.optimizer.options.get());
   const auto* adam = dynamic_cast<const AdamOptions*>(context.spec.optimizer.options.get());
-  if (options.preconditioned && !adam) {
-    throw std::invalid_argument("preconditioned needs an adam or adamw optimizer (the run uses '" +
-                                context.spec.optimizer.type + "'); remove preconditioned: true");
-  }
-  auto probe = std::make_unique<Hessian>(options, sgd ? sgd->momentum : 0.0, sgd != nullptr, adam ? adam->betas[0] : 0.0);
+  auto probe = std::make_unique<Hessian>(options, sgd ? sgd->momentum : 0.0, sgd != nullptr, adam != nullptr,
+                                         adam ? adam->betas[0] : 0.0);
   if (options.precision == "float64" && context.dtype != torch::kDouble) {
     BuildContext own(context.spec, context.device);  // its own generators: the run's stay untouched
     own.inputs = context.inputs;
