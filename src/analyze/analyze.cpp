@@ -7,18 +7,15 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "core/build_context.h"
 #include "core/error.h"
 #include "core/io.h"
 #include "core/threads.h"
 #include "core/safetensors.h"
 #include "core/text.h"
 #include "models/model.h"
-#include "optim/optimizer.h"
 #include "probes/probe.h"
 #include "run/artifact.h"
 #include "spec/analysis_spec.h"
-#include "spec/component.h"
 #include "tasks/task.h"
 #include "train/experiment.h"
 
@@ -85,15 +82,6 @@ struct Computed {
   std::map<std::string, torch::Tensor> tensors;
 };
 
-// The learning rate the run's update at `step` used (its optimizer's base rate times the schedule),
-// as the trainer gives it to probes: instruments such as hessian compare with it.
-double learning_rate_at(const Spec& spec, int64_t step) {
-  BuildContext context(spec, torch::kCPU);
-  context.parameters = {torch::zeros({1})};  // only the optimizer's base rate is needed
-  const auto optimizer = find_entry(optimizer_registry(), spec.optimizer.type)->build(*spec.optimizer.options, context);
-  return optimizer->base_lr() * spec.schedule.options->factor(step, spec.train.total_steps());
-}
-
 // Runs every analysis not yet done at `step` on the model system at that step; with `summaries`
 // (the last step), also each instrument's final analysis there, done or not.
 std::vector<Computed> compute(const RunArtifact& run, const AnalysisSpec& spec, int64_t step,
@@ -102,7 +90,7 @@ std::vector<Computed> compute(const RunArtifact& run, const AnalysisSpec& spec, 
   Experiment ex = run.model_at(step);
   BuildContext context(run.spec(), ex.device);
   context.inputs = ex.task->inputs();
-  ProbeContext probe_context{*ex.model, *ex.task, run.spec(), step, learning_rate_at(run.spec(), step)};
+  ProbeContext probe_context{*ex.model, *ex.task, run.spec(), step, run.spec().learning_rate(step)};
   for (size_t i = 0; i < spec.analyses.size(); ++i) {
     const auto& a = spec.analyses[i];
     const std::string key = std::to_string(i) + "." + a.type;

@@ -6,8 +6,7 @@
 
 namespace phenom {
 
-struct SgdOptions : OptionsBase {
-  double lr = 0.1;
+struct SgdOptions : OptimizerOptions {
   double momentum = 0.0;
   bool nesterov = false;
   double weight_decay = 0.0;
@@ -22,8 +21,8 @@ struct SgdOptions : OptionsBase {
   }
 };
 
-struct AdamOptions : OptionsBase {
-  double lr = 1e-3;
+struct AdamOptions : OptimizerOptions {
+  AdamOptions() { lr = 1e-3; }
   std::vector<double> betas = {0.9, 0.999};
   double eps = 1e-8;
   double weight_decay = 0.0;
@@ -46,12 +45,11 @@ struct AdamWOptions : AdamOptions {
 // Sharpness-aware minimisation (Foret et al. 2021): each step takes its gradient at w + e,
 // e = rho * g / ||g|| (adaptive, ASAM: rho * |w|^2 g / || |w| g ||), then the base optimizer
 // updates w with it. m > 0: m-sharpness, each sub-batch of m examples has its own e.
-struct SamOptions : OptionsBase {
+struct SamOptions : OptimizerOptions {
   std::string base = "sgd";
   double rho = 0.05;
   bool adaptive = false;
   int64_t m = 0;
-  double lr = 0.1;
   double momentum = 0.0;
   bool nesterov = false;
   double weight_decay = 0.0;

@@ -128,6 +128,11 @@ struct ModelOptions : OptionsBase {
 };
 
 // A learning-rate schedule is a pure function of the step: lr(step) = optimizer.lr * factor(step).
+// Every optimizer has a base learning rate, which the schedule multiplies.
+struct OptimizerOptions : OptionsBase {
+  double lr = 0.1;
+};
+
 struct ScheduleOptions : OptionsBase {
   virtual double factor(int64_t step, int64_t total_steps) const = 0;
 };

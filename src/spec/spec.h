@@ -155,6 +155,11 @@ struct Spec {
   std::vector<Component<OptionsBase>> sweep_detectors;
 
   std::string source;  // the file it came from (for messages)
+
+  // The learning rate of the update at `step`: the optimizer's lr times the schedule's factor.
+  double learning_rate(int64_t step) const {
+    return dynamic_cast<const OptimizerOptions&>(*optimizer.options).lr * schedule.options->factor(step, train.total_steps());
+  }
 };
 
 // One problem found in a spec: where, what, what is allowed, how to fix.

@@ -67,8 +67,7 @@ std::set<std::string> preflight_metrics(const Spec& spec, const std::vector<std:
   BuildContext context(spec, ex.device);
   context.inputs = ex.task->inputs();
   for (auto& p : ex.model->parameters()) if (p.requires_grad()) context.parameters.push_back(p);
-  const double lr = ex.optimizer ? ex.optimizer->base_lr() * spec.schedule.options->factor(0, spec.train.total_steps()) : 0.0;
-  ProbeContext probe_context{*ex.model, *ex.task, spec, 0, lr};
+  ProbeContext probe_context{*ex.model, *ex.task, spec, 0, spec.learning_rate(0)};
   probe_context.optimizer = ex.optimizer.get();
   MetricRow row{0, {}};
   std::vector<std::pair<std::string, std::string>> problems;

@@ -34,7 +34,7 @@ Trainer::Trainer(const Spec& spec, Experiment& ex, RunDir& dir, Console& console
     : spec_(spec), ex_(ex), dir_(dir), console_(console), spec_hash_(std::move(spec_hash)) {}
 
 double Trainer::lr_at(int64_t step) const {
-  return ex_.optimizer->base_lr() * spec_.schedule.options->factor(step, spec_.train.total_steps());
+  return spec_.learning_rate(step);
 }
 
 bool Trainer::log_due(int64_t step) const {
