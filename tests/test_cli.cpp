@@ -282,6 +282,25 @@ TEST(Configs, EdgeOfStabilityMeetsItsExpectations) {
   EXPECT_NE(r.output.find("all 7 expectations met"), std::string::npos) << r.output;
 }
 
+// S-T2 as shipped, seed 0 (two runs, about 2.2 minutes with two jobs): the plateau sharpness
+// follows 2/lr within 20% and both runs keep the base config's expectations.
+TEST(Configs, EdgeOfStabilityPlateauFollowsTwoOverLr) {
+  TempDir tmp;
+  CliResult r = run_cli("sweep " + source_dir() + "/configs/sharpness/eos_lr_sweep.yaml --jobs 2 --quiet --no-plot "
+                        "--root runs", tmp.path);
+  ASSERT_EQ(r.code, 0) << r.output;
+  nlohmann::json summary;
+  for (const auto& e : fs::directory_iterator(tmp / "runs/edge-of-stability-lr")) {
+    if (e.path().filename().string().rfind("sweep-", 0) == 0) summary = nlohmann::json::parse(slurp(e.path() / "summary.json"));
+  }
+  const auto& trend = summary["trend"];
+  ASSERT_EQ(trend["points"].size(), 2u) << summary.dump();
+  EXPECT_TRUE(trend["monotone_decreasing"].get<bool>()) << trend.dump();
+  EXPECT_LE(trend["scaling"]["max_ratio_error"].get<double>(), 0.2) << trend.dump();
+  EXPECT_TRUE(trend["detected"].get<bool>()) << trend.dump();
+  EXPECT_TRUE(summary["expectations_met"].get<bool>()) << summary.dump();
+}
+
 // The shipped sweep on seeds 0-2 (the config's five seeds take about 3 minutes): in every seed the
 // large batch is over 2x sharper than the small one, SAM flatter and within 0.5 pp as accurate.
 TEST(Configs, BatchSizeSamSweepShowsSharpAndFlatMinima) {

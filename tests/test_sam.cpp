@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
+#include <sstream>
+
 #include <nlohmann/json.hpp>
 
 #include "cli_helpers.h"
@@ -13,6 +16,7 @@
 #include "spec/spec.h"
 #include "sweep/detector.h"
 #include "sweep/flatness.h"
+#include "sweep/trend.h"
 #include "tasks/task.h"
 #include "train/experiment.h"
 
@@ -134,6 +138,33 @@ TEST(Sam, AStoppedAndResumedRunIsByteIdentical) {
   EXPECT_EQ(slurp(tmp / "parts/metrics.jsonl"), slurp(tmp / "whole/metrics.jsonl"));
 }
 
+// SAM on base adam steps with Adam's preconditioner, so the hessian probe's preconditioned
+// sharpness is there from the first update, against (2 + 2 beta1) / ((1 - beta1) lr).
+TEST(Sam, OnBaseAdamTheProbeMeasuresThePreconditionedSharpness) {
+  TempDir tmp;
+  std::string spec = std::string(kSpec) + "optimizer: {type: sam, base: adam, lr: 0.01, rho: 0.05, betas: [0.8, 0.99]}\n"
+                     "probes: [{type: hessian, every: 1, preconditioned: true}]\n";
+  spec.replace(spec.find("steps: 1,"), 9, "steps: 3,");
+  write_text(tmp / "spec.yaml", spec);
+  CliResult r = run_cli("run spec.yaml --no-plot --out run --threads 1 --quiet", tmp.path);
+  ASSERT_EQ(r.code, 0) << r.output;
+  std::istringstream lines(slurp(tmp / "run/metrics.jsonl"));
+  int measured = 0;
+  for (std::string line; std::getline(lines, line);) {
+    const nlohmann::json row = nlohmann::json::parse(line);
+    if (row["step"] == 0) {
+      EXPECT_FALSE(row.contains("hessian/preconditioned_lambda_1")) << line;  // no update yet
+      continue;
+    }
+    ASSERT_TRUE(row.contains("hessian/preconditioned_lambda_1")) << line;
+    EXPECT_GT(row["hessian/preconditioned_lambda_1"].get<double>(), 0.0);
+    EXPECT_NEAR(row["hessian/preconditioned_threshold"].get<double>(), (2 + 2 * 0.8) / (0.2 * 0.01), 1e-9);
+    EXPECT_FALSE(row.contains("hessian/threshold")) << "SAM's stability threshold is not 2/lr";
+    ++measured;
+  }
+  EXPECT_EQ(measured, 3);
+}
+
 TEST(Sam, OptionsOfTheOtherBaseAndANonPositiveRhoAreRefused) {
   TempDir tmp;
   for (const auto& [options, key] : std::vector<std::pair<std::string, std::string>>{
@@ -201,6 +232,38 @@ TEST(FlatnessSweep, AnArmKeyThatIsNotSweptIsRefused) {
   o.large = {"train.batch_size=1000"};
   o.sam = {"optimizer.typ=sam"};
   EXPECT_THROW(entry->build(o)->check({"seed", "optimizer.type", "train.batch_size"}), std::exception);
+}
+
+// S-T2 as the trend detector's scaling check: the plateau sharpness of an edge-of-stability run
+// follows 2/lr, so over a sweep of lr it scales as lr^-1 within 20%.
+TEST(TrendScaling, MeansFollowAPowerOfTheSweptKeyWithinTheTolerance) {
+  auto detect = [](const std::vector<std::pair<double, double>>& xy) {
+    const auto* entry = find_entry(sweep_detector_registry(), "trend");
+    auto options = entry->make_options();
+    auto& o = dynamic_cast<TrendOptions&>(*options);
+    o.x = "optimizer.lr";
+    o.y = "edge_of_stability.plateau_sharpness";
+    o.power = -1;
+    o.scaling_tolerance = 0.2;
+    std::vector<SweepRow> rows;
+    for (const auto& [x, y] : xy) {
+      SweepRow row;
+      row.swept = {{"optimizer.lr", std::to_string(x)}};
+      row.summary["edge_of_stability"] = {{"plateau_sharpness", y}};
+      rows.push_back(row);
+    }
+    return entry->build(o)->detect(rows);
+  };
+  // 2/lr is 53.3 and 76.2: plateaus at 54.4 and 75.0 (ratio 1.38 of 1.43) hold; 54.4 and 60 do not.
+  auto held = detect({{0.0375, 54.4}, {0.02625, 75.0}});
+  EXPECT_TRUE(held["detected"].get<bool>()) << held.dump();
+  // the first point is the smallest lr: 54.4 / 75.0 over the predicted 0.02625 / 0.0375
+  EXPECT_NEAR(held["scaling"]["max_ratio_error"].get<double>(), 54.4 / 75.0 / 0.7 - 1, 1e-9);
+  EXPECT_NEAR(held["scaling"]["fitted_power"].get<double>(), std::log(75.0 / 54.4) / std::log(0.7), 1e-9);
+  auto failed = detect({{0.0375, 54.4}, {0.02625, 60.0}});
+  EXPECT_FALSE(failed["detected"].get<bool>()) << failed.dump();
+  EXPECT_FALSE(failed["scaling"]["holds"].get<bool>());
+  EXPECT_FALSE(detect({{0.0375, 54.4}})["detected"].get<bool>());  // one value of x is no scaling
 }
 
 }  // namespace

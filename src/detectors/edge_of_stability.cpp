@@ -67,6 +67,9 @@ class EdgeOfStability : public Detector {
     const std::vector<double> after(ratio.begin() + static_cast<std::ptrdiff_t>(onset), ratio.end());
     r["onset_step"] = onset_step;
     r["median_ratio"] = median(after);
+    // The plateau itself: the median sharpness from onset on (it follows 2/lr when lr changes).
+    r["plateau_sharpness"] = median(std::vector<double>(sharpness.values.begin() + static_cast<std::ptrdiff_t>(onset),
+                                                        sharpness.values.end()));
     r["max_ratio"] = *std::max_element(after.begin(), after.end());
     r["measurements_after_onset"] = after.size();
     r["loss_rising_after"] = rising_fraction(loss, onset_step, std::numeric_limits<int64_t>::max());

@@ -61,8 +61,8 @@ class Hessian : public Probe {
     // Checked here rather than at build: the first measurement is the preflight's, whose errors
     // carry the probe's line.
     if (o_.preconditioned && !adam_) {
-      throw BadInput("preconditioned needs an adam or adamw optimizer (the run uses '" + c.spec.optimizer.type +
-                     "'); remove preconditioned: true");
+      throw BadInput("preconditioned needs an adam or adamw optimizer, or sam on base adam/adamw (the run uses '" +
+                     c.spec.optimizer.type + "'); remove preconditioned: true");
     }
     const HessianOperator H = operator_at(c);
     if (o_.top_k > H.dim()) {
@@ -72,10 +72,11 @@ class Hessian : public Probe {
     const auto hvp = [&](const torch::Tensor& v) { return H.apply(v); };
     // A start vector drawn from (seed, step): a resumed run measures exactly what it would have.
     auto generator = at::make_generator<at::CPUGeneratorImpl>(derive_seed(c.spec.seed, Stream::kProbe, c.step));
-    const torch::Tensor start = torch::randn({H.dim()}, generator, torch::TensorOptions().dtype(torch::kDouble));
+    const torch::Tensor random = torch::randn({H.dim()}, generator, torch::TensorOptions().dtype(torch::kDouble));
     const int64_t k = o_.top_k;
-    const TopEigen top = o_.method == "power" ? power_top(hvp, start, k, o_.iterations, o_.tolerance)
-                                              : lanczos_top(hvp, start, k, o_.iterations, o_.tolerance);
+    const TopEigen top = o_.method == "power" ? power_top(hvp, random, k, o_.iterations, o_.tolerance)
+                                              : lanczos(hvp, previous_, random);
+    if (o_.warm_start) previous_ = top.tracked;
     for (int64_t i = 0; i < k; ++i) row.set("hessian/lambda_" + std::to_string(i + 1), top.values[i]);
     double relative = 0;
     for (int64_t i = 0; i < k; ++i) relative = std::max(relative, top.residuals[i] / std::max(std::abs(top.values[i]), 1e-300));
@@ -92,23 +93,41 @@ class Hessian : public Probe {
       row.set("hessian/trace_se", t.standard_error);
     }
     row.set("hessian/converged", top.converged ? 1.0 : 0.0);
-    if (o_.preconditioned) measure_preconditioned(c, H, start, k, row);
+    if (o_.preconditioned) measure_preconditioned(c, H, random, k, row);
     if (c.tensors) (*c.tensors)["hessian/top_vectors"] = top.vectors.to(torch::kFloat).contiguous();
   }
 
   // The eigenvalues of P^-1 H are those of the symmetric P^-1/2 H P^-1/2.
-  void measure_preconditioned(ProbeContext& c, const HessianOperator& H, const torch::Tensor& start, int64_t k,
-                              MetricRow& row) const {
+  void measure_preconditioned(ProbeContext& c, const HessianOperator& H, const torch::Tensor& random, int64_t k,
+                              MetricRow& row) {
     const torch::Tensor P = c.optimizer ? c.optimizer->preconditioner() : torch::Tensor();
     if (!P.defined()) return;  // before the first update Adam has no preconditioner
     if (P.numel() != H.dim()) throw std::logic_error("hessian probe: preconditioner and parameters differ in size");
     const torch::Tensor scale = P.rsqrt();
     const TopEigen top =
-        lanczos_top([&](const torch::Tensor& v) { return scale * H.apply(scale * v); }, start, k, o_.iterations, o_.tolerance);
+        lanczos([&](const torch::Tensor& v) { return scale * H.apply(scale * v); }, previous_preconditioned_, random);
+    if (o_.warm_start) previous_preconditioned_ = top.tracked;
     for (int64_t i = 0; i < k; ++i) row.set("hessian/preconditioned_lambda_" + std::to_string(i + 1), top.values[i]);
     const double threshold = c.lr > 0 ? (2 + 2 * beta1_) / ((1 - beta1_) * c.lr) : std::numeric_limits<double>::infinity();
     row.set("hessian/preconditioned_threshold", threshold);
     row.set("hessian/preconditioned_ratio", top.values[0] / threshold);
+  }
+
+  std::map<std::string, torch::Tensor> state() const override {
+    std::map<std::string, torch::Tensor> out;
+    if (previous_.defined()) out["top_vectors"] = previous_;
+    if (previous_preconditioned_.defined()) out["preconditioned_vectors"] = previous_preconditioned_;
+    return out;
+  }
+  std::vector<std::string> state_keys() const override {
+    if (!o_.warm_start) return {};
+    return {"top_vectors", "preconditioned_vectors"};
+  }
+  void load_state(const std::map<std::string, torch::Tensor>& saved) override {
+    if (auto found = saved.find("top_vectors"); found != saved.end()) previous_ = found->second.to(torch::kDouble);
+    if (auto found = saved.find("preconditioned_vectors"); found != saved.end()) {
+      previous_preconditioned_ = found->second.to(torch::kDouble);
+    }
   }
 
   void summarize(ProbeContext& c, Json& out) override {
@@ -140,6 +159,24 @@ class Hessian : public Probe {
   bool gradient_descent_;
   bool adam_;
   double beta1_;
+  torch::Tensor previous_, previous_preconditioned_;  // warm_start: the last measurement's vectors [k, dim]
+
+  // Lanczos from the random vector, or with warm_start after a first measurement from the previous
+  // one's vectors: the top k and two guards below them (normalised sum), plus a tenth in norm of
+  // the random vector, for at least k + 3 steps. The guards make a crossing visible: when the
+  // second eigenvalue overtakes the first, the start already holds its vector, and the k + 3 steps
+  // span the tracked ones (a start along the old top vector alone converges there at once, to the
+  // wrong value).
+  TopEigen lanczos(const std::function<torch::Tensor(const torch::Tensor&)>& hvp, const torch::Tensor& previous,
+                   const torch::Tensor& random) const {
+    const int64_t k = o_.top_k, track = o_.warm_start ? k + 2 : k;
+    if (!o_.warm_start || !previous.defined() || previous.size(1) != random.numel()) {
+      return lanczos_top(hvp, random, k, o_.iterations, o_.tolerance, 0, track);
+    }
+    const torch::Tensor sum = previous.sum(0);
+    const torch::Tensor start = sum / sum.norm() + 0.1 * random / random.norm();
+    return lanczos_top(hvp, start, k, o_.iterations, o_.tolerance, std::min(k + 3, o_.iterations), track);
+  }
 };
 
 }  // namespace
@@ -148,8 +185,12 @@ std::unique_ptr<Probe> build_hessian(const ProbeOptions& o, BuildContext& contex
   const auto& options = dynamic_cast<const HessianOptions&>(o);
   const auto* sgd = dynamic_cast<const SgdOptions*>(context.spec.optimizer.options.get());
   const auto* adam = dynamic_cast<const AdamOptions*>(context.spec.optimizer.options.get());
-  auto probe = std::make_unique<Hessian>(options, sgd ? sgd->momentum : 0.0, sgd != nullptr, adam != nullptr,
-                                         adam ? adam->betas[0] : 0.0);
+  // sam on base adam/adamw steps with Adam, whose preconditioner it has (its threshold, like SAM
+  // on sgd's, is not plain gradient descent's: no 2/lr for sam).
+  const auto* sam = dynamic_cast<const SamOptions*>(context.spec.optimizer.options.get());
+  const bool adam_steps = adam || (sam && sam->base != "sgd");
+  const double beta1 = adam ? adam->betas[0] : sam ? sam->betas[0] : 0.0;
+  auto probe = std::make_unique<Hessian>(options, sgd ? sgd->momentum : 0.0, sgd != nullptr, adam_steps, beta1);
   if (options.precision == "float64" && context.dtype != torch::kDouble) {
     BuildContext own(context.spec, context.device);  // its own generators: the run's stay untouched
     own.inputs = context.inputs;

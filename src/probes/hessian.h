@@ -20,6 +20,7 @@ struct HessianOptions : ProbeOptions {
   int64_t density_vectors = 4;
   bool preconditioned = false;
   std::string precision = "model";
+  bool warm_start = false;
   void visit(Visitor& v) override {
     v.field("top_k", top_k, "eigenvalues reported, largest first (hessian/lambda_1 = lambda_max, ...)", AtLeast(1));
     v.field("iterations", iterations, "Lanczos steps at most (one Hessian-vector product each)", AtLeast(1));
@@ -43,8 +44,16 @@ struct HessianOptions : ProbeOptions {
     v.field("preconditioned", preconditioned,
             "adam/adamw: also the top eigenvalues of P^-1 H, P Adam's preconditioner at this step (Cohen et al. "
             "2022), against (2 + 2 beta1) / ((1 - beta1) lr); from the first update on");
+    v.field("warm_start", warm_start,
+            "lanczos: start from the previous measurement's top k + 2 vectors (plus a tenth of a random one) instead "
+            "of a random vector; kept in checkpoints, so a resumed run measures what an uninterrupted one does");
   }
   void check(std::vector<std::pair<std::string, std::string>>& problems) const override {
+    if (warm_start && method == "power") {
+      problems.push_back({"warm_start", "warm_start needs method: lanczos: power iteration started on the previous "
+                                        "pair stays on it even after another eigenvalue has overtaken it. Fix: remove "
+                                        "warm_start, or use method: lanczos."});
+    }
     if (method == "lanczos" && top_k > iterations) {
       problems.push_back({"top_k", "top_k " + std::to_string(top_k) + " exceeds iterations " + std::to_string(iterations) +
                                        ": Lanczos finds at most as many eigenvalues as it takes steps. Fix: raise "

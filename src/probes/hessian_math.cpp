@@ -58,7 +58,8 @@ torch::Tensor HessianOperator::apply(const torch::Tensor& v) const {
 }
 
 TopEigen lanczos_top(const std::function<torch::Tensor(const torch::Tensor&)>& hvp, const torch::Tensor& start,
-                     int64_t k, int64_t max_iterations, double tolerance) {
+                     int64_t k, int64_t max_iterations, double tolerance, int64_t min_iterations,
+                     int64_t track) {
   const int64_t n = start.numel();
   const int64_t m = std::min(max_iterations, n);
   if (k < 1 || k > m) throw std::invalid_argument("Lanczos: k must be in [1, min(iterations, dim)]");
@@ -89,7 +90,7 @@ TopEigen lanczos_top(const std::function<torch::Tensor(const torch::Tensor&)>& h
         converged = converged && residual <= tolerance * std::abs(value);
       }
       out.converged = converged;
-      if (converged) break;
+      if (converged && j + 1 >= min_iterations) break;
     }
     const double scale = std::abs(alpha.back()) + (beta.empty() ? 0.0 : beta.back());
     if (b <= 1e-12 * std::max(scale, 1e-300)) {  // an invariant subspace: T's eigenvalues are exact
@@ -105,7 +106,10 @@ TopEigen lanczos_top(const std::function<torch::Tensor(const torch::Tensor&)>& h
   auto [theta, S] = torch::linalg_eigh(T, "L");
   out.nodes = theta;
   out.weights = S[0].square();
-  out.vectors = ritz.t().mm(torch::stack(std::vector<torch::Tensor>(q.begin(), q.begin() + ritz.size(0))));
+  const torch::Tensor Q = torch::stack(std::vector<torch::Tensor>(q.begin(), q.begin() + ritz.size(0)));
+  out.vectors = ritz.t().mm(Q);
+  const int64_t steps = S.size(0), kept = std::min(std::max(k, track), steps);
+  out.tracked = S.slice(1, steps - kept, steps).flip(1).t().mm(Q);
   return out;
 }
 

@@ -31,6 +31,7 @@ struct TopEigen {
   std::vector<double> values;     // largest (algebraic) first
   std::vector<double> residuals;  // ||H u - lambda u|| of each Ritz pair, a bound on its error
   torch::Tensor vectors;          // [k, dim] float64, unit Ritz vectors
+  torch::Tensor tracked;          // Lanczos: [min(track, steps), dim], the top Ritz vectors beyond k too
   int64_t iterations = 0;         // Lanczos steps taken (= Hessian-vector products)
   bool converged = false;         // every residual <= tolerance * |value|
   // Lanczos only: every Ritz value of the last tridiagonal matrix (ascending) and the squared first
@@ -40,9 +41,11 @@ struct TopEigen {
 
 // The k largest eigenvalues by Lanczos with full re-orthogonalisation, from the start vector
 // `start` ([dim]), for at most `max_iterations` steps (and at most dim), stopping once every
-// residual is at most `tolerance` times its eigenvalue's magnitude.
+// residual is at most `tolerance` times its eigenvalue's magnitude, but not before `min_iterations`
+// steps; `tracked` keeps the top max(k, track) Ritz vectors (a warm start's next start).
 TopEigen lanczos_top(const std::function<torch::Tensor(const torch::Tensor&)>& hvp, const torch::Tensor& start,
-                     int64_t k, int64_t max_iterations, double tolerance);
+                     int64_t k, int64_t max_iterations, double tolerance, int64_t min_iterations = 0,
+                     int64_t track = 0);
 
 // The k eigenvalues of largest magnitude by power iteration with deflation (each found pair is
 // projected out of the next), each stopped when its value changes by at most `tolerance` relative

@@ -48,6 +48,13 @@ class Probe {
   // At the end of a run a probe may add a final analysis to summary.json under its type.
   using Json = nlohmann::ordered_json;
   virtual void summarize(ProbeContext& /*context*/, Json& /*out*/) {}
+  // What a probe carries from one measurement to the next (e.g. warm-start vectors), kept in
+  // checkpoints so that a resumed run measures what an uninterrupted one would. state() gives what
+  // exists now (nothing before the first measurement); load_state receives what a checkpoint holds
+  // of state_keys().
+  virtual std::map<std::string, torch::Tensor> state() const { return {}; }
+  virtual std::vector<std::string> state_keys() const { return {}; }
+  virtual void load_state(const std::map<std::string, torch::Tensor>& /*saved*/) {}
 
  private:
   Cadence every_;

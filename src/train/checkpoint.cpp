@@ -12,6 +12,7 @@
 #include "core/text.h"
 #include "models/model.h"
 #include "optim/optimizer.h"
+#include "probes/probe.h"
 #include "train/experiment.h"
 
 namespace phenom {
@@ -113,6 +114,8 @@ std::map<std::string, torch::Tensor> named_tensors(const Experiment& ex) {
   return out;
 }
 
+std::string probe_key(size_t index, const std::string& key) { return "probe." + std::to_string(index) + "." + key; }
+
 }  // namespace
 
 std::string encode_checkpoint(const Experiment& ex, int64_t step, const std::string& spec_hash, int64_t metrics_rows) {
@@ -125,6 +128,9 @@ std::string encode_checkpoint(const Experiment& ex, int64_t step, const std::str
   ex.optimizer->save(archive);
   for (const auto& c : ex.callbacks) {
     for (const auto& [key, tensor] : c->state()) archive.write("callback." + c->name() + "." + key, tensor);
+  }
+  for (size_t i = 0; i < ex.probes.size(); ++i) {
+    for (const auto& [key, tensor] : ex.probes[i]->state()) archive.write(probe_key(i, key), tensor.cpu());
   }
   std::ostringstream bytes;
   archive.save_to(bytes);
@@ -158,6 +164,15 @@ CheckpointInfo load_checkpoint(const std::string& path, Experiment& ex, const st
       saved[key] = t;
     }
     if (!saved.empty()) c->load_state(saved);
+  }
+  // A probe's state is absent until its first measurement: what is there is restored.
+  for (size_t i = 0; i < ex.probes.size(); ++i) {
+    std::map<std::string, torch::Tensor> saved;
+    for (const auto& key : ex.probes[i]->state_keys()) {
+      torch::Tensor t;
+      if (archive.try_read(probe_key(i, key), t)) saved[key] = t;
+    }
+    if (!saved.empty()) ex.probes[i]->load_state(saved);
   }
   return info;
 }
