@@ -217,8 +217,10 @@ int train_and_report(const RunRequest& request, const Spec& spec, const std::str
   for (const auto& e : expectations) {
     report += std::string(e.passed ? "  ok    " : "  FAIL  ") + e.key + " " + e.expected + " (got " + e.actual.dump() + ")\n";
   }
-  report += std::string(all_met ? "all " + std::to_string(expectations.size()) + " expectations met"
-                                : "EXPECTATIONS NOT MET") + "\nrun directory: " + dir.path() + "\n";
+  const std::string verdict = expectations.empty() ? "no expectations (the spec has no expect:)"
+                              : all_met ? "all " + std::to_string(expectations.size()) + " expectations met"
+                                        : "EXPECTATIONS NOT MET";
+  report += verdict + "\nrun directory: " + dir.path() + "\n";
   if (!request.quiet) {
     std::cout << report << std::flush;
   }
