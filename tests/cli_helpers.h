@@ -83,6 +83,14 @@ inline std::string slurp(const std::string& path) {
 
 inline void write_text(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
+// The sweep directory (sweep-<hash>) under a sweep's name directory, e.g. runs/<name>; "" when none.
+inline std::string sweep_dir_in(const std::string& name_dir) {
+  for (const auto& e : std::filesystem::directory_iterator(name_dir)) {
+    if (e.path().filename().string().rfind("sweep-", 0) == 0) return e.path().string();
+  }
+  return "";
+}
+
 // Metrics of an uninterrupted reference run, for the resume tests.
 inline std::string reference_metrics(const TempDir& tmp, const std::string& spec_file) {
   CliResult r = run_cli("run " + spec_file + " --no-plot --out reference --threads 1 --quiet", tmp.path);

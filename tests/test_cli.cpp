@@ -289,10 +289,7 @@ TEST(Configs, EdgeOfStabilityPlateauFollowsTwoOverLr) {
   CliResult r = run_cli("sweep " + source_dir() + "/configs/sharpness/eos_lr_sweep.yaml --jobs 2 --quiet --no-plot "
                         "--root runs", tmp.path);
   ASSERT_EQ(r.code, 0) << r.output;
-  nlohmann::json summary;
-  for (const auto& e : fs::directory_iterator(tmp / "runs/edge-of-stability-lr")) {
-    if (e.path().filename().string().rfind("sweep-", 0) == 0) summary = nlohmann::json::parse(slurp(e.path() / "summary.json"));
-  }
+  const nlohmann::json summary = nlohmann::json::parse(slurp(sweep_dir_in(tmp / "runs/edge-of-stability-lr") + "/summary.json"));
   const auto& trend = summary["trend"];
   ASSERT_EQ(trend["points"].size(), 2u) << summary.dump();
   EXPECT_TRUE(trend["monotone_decreasing"].get<bool>()) << trend.dump();
@@ -308,10 +305,7 @@ TEST(Configs, BatchSizeSamSweepShowsSharpAndFlatMinima) {
   CliResult r = run_cli("sweep " + source_dir() + "/configs/sharpness/batch_size_sam.yaml seed=0,1,2 --jobs 2 --quiet "
                         "--no-plot --root runs", tmp.path);
   ASSERT_EQ(r.code, 0) << r.output;
-  nlohmann::json summary;
-  for (const auto& e : fs::directory_iterator(tmp / "runs/batch-size-sam")) {
-    if (e.path().filename().string().rfind("sweep-", 0) == 0) summary = nlohmann::json::parse(slurp(e.path() / "summary.json"));
-  }
+  const nlohmann::json summary = nlohmann::json::parse(slurp(sweep_dir_in(tmp / "runs/batch-size-sam") + "/summary.json"));
   const auto& f = summary["flatness"];
   ASSERT_EQ(f["n_seeds"], 3) << summary.dump();
   EXPECT_EQ(f["large_sharper"], 3) << f.dump();

@@ -356,13 +356,12 @@ bool have_fashion_mnist() {
 Json run_sweep(const TempDir& dir, const std::string& spec, const std::string& name) {
   auto result = testing::run_cli("sweep " + spec + " --jobs 2 --quiet", dir.path);
   EXPECT_EQ(result.code, 0) << result.output;
-  for (const auto& e : std::filesystem::directory_iterator(dir / ("runs/" + name))) {
-    if (e.path().filename().string().rfind("sweep-", 0) == 0) {
-      return Json::parse(testing::slurp(e.path().string() + "/summary.json"));
-    }
+  const std::string sweep = testing::sweep_dir_in(dir / ("runs/" + name));
+  if (sweep.empty()) {
+    ADD_FAILURE() << "no sweep directory under runs/" << name;
+    return Json::object();
   }
-  ADD_FAILURE() << "no sweep directory under runs/" << name;
-  return Json::object();
+  return Json::parse(testing::slurp(sweep + "/summary.json"));
 }
 
 TEST(FashionMnistData, RealFilesHaveTheDocumentedShape) {

@@ -52,12 +52,7 @@ std::string sweep_spec(bool with_trend = false) {
          (with_trend ? "sweep_detectors: [{type: trend, x: model.width, y: grokking.step_train}]\n" : "");
 }
 
-std::string find_sweep_dir(const std::string& root) {
-  for (const auto& entry : fs::directory_iterator(root + "/small-grok")) {
-    if (entry.path().filename().string().rfind("sweep-", 0) == 0) return entry.path();
-  }
-  return "";
-}
+std::string find_sweep_dir(const std::string& root) { return sweep_dir_in(root + "/small-grok"); }
 
 TEST(Sweep, RunsTheGridOnceThenOnlyWhatIsNotDone) {
   TempDir tmp;
