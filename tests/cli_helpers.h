@@ -83,6 +83,19 @@ inline std::string slurp(const std::string& path) {
 
 inline void write_text(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
+// Runs SPEC into OUT stopped at STOP_AT (--stop-at), then again to the end; the second run must
+// say it resumes. Returns OUT's metrics.jsonl, to compare with an uninterrupted run's.
+inline std::string stopped_and_resumed_metrics(const TempDir& tmp, const std::string& spec_file, const std::string& out,
+                                               int stop_at) {
+  const std::string run = "run " + spec_file + " --no-plot --out " + out + " --threads 1";
+  CliResult stopped = run_cli(run + " --quiet --stop-at " + std::to_string(stop_at), tmp.path);
+  EXPECT_NE(stopped.code, 2) << stopped.output;
+  CliResult resumed = run_cli(run, tmp.path);
+  EXPECT_EQ(resumed.code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resuming"), std::string::npos) << resumed.output;
+  return slurp(tmp / (out + "/metrics.jsonl"));
+}
+
 // The sweep directory (sweep-<hash>) under a sweep's name directory, e.g. runs/<name>; "" when none.
 inline std::string sweep_dir_in(const std::string& name_dir) {
   for (const auto& e : std::filesystem::directory_iterator(name_dir)) {

@@ -80,12 +80,7 @@ TEST(HessianWarmStart, ARunResumesExactlyAndAgreesWithColdStarts) {
   write_text(tmp / "cold.yaml", spec + probe + "}]\n");
   ASSERT_EQ(run_cli("run warm.yaml --out whole --threads 1 --no-plot --quiet", tmp.path).code, 0);
   ASSERT_EQ(run_cli("run cold.yaml --out cold --threads 1 --no-plot --quiet", tmp.path).code, 0);
-  CliResult stopped = run_cli("run warm.yaml --out parts --threads 1 --no-plot --quiet --stop-at 33", tmp.path);
-  ASSERT_NE(stopped.code, 2) << stopped.output;
-  CliResult resumed = run_cli("run warm.yaml --out parts --threads 1 --no-plot", tmp.path);
-  ASSERT_EQ(resumed.code, 0) << resumed.output;
-  EXPECT_NE(resumed.output.find("resuming"), std::string::npos) << resumed.output;
-  EXPECT_EQ(slurp(tmp / "parts/metrics.jsonl"), slurp(tmp / "whole/metrics.jsonl"));
+  EXPECT_EQ(stopped_and_resumed_metrics(tmp, "warm.yaml", "parts", 33), slurp(tmp / "whole/metrics.jsonl"));
 
   const auto warm = hessian_rows(tmp / "whole/metrics.jsonl"), cold = hessian_rows(tmp / "cold/metrics.jsonl");
   ASSERT_EQ(warm.size(), 13u);

@@ -130,12 +130,7 @@ TEST(Sam, AStoppedAndResumedRunIsByteIdentical) {
   spec.replace(spec.find("steps: 1, batch_size: full"), 26, "steps: 30, batch_size: 16, checkpoint_every: 10");
   write_text(tmp / "spec.yaml", spec);
   ASSERT_EQ(run_cli("run spec.yaml --no-plot --out whole --threads 1", tmp.path).code, 0);
-  CliResult stopped = run_cli("run spec.yaml --no-plot --out parts --threads 1 --stop-at 13", tmp.path);
-  ASSERT_NE(stopped.code, 2) << stopped.output;
-  CliResult resumed = run_cli("run spec.yaml --no-plot --out parts --threads 1", tmp.path);
-  ASSERT_EQ(resumed.code, 0) << resumed.output;
-  EXPECT_NE(resumed.output.find("resuming"), std::string::npos) << resumed.output;
-  EXPECT_EQ(slurp(tmp / "parts/metrics.jsonl"), slurp(tmp / "whole/metrics.jsonl"));
+  EXPECT_EQ(testing::stopped_and_resumed_metrics(tmp, "spec.yaml", "parts", 13), slurp(tmp / "whole/metrics.jsonl"));
 }
 
 // SAM on base adam steps with Adam's preconditioner, so the hessian probe's preconditioned

@@ -170,7 +170,7 @@ class Hessian : public Probe {
   TopEigen lanczos(const std::function<torch::Tensor(const torch::Tensor&)>& hvp, const torch::Tensor& previous,
                    const torch::Tensor& random) const {
     const int64_t k = o_.top_k, track = o_.warm_start ? k + 2 : k;
-    if (!o_.warm_start || !previous.defined() || previous.size(1) != random.numel()) {
+    if (!o_.warm_start || !previous.defined()) {
       return lanczos_top(hvp, random, k, o_.iterations, o_.tolerance, 0, track);
     }
     const torch::Tensor sum = previous.sum(0);

@@ -109,7 +109,7 @@ TopEigen lanczos_top(const std::function<torch::Tensor(const torch::Tensor&)>& h
   const torch::Tensor Q = torch::stack(std::vector<torch::Tensor>(q.begin(), q.begin() + ritz.size(0)));
   out.vectors = ritz.t().mm(Q);
   const int64_t steps = S.size(0), kept = std::min(std::max(k, track), steps);
-  out.tracked = S.slice(1, steps - kept, steps).flip(1).t().mm(Q);
+  out.tracked = kept == k ? out.vectors : S.slice(1, steps - kept, steps).flip(1).t().mm(Q);
   return out;
 }
 

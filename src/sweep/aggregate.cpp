@@ -19,6 +19,7 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
+// The value a job gives a swept key ("" if none).
 std::string swept_value(const Job& job, const std::string& key) {
   for (const auto& o : job.overrides) if (o.rfind(key + "=", 0) == 0) return o.substr(key.size() + 1);
   return "";

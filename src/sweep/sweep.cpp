@@ -75,7 +75,6 @@ std::string log_tail(const std::string& sweep_dir, const Job& job) {
   return text.size() > 2000 ? "..." + text.substr(text.size() - 2000) : text;
 }
 
-// The value a job gives a swept key ("" if none).
 // One line per job (index, state, run directory, overrides) and the counts.
 int print_status(const std::vector<Job>& jobs, const std::string& sweep_dir) {
   std::map<std::string, int> counts;

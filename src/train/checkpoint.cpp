@@ -116,6 +116,17 @@ std::map<std::string, torch::Tensor> named_tensors(const Experiment& ex) {
 
 std::string probe_key(size_t index, const std::string& key) { return "probe." + std::to_string(index) + "." + key; }
 
+// The tensors saved under prefix + key for those of `keys` the archive has.
+std::map<std::string, torch::Tensor> read_state(torch::serialize::InputArchive& archive, const std::string& prefix,
+                                                const std::vector<std::string>& keys) {
+  std::map<std::string, torch::Tensor> saved;
+  for (const auto& key : keys) {
+    torch::Tensor t;
+    if (archive.try_read(prefix + key, t)) saved[key] = t;
+  }
+  return saved;
+}
+
 }  // namespace
 
 std::string encode_checkpoint(const Experiment& ex, int64_t step, const std::string& spec_hash, int64_t metrics_rows) {
@@ -154,24 +165,18 @@ CheckpointInfo load_checkpoint(const std::string& path, Experiment& ex, const st
   CheckpointInfo info = read_weights(archive, path, ex, expected_hash);
   ex.optimizer->load(archive);
   for (auto& c : ex.callbacks) {
-    std::map<std::string, torch::Tensor> saved;
+    const auto saved = read_state(archive, "callback." + c->name() + ".", c->state_keys());
     for (const auto& key : c->state_keys()) {
-      torch::Tensor t;
-      if (!archive.try_read("callback." + c->name() + "." + key, t)) {
+      if (!saved.count(key)) {
         throw RunFailed("checkpoint '" + path + "' has no state for the step callback " + c->name() + " (" + key +
                         "). Fix: start over with --fresh.");
       }
-      saved[key] = t;
     }
     if (!saved.empty()) c->load_state(saved);
   }
   // A probe's state is absent until its first measurement: what is there is restored.
   for (size_t i = 0; i < ex.probes.size(); ++i) {
-    std::map<std::string, torch::Tensor> saved;
-    for (const auto& key : ex.probes[i]->state_keys()) {
-      torch::Tensor t;
-      if (archive.try_read(probe_key(i, key), t)) saved[key] = t;
-    }
+    const auto saved = read_state(archive, probe_key(i, ""), ex.probes[i]->state_keys());
     if (!saved.empty()) ex.probes[i]->load_state(saved);
   }
   return info;
