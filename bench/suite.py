@@ -240,6 +240,52 @@ def hessian_benchmark(threads, pairs, quick, work):
             f"| Hessian-vector products per second | {iterations / a:.1f} | {iterations / b:.1f} | |", ""]
 
 
+PATCHING_SPEC = """name: bench-patching
+device: cpu
+task: {type: modular_arithmetic, modulus: 113, operation: add, train_fraction: 0.3}
+model: {type: transformer, n_layers: 1, d_model: 128, n_heads: 4, d_head: 32, d_mlp: 512, activation: relu, layer_norm: false}
+optimizer: {type: adamw, lr: 1.0e-3}
+train: {batch_size: full, loss: cross_entropy, eval_every: 1000}
+probes:
+  - {type: loss_accuracy, every: 1000}
+  - {type: patching, every: 1, contrast: a, max_examples: EXAMPLES, hooks: [hook_embed, blocks.0.hook_resid_pre,
+     blocks.0.attn.hook_z, blocks.0.hook_resid_mid, blocks.0.mlp.hook_post, blocks.0.hook_resid_post]}
+"""
+
+
+def patching_benchmark(threads, pairs, quick, work):
+    """Activation patching of the grokking transformer (configs/grokking/transformer.yaml's model):
+    six hooks whole and per position, hook_z also per head and per (position, head), 2 + 40 forward
+    passes over the same corrupted examples per measurement: phenom's patching probe against
+    bench/patching_peer.py (forward hooks, as TransformerLens does it), alternating."""
+    examples, measurements = (256, 1) if quick else (2048, 3)
+    spec_path = os.path.join(work, "patching.yaml")
+    with open(spec_path, "w") as f:
+        f.write(PATCHING_SPEC.replace("EXAMPLES", str(examples)))
+    ours, theirs, ratios = [], [], []
+    for _ in range(pairs):
+        out_dir = os.path.join(work, "patching")
+        timed([PHENOM, "run", spec_path, f"train.steps={measurements}", "--out", out_dir, "--fresh", "--quiet",
+               "--no-plot", "--threads", str(threads)], dict(os.environ))
+        summary = json.load(open(os.path.join(out_dir, "summary.json")))
+        a = summary["probe_seconds"]["1.patching"] / (measurements + 1)  # steps 0..N each measure once
+        out, _ = timed([PY, os.path.join(ROOT, "bench", "patching_peer.py"), "--measurements", str(measurements),
+                        "--examples", str(examples), "--threads", str(threads)], env_with(threads))
+        b = json.loads(out)["seconds_per_measurement"]
+        ours.append(a), theirs.append(b), ratios.append(b / a)
+    a, b, ratio = statistics.median(ours), statistics.median(theirs), statistics.median(ratios)
+    print(f"{'patching':18s} phenom {a:.3f} s | PyTorch {b:.3f} s per patching sweep of 42 forwards x {examples} "
+          f"examples | ratio {ratio:.2f}x (pairs: {', '.join(f'{r:.2f}' for r in ratios)})", flush=True)
+    return ["## Activation patching: one sweep over hooks, positions and heads", "",
+            f"The grokking transformer's shapes ((a+b) mod 113, 1 layer, d_model 128, 4 heads, ReLU MLP 512), {examples} "
+            "clean/corrupted pairs (a changed, b kept): six hooks patched whole and at each of 3 positions, hook_z "
+            f"also per head and per (position, head); 42 forward passes, torch and OpenBLAS at {threads} thread(s). "
+            "The peer (bench/patching_peer.py) is the TransformerLens recipe in plain PyTorch: identity hook "
+            "modules, a forward hook caching the clean run, a forward hook overwriting one slice.", "",
+            "| | phenom | PyTorch | phenom speed-up |", "|---|---|---|---|",
+            f"| seconds per sweep | {a:.3f} | {b:.3f} | **{ratio:.2f}x** |", ""]
+
+
 def main():
     global PHENOM
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -331,6 +377,7 @@ def main():
               "evaluation reuses the next step's forward pass, so its figure is an effective rate for the same "
               "workload.", ""]
     lines += hessian_benchmark(T, args.pairs, args.quick, work)
+    lines += patching_benchmark(T, args.pairs, args.quick, work)
     lines += eval_cost(args.quick)
     with open(args.out, "w") as f:
         f.write("\n".join(lines))

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Figures of a phenom run or sweep directory into DIR/plots/*.png (matplotlib, Debian's
+"""Figures of a phenom run, sweep, protocol or analysis directory into DIR/plots/*.png (matplotlib, Debian's
 python3-matplotlib). A sweep directory (it holds manifest.jsonl) gets each final metric against each
 swept key (mean and min-max over the other keys, e.g. seeds) and the curves of all its runs.
 
@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from plot_common import finish, load, save, series, step_label  # noqa: E402
 
+from plot_analysis import is_analysis, plot_analysis  # noqa: E402
 from plot_icl import icl_sets, plot_icl  # noqa: E402
 from plot_lottery import is_protocol, plot_lottery  # noqa: E402
 from plot_sharpness import plot_sharpness, summary_panels  # noqa: E402
@@ -146,6 +147,10 @@ def main():
     run_dir = sys.argv[1]
     if os.path.exists(os.path.join(run_dir, "manifest.jsonl")):
         plot_sweep(run_dir)
+        return
+    if is_analysis(run_dir):
+        for path in plot_analysis(run_dir):
+            print(path)
         return
     if is_protocol(run_dir):
         for path in plot_lottery([run_dir], os.path.join(run_dir, "plots")):

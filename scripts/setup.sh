@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ make cmake git ccache libtorch-dev libopenblas0-pthread libcli11-dev libyaml-cpp-dev
-          libspdlog-dev libgtest-dev nlohmann-json3-dev zlib1g-dev python3-matplotlib python3-yaml
+          libspdlog-dev libgtest-dev nlohmann-json3-dev zlib1g-dev python3-matplotlib python3-yaml python3-sklearn
           dataset-fashion-mnist)
 missing=()
 for p in "${packages[@]}"; do

@@ -100,6 +100,9 @@ int main(int argc, char** argv) {
   analyze->add_option("--steps", analyze_request.steps, "all | last | N,M,... (default: the spec's steps)");
   analyze->add_flag("--quiet", analyze_request.quiet, "no progress lines");
   analyze->add_option("--threads", analyze_request.threads, "CPU budget in cores (default: all)");
+  bool analyze_no_plot = false;
+  analyze->add_flag("--no-plot", analyze_no_plot, "do not draw the analysis' figures (patching heatmaps, steering "
+                                                 "curves, PCA/t-SNE views)");
 
   SmokeRequest smoke_request;
   auto* smoke = app.add_subcommand("smoke", "run each spec shrunk to a few steps (a sweep: its first job; a protocol: "
@@ -137,7 +140,10 @@ int main(int argc, char** argv) {
       sweep_request.plot = !sweep_no_plot;
       return run_sweep(sweep_request);
     }
-    if (*analyze) return run_analysis(analyze_request);
+    if (*analyze) {
+      analyze_request.plot = !analyze_no_plot;
+      return run_analysis(analyze_request);
+    }
     if (*smoke) return run_smoke(smoke_request);
     if (*plot) {
       std::cout << plot_run(plot_dir);

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "analyze_helpers.h"
 #include "cli_helpers.h"
 #include "core/safetensors.h"
 #include "models/model.h"
@@ -32,20 +33,9 @@ const char* kRun =
     "model: {type: mlp, width: 32}\noptimizer: {type: adamw, lr: 0.01}\n"
     "train: {steps: 120, loss: cross_entropy, eval_every: 20, checkpoint_every: {per_decade: 2}}\n";
 
-// kRun trained in `tmp`, then `analyses` (YAML list items) run on its last checkpoint: the result
-// rows, and the analysis directory in `out`.
+// kRun trained in `tmp`, then `analyses` run on its last checkpoint.
 std::vector<Json> analyze_last(TempDir& tmp, const std::string& analyses, std::string& out) {
-  write_text(tmp / "run.yaml", kRun);
-  EXPECT_EQ(run_cli("run run.yaml --out run --threads 1 --no-plot --quiet", tmp.path).code, 0);
-  write_text(tmp / "a.yaml", "analyses:\n" + analyses);
-  CliResult r = run_cli("analyze run a.yaml --steps last", tmp.path);
-  EXPECT_EQ(r.code, 0) << r.output;
-  std::vector<Json> rows;
-  if (r.code != 0) return rows;
-  out = fs::directory_iterator(tmp / "run/analyses")->path();
-  std::ifstream in(out + "/results.jsonl");
-  for (std::string line; std::getline(in, line);) rows.push_back(Json::parse(line));
-  return rows;
+  return analyze_trained(tmp, kRun, analyses, out);
 }
 
 TEST(Pca, RecoversTheVariancesOfAConstructedActivation) {
@@ -98,6 +88,19 @@ TEST(Cka, InvariantToRotationAndScaleNearZeroForIndependentFeatures) {
   EXPECT_NEAR(linear_cka(a, b), feature, 1e-10);
   EXPECT_GT(feature, 0.2);
   EXPECT_LT(feature, 1.0);
+}
+
+// RBF CKA is also 1 under rotation, isotropic scale and translation (sigma follows the median
+// distance), lower for independent features, and tends to linear CKA as sigma grows.
+TEST(Cka, RbfKernelInvariancesAndItsLinearLimit) {
+  torch::manual_seed(8);
+  const torch::Tensor x = torch::randn({300, 6}, torch::kDouble);
+  const torch::Tensor q = std::get<0>(torch::linalg::qr(torch::randn({6, 6}, torch::kDouble), "reduced"));
+  EXPECT_NEAR(rbf_cka(x, 2.5 * x.matmul(q) - 1.0, 0.4), 1.0, 1e-10);
+  EXPECT_LT(rbf_cka(x, torch::randn({300, 6}, torch::kDouble), 0.4), 0.2);
+  const torch::Tensor y = x.slice(1, 0, 3) + 0.7 * torch::randn({300, 3}, torch::kDouble);
+  EXPECT_NEAR(rbf_cka(x, y, 100.0), linear_cka(x, y), 1e-3);
+  EXPECT_GT(std::abs(rbf_cka(x, y, 0.2) - linear_cka(x, y)), 1e-3);  // a small sigma is another measure
 }
 
 // As an analysis of a checkpoint: every pair of hooks, a hook against itself exactly 1, and the
@@ -238,6 +241,8 @@ TEST(Analyze, InstrumentsOnEveryCheckpointHashedResumableAndApartFromTheRun) {
   const std::string out = fs::directory_iterator(tmp / "run/analyses")->path();
   EXPECT_EQ(fs::path(out).filename().string().rfind("views-", 0), 0u);
   for (const char* f : {"analysis.yaml", "results.jsonl", "summary.json", "DONE"}) EXPECT_TRUE(fs::exists(out + "/" + f)) << f;
+  // The PCA and t-SNE views of the last step, coloured by the kept labels.
+  EXPECT_TRUE(fs::exists(out + "/plots/views_1.pca_layers.0.hook_post.png")) << r.output;
   // One row per checkpoint x analysis: steps 0, 1, 4, 10, 32, 100, 120.
   std::vector<Json> rows;
   std::ifstream in(out + "/results.jsonl");

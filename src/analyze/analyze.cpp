@@ -15,6 +15,7 @@
 #include "models/model.h"
 #include "probes/probe.h"
 #include "run/artifact.h"
+#include "run/plot.h"
 #include "spec/analysis_spec.h"
 #include "tasks/task.h"
 #include "train/experiment.h"
@@ -80,6 +81,7 @@ struct Computed {
   std::string key;  // "<index>.<type>"
   MetricRow row;
   std::map<std::string, torch::Tensor> tensors;
+  std::map<std::string, Export> exports;
 };
 
 // Runs every analysis not yet done at `step` on the model system at that step; with `summaries`
@@ -96,8 +98,9 @@ std::vector<Computed> compute(const RunArtifact& run, const AnalysisSpec& spec, 
     const std::string key = std::to_string(i) + "." + a.type;
     if (done.count({step, key}) && !summaries) continue;
     auto probe = find_entry(probe_registry(), a.type)->build(*a.options, context);
-    Computed c{step, key, MetricRow{step, {}}, {}};
+    Computed c{step, key, MetricRow{step, {}}, {}, {}};
     probe_context.tensors = &c.tensors;
+    probe_context.exports = &c.exports;
     const bool measure = !done.count({step, key});
     try {
       if (measure) probe->measure(probe_context, c.row);
@@ -116,8 +119,21 @@ std::vector<Computed> compute(const RunArtifact& run, const AnalysisSpec& spec, 
   return out;
 }
 
+// Writes a computation's exports under exports/step_<N>.<key>/<name>/ (each file atomically,
+// before its results row says they exist); returns that directory, relative to `out`.
+std::string write_exports(const std::string& out, const Computed& c) {
+  const std::string dir = "exports/step_" + std::to_string(c.step) + "." + c.key;
+  for (const auto& [name, e] : c.exports) {
+    const std::string path = out + "/" + dir + "/" + name;
+    fs::create_directories(path);
+    for (const auto& [file, json] : e.json) write_file_atomic(path + "/" + file, json.dump(2) + "\n");
+    for (const auto& [file, tensors] : e.safetensors) write_safetensors(path + "/" + file, tensors);
+  }
+  return dir;
+}
+
 // Analyses one run; returns whether anything new was computed.
-bool analyze_run(const std::string& path, const AnalysisSpec& spec, const std::string& steps_text, bool quiet) {
+bool analyze_run(const std::string& path, const AnalysisSpec& spec, const std::string& steps_text, bool quiet, bool plot) {
   const RunArtifact run(path);
   for (size_t i = 0; i < spec.analyses.size(); ++i) {
     const std::string needs = spec.analyses[i].options->needs_task();
@@ -167,6 +183,7 @@ bool analyze_run(const std::string& path, const AnalysisSpec& spec, const std::s
         write_safetensors(out + "/" + file, c.tensors, {{"run", path}, {"step", std::to_string(c.step)}});
         row["tensors"] = file;
       }
+      if (!c.exports.empty()) row["exports"] = write_exports(out, c);
       results.append(row.dump() + "\n");  // append-only, like metrics.jsonl
       rows.push_back(row);
       done.insert({c.step, c.key});
@@ -195,6 +212,14 @@ bool analyze_run(const std::string& path, const AnalysisSpec& spec, const std::s
   write_file_atomic(out + "/summary.json", summary.dump(2) + "\n");
   write_file_atomic(out + "/DONE", "\n");
   if (!quiet) std::cout << "analysis directory: " << out << "\n";
+  if (plot && plotting_unavailable_reason().empty()) {
+    try {
+      plot_run(out);
+      if (!quiet) std::cout << "figures: " << out << "/plots/\n";
+    } catch (const std::exception& e) {
+      std::cerr << "warning: " << e.what() << "\n";  // the analysis itself is complete
+    }
+  }
   return true;
 }
 
@@ -214,7 +239,7 @@ int run_analysis(const AnalyzeRequest& request) {
       if (!request.quiet) std::cout << "skipped (not finished): " << run << "\n";
       continue;
     }
-    analyze_run(run, spec, steps, request.quiet);
+    analyze_run(run, spec, steps, request.quiet, request.plot);
   }
   return 0;
 }

@@ -4,17 +4,29 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <functional>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace phenom {
 
+// What replaces an activation x, on all of it or on a slice: the units of its last dimension
+// and/or single indices of other axes (a position of [B, T, D], a head of hook_z [B, T, H, d_head]).
+// Outside the slice x is kept.
 struct Intervention {
-  enum class Kind { kReplace, kAdd, kZero, kMean } kind = Kind::kZero;
+  enum class Kind { kReplace, kAdd, kZero, kMean, kFunction } kind = Kind::kZero;
   torch::Tensor value;          // replace: the new activation (e.g. patched from a cache); add: the offset
   std::vector<int64_t> units;   // indices along the last dimension (neurons, d_model); empty: all
+  std::vector<std::pair<int64_t, int64_t>> at;  // (axis, index) pairs, axis >= 1; empty: every index
+  // function: the new activation computed from the old (an SAE splice, a projection out of a subspace)
+  std::function<torch::Tensor(const torch::Tensor&)> function;
 };
+
+// The function intervention that removes the span of `directions` ([K, D], any basis) from the
+// last dimension: x - x Q Q^T with Q an orthonormal basis of their span.
+Intervention project_out(const torch::Tensor& directions);
 
 class HookPoints {
  public:

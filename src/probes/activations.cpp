@@ -35,6 +35,17 @@ void require_hooks(ProbeContext& c, const std::vector<std::string>& hooks, const
   }
 }
 
+HookAxes hook_axes(const std::string& hook, int64_t rank) {
+  auto ends_with = [&](const std::string& suffix) {
+    return hook.size() >= suffix.size() && hook.compare(hook.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  if (rank == 4 && (ends_with("hook_pattern") || ends_with("hook_attn_scores"))) return {2, 1};
+  if (rank == 4 && (ends_with("hook_q") || ends_with("hook_k") || ends_with("hook_v") || ends_with("hook_z"))) {
+    return {1, 2};
+  }
+  return {rank == 3 ? 1 : -1, -1};  // [B, T, D]; image feature maps [B, C, H, W] have no position
+}
+
 std::vector<torch::Tensor> activations(ProbeContext& c, const std::vector<std::string>& hooks,
                                        const ActivationRequest& r) {
   const Batch& set = evaluation_set(c, r.set, r.instrument);
@@ -46,9 +57,11 @@ std::vector<torch::Tensor> activations(ProbeContext& c, const std::vector<std::s
   std::vector<torch::Tensor> out;
   for (const auto& hook : hooks) {
     torch::Tensor x = c.model.hooks().cached(hook).detach();
-    if (x.dim() == 3) {
+    const int64_t axis = hook_axes(hook, x.dim()).position;
+    if (axis >= 0) {
+      x = x.movedim(axis, 1);  // [B, T, ...]
       if (r.position == "all") {
-        x = x.reshape({-1, x.size(2)});
+        x = x.flatten(0, 1);
       } else {
         const int64_t t = r.position == "last" ? x.size(1) - 1 : std::stoll(r.position);
         if (t >= x.size(1)) {

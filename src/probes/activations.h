@@ -26,8 +26,17 @@ Batch first_examples(ProbeContext& c, const std::string& set, int64_t examples, 
 // BadInput naming `instrument` and listing the model's hooks unless it has every one of `hooks`.
 void require_hooks(ProbeContext& c, const std::vector<std::string>& hooks, const std::string& instrument);
 
-// One forward pass capturing every hook of `hooks`; BadInput naming the model's hooks (or the
-// task's sets) when one is wrong.
+// The position and head axes of a hook's activation (-1: none), by its TransformerLens
+// name and rank: hook_pattern/hook_attn_scores [B, H, T, T] have heads on 1 and query positions
+// on 2; hook_q/k/v/z [B, T, H, E] positions on 1 and heads on 2; other [B, T, D] positions on 1.
+struct HookAxes {
+  int64_t position = -1, head = -1;
+};
+HookAxes hook_axes(const std::string& hook, int64_t rank);
+
+// One forward pass capturing every hook of `hooks`: per hook [rows, features], a row per example
+// (or per example and position, for `position: all`) and the other axes flattened (hook_z's
+// heads concatenated). BadInput naming the model's hooks (or the task's sets) when one is wrong.
 std::vector<torch::Tensor> activations(ProbeContext& c, const std::vector<std::string>& hooks,
                                        const ActivationRequest& request);
 

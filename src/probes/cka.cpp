@@ -30,6 +30,28 @@ double linear_cka(const torch::Tensor& x_in, const torch::Tensor& y_in) {
 
 namespace {
 
+// The centred RBF Gram matrix H K H of x.
+torch::Tensor centred_rbf_gram(const torch::Tensor& x, double sigma_fraction) {
+  const int64_t n = x.size(0);
+  const torch::Tensor squared = torch::cdist(x, x).pow(2);
+  const torch::Tensor off = squared.masked_select(~torch::eye(n, torch::TensorOptions().dtype(torch::kBool)));
+  const double median = off.numel() > 0 ? off.sqrt().median().item<double>() : 0.0;
+  const double sigma = sigma_fraction * (median > 0 ? median : 1.0);
+  torch::Tensor k = torch::exp(-squared / (2 * sigma * sigma));
+  k = k - k.mean(0, true);
+  return k - k.mean(1, true);
+}
+
+}  // namespace
+
+double rbf_cka(const torch::Tensor& x, const torch::Tensor& y, double sigma_fraction) {
+  const torch::Tensor k = centred_rbf_gram(x, sigma_fraction), l = centred_rbf_gram(y, sigma_fraction);
+  const double xx = k.pow(2).sum().item<double>(), yy = l.pow(2).sum().item<double>();
+  return xx > 0 && yy > 0 ? (k * l).sum().item<double>() / std::sqrt(xx * yy) : 0.0;
+}
+
+namespace {
+
 class Cka : public Probe {
  public:
   explicit Cka(const CkaOptions& o) : Probe(o.every), o_(o) {}
@@ -41,7 +63,7 @@ class Cka : public Probe {
     torch::Tensor matrix = torch::eye(h, torch::kDouble);
     for (int64_t i = 0; i < h; ++i) {
       for (int64_t j = i + 1; j < h; ++j) {
-        const double value = linear_cka(acts[i], acts[j]);
+        const double value = o_.kernel == "rbf" ? rbf_cka(acts[i], acts[j], o_.sigma) : linear_cka(acts[i], acts[j]);
         matrix[i][j] = value;
         matrix[j][i] = value;
         row.set("cka/" + o_.hooks[i] + "/" + o_.hooks[j], value);

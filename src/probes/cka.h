@@ -1,4 +1,4 @@
-// CKA (centred kernel alignment, linear kernel; Kornblith et al. 2019) between the activations of
+// CKA (centred kernel alignment, linear or RBF kernel; Kornblith et al. 2019) between the activations of
 // hook points on the same examples: 1 for representations equal up to rotation and isotropic
 // scale, near 0 for unrelated ones. A probe and an analysis (`phenom analyze`).
 #pragma once
@@ -15,11 +15,16 @@ struct CkaOptions : ProbeOptions {
   std::string set = "test";
   std::string position = "last";
   int64_t max_examples = 2048;
+  std::string kernel = "linear";
+  double sigma = 0.4;
   void visit(Visitor& v) override {
     v.field("hooks", hooks, "two or more hook points compared pairwise, e.g. [layers.0.hook_post, layers.1.hook_post]");
     v.field("set", set, "the task's evaluation set whose examples both representations see");
     v.field("position", position, "for activations with a position axis: last, all, or a position index");
     v.field("max_examples", max_examples, "at most this many examples of the set (the first ones)", AtLeast(2));
+    v.field("kernel", kernel, "linear, or rbf: exp(-|a - b|^2 / (2 sigma^2))", OneOf({"linear", "rbf"}));
+    v.field("sigma", sigma, "kernel rbf: sigma as a fraction of the median distance between examples",
+            Positive());
   }
   void check(std::vector<std::pair<std::string, std::string>>& problems) const override {
     if (hooks.size() < 2) {

@@ -16,6 +16,13 @@ class Optimizer;
 class Task;
 struct Batch;
 
+// Files an instrument leaves for other tools in their own layout (an SAE as SAELens saves one):
+// JSON documents and safetensors files, by file name.
+struct Export {
+  std::map<std::string, nlohmann::ordered_json> json;
+  std::map<std::string, std::map<std::string, torch::Tensor>> safetensors;
+};
+
 struct ProbeContext {
   Model& model;
   const Task& task;
@@ -25,6 +32,8 @@ struct ProbeContext {
   // `phenom analyze`: where an instrument puts the tensors it computed (saved as safetensors,
   // keyed by name); null during training, where only metrics are kept.
   std::map<std::string, torch::Tensor>* tensors = nullptr;
+  // `phenom analyze`: the instrument's exports by directory name (null during training).
+  std::map<std::string, Export>* exports = nullptr;
 
   // The model's logits on a whole split at this step: computed on the first request (eval mode,
   // no graph, in chunks of `chunk` rows; 0: all at once) and shared by every probe measuring at

@@ -7,7 +7,10 @@
 #include "probes/hessian.h"
 #include "probes/icl_regression.h"
 #include "probes/linear_probe.h"
+#include "probes/patching.h"
 #include "probes/pca.h"
+#include "probes/sae.h"
+#include "probes/steering.h"
 #include "spec/component.h"
 
 namespace phenom {
@@ -22,6 +25,9 @@ std::unique_ptr<Probe> build_pca(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_cka(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_ablation(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_linear_probe(const ProbeOptions&, BuildContext&);
+std::unique_ptr<Probe> build_patching(const ProbeOptions&, BuildContext&);
+std::unique_ptr<Probe> build_steering(const ProbeOptions&, BuildContext&);
+std::unique_ptr<Probe> build_sae(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_hessian(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_flatness(const ProbeOptions&, BuildContext&);
 
@@ -49,6 +55,16 @@ const std::vector<ProbeEntry>& probe_registry() {
       {"linear_probe", "held-out accuracy (or R^2) of a linear map from a hook's activations to a task attribute "
                        "(e.g. a, b, label), against a shuffled-label control",
        make_options<ProbeOptions, LinearProbeOptions>, build_linear_probe},
+      {"patching", "activation patching: the fraction of the clean-minus-corrupted logit difference (or loss) "
+                   "recovered when a hook's clean activation, whole or at one position or head, is patched into "
+                   "the task's corrupted inputs (phenom analyze also keeps the tables)",
+       make_options<ProbeOptions, PatchingOptions>, build_patching},
+      {"steering", "steering vectors: the mean activation difference between two values of a task attribute, "
+                   "added with scale alpha; the fraction then answered as the target value's examples are",
+       make_options<ProbeOptions, SteeringOptions>, build_steering},
+      {"sae", "a sparse autoencoder fitted to a hook's activations: explained variance, L0, dead features, and the "
+              "task's loss with the reconstruction spliced in (phenom analyze also saves it in SAELens' layout)",
+       make_options<ProbeOptions, SaeOptions>, build_sae},
       {"hessian", "top Hessian eigenvalues of the training objective (Lanczos; sharpness against the stability "
                   "threshold 2/lr of gradient descent) and its Hutchinson trace, on a fixed set",
        make_options<ProbeOptions, HessianOptions>, build_hessian},

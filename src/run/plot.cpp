@@ -51,10 +51,10 @@ std::string plotting_unavailable_reason() {
 
 std::string plot_run(const std::string& run_dir) {
   if (!std::filesystem::exists(run_dir + "/metrics.jsonl") && !std::filesystem::exists(run_dir + "/manifest.jsonl") &&
-      !std::filesystem::exists(run_dir + "/protocol.yaml")) {
-    throw BadInput("'" + run_dir + "' is neither a run, a sweep nor a protocol directory (no metrics.jsonl, "
-                   "manifest.jsonl or protocol.yaml). Fix: pass the directory that `phenom run` or `phenom sweep` "
-                   "printed.");
+      !std::filesystem::exists(run_dir + "/protocol.yaml") && !std::filesystem::exists(run_dir + "/analysis.yaml")) {
+    throw BadInput("'" + run_dir + "' is neither a run, a sweep, a protocol nor an analysis directory (no "
+                   "metrics.jsonl, manifest.jsonl, protocol.yaml or analysis.yaml). Fix: pass the directory that "
+                   "`phenom run`, `phenom sweep` or `phenom analyze` printed.");
   }
   if (std::string reason = plotting_unavailable_reason(); !reason.empty()) throw BadInput("cannot plot: " + reason);
   auto [status, output] = capture(quote(python()) + " " + quote(script()) + " " + quote(run_dir));

@@ -1,8 +1,12 @@
 #include "tasks/modular_arithmetic.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <algorithm>
 #include <cmath>
 
 #include "core/build_context.h"
+#include "core/error.h"
 #include "tasks/task.h"
 
 namespace phenom {
@@ -61,6 +65,31 @@ class ModularArithmetic : public FixedSplitTask {
       out["b"] = b->inputs.select(1, 1);
     }
     return out;
+  }
+  // `a`: the operand a replaced by another residue, b kept; `b`: the converse (div: b stays nonzero).
+  std::vector<std::string> contrasts() const override { return {"a", "b"}; }
+  Contrast contrast(const std::string& name, const std::string& set, int64_t examples, uint64_t seed) const override {
+    if (name != "a" && name != "b") return Task::contrast(name, set, examples, seed);
+    const Batch& clean = split(set);
+    const int64_t n = examples > 0 ? std::min(examples, clean.size()) : clean.size(), p = options_.modulus;
+    const bool operand_a = name == "a";
+    // Residues that the changed operand may take: 0..p-1 (b of div: 1..p-1); a shift by 1..count-1
+    // within them never leaves it unchanged.
+    const int64_t low = !operand_a && options_.operation == "div" ? 1 : 0, count = p - low;
+    if (count < 2) throw BadInput("contrast '" + name + "' needs at least two values of the operand");
+    auto generator = at::make_generator<at::CPUGeneratorImpl>(seed);
+    const torch::Tensor shift = torch::randint(1, count, {n}, generator, torch::kLong);
+    torch::Tensor inputs = clean.inputs.slice(0, 0, n).to(torch::kCPU).clone();
+    auto in = inputs.accessor<int64_t, 2>();
+    auto by = shift.accessor<int64_t, 1>();
+    std::vector<int64_t> answers(n);
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t& changed = in[i][operand_a ? 0 : 1];
+      changed = low + (changed - low + by[i]) % count;
+      answers[i] = modular_answer(options_.operation, in[i][0], in[i][1], p);
+    }
+    const auto device = clean.inputs.device();
+    return {clean.rows(0, n), {inputs.to(device), torch::tensor(answers, torch::kLong).to(device), clean.weights}};
   }
 
  private:

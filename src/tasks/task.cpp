@@ -3,7 +3,9 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "core/build_context.h"
+#include "core/error.h"
 #include "core/seed.h"
+#include "core/text.h"
 #include "ops/loss.h"
 
 namespace phenom {
@@ -37,6 +39,15 @@ std::map<std::string, torch::Tensor> Task::attributes(const std::string& set) co
   const Batch* b = eval_set(set);
   if (!b || !b->targets.defined() || b->targets.dim() != 1 || b->targets.scalar_type() != torch::kLong) return {};
   return {{"label", b->targets}};
+}
+
+Contrast Task::contrast(const std::string& name, const std::string& /*set*/, int64_t /*examples*/,
+                        uint64_t /*seed*/) const {
+  const auto names = contrasts();
+  throw BadInput("this task defines no contrast '" + name + "'" +
+                 (names.empty() ? std::string(" (it defines none: activation patching needs a task with clean and "
+                                              "corrupted inputs, e.g. modular_arithmetic)")
+                                : "; it defines: " + join(names)) + ".");
 }
 
 FixedSplitTask::FixedSplitTask(const BuildContext& context)

@@ -30,6 +30,12 @@ struct Batch {
   }
 };
 
+// Clean and corrupted versions of the same examples, row for row (activation patching): the
+// corrupted inputs change one fact of each example (e.g. the operand a) and keep the others.
+struct Contrast {
+  Batch clean, corrupted;
+};
+
 struct EvalSet {
   std::string name;  // metric prefix: train/loss, test/acc, pretrain/loss, ...
   const Batch* batch;
@@ -67,6 +73,10 @@ class Task {
   // Named per-example facts of an evaluation set, [N] each (int64: classes; float: real values), that
   // instruments decode from activations (linear_probe). The default: `label`, the class targets.
   virtual std::map<std::string, torch::Tensor> attributes(const std::string& set) const;
+  // The contrasts the task defines (by the fact they change, e.g. `a`), and one of them on the first
+  // `examples` examples of a set, the corruption drawn from `seed`. The default: none.
+  virtual std::vector<std::string> contrasts() const { return {}; }
+  virtual Contrast contrast(const std::string& name, const std::string& set, int64_t examples, uint64_t seed) const;
   // Examples (times positions, for sequence tasks) per training step: the thread plan's work proxy.
   virtual int64_t examples_per_step() const = 0;
   // Facts about the data actually built (sizes, how many labels a corruption changed, closed-form

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The benchmark suite still works: bench/suite.py --quick on all five model systems (a few steps,
-# one pair each) and the Hessian measurement must write a results table with a finite ratio for each. Timings are not
+# one pair each), the Hessian measurement and the patching sweep must write a results table with a finite ratio for each. Timings are not
 # checked. Installs Debian's python3-torch (the PyTorch side) if missing and says so, or why it
 # cannot. Needs nothing else outside the setup's packages (peak memory is read with os.wait4).
 # Usage: bench_quick.sh PHENOM_BINARY SOURCE_DIR
@@ -17,7 +17,7 @@ fi
 out=$(mktemp -d /tmp/phenom-bench-XXXXXX)
 trap 'rm -rf "$out"' EXIT
 /usr/bin/python3 "$source_dir/bench/suite.py" --quick --phenom "$phenom" --out "$out/RESULTS.md"
-rows=$(grep '^| .* | \*\*[0-9.]*x\*\* |' "$out/RESULTS.md" | grep -vc '^| seconds per measurement |' || true)
+rows=$(grep '^| .* | \*\*[0-9.]*x\*\* |' "$out/RESULTS.md" | grep -v '^| seconds per measurement |' | grep -vc '^| seconds per sweep |' || true)
 if [ "$rows" -ne 5 ]; then
   echo "FAIL: expected 5 systems with a ratio in RESULTS.md, found $rows"
   cat "$out/RESULTS.md"
@@ -28,4 +28,9 @@ if ! grep -q '^| seconds per measurement | [0-9.]* | [0-9.]* | \*\*[0-9.]*x\*\* 
   cat "$out/RESULTS.md"
   exit 1
 fi
-echo "ok: 5 systems and the Hessian benchmarked"
+if ! grep -q '^| seconds per sweep | [0-9.]* | [0-9.]* | \*\*[0-9.]*x\*\* |' "$out/RESULTS.md"; then
+  echo "FAIL: no activation-patching ratio in RESULTS.md"
+  cat "$out/RESULTS.md"
+  exit 1
+fi
+echo "ok: 5 systems, the Hessian and activation patching benchmarked"

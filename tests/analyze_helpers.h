@@ -1,0 +1,38 @@
+// Helpers for tests of `phenom analyze`: train a run spec, analyse its last checkpoint, read rows.
+#pragma once
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "cli_helpers.h"
+
+namespace phenom::testing {
+
+// A 2-layer transformer on p = 11 that fits its training split in 150 steps (the interventions' tests).
+inline const char* kTransformer =
+    "name: patch\ndevice: cpu\n"
+    "task: {type: modular_arithmetic, modulus: 11, train_fraction: 0.6}\n"
+    "model: {type: transformer, n_layers: 2, d_model: 32, n_heads: 4, d_head: 8}\n"
+    "optimizer: {type: adamw, lr: 0.003}\n"
+    "train: {steps: 150, loss: cross_entropy, eval_every: 50}\n";
+
+// `run_yaml` trained in `tmp` (as tmp/run), then `analyses` (YAML list items) run on its last
+// checkpoint: the result rows, and the analysis directory in `out`.
+inline std::vector<nlohmann::json> analyze_trained(TempDir& tmp, const std::string& run_yaml,
+                                                   const std::string& analyses, std::string& out) {
+  write_text(tmp / "run.yaml", run_yaml);
+  EXPECT_EQ(run_cli("run run.yaml --out run --threads 1 --no-plot --quiet", tmp.path).code, 0);
+  write_text(tmp / "a.yaml", "analyses:\n" + analyses);
+  CliResult r = run_cli("analyze run a.yaml --steps last --threads 1", tmp.path);
+  EXPECT_EQ(r.code, 0) << r.output;
+  std::vector<nlohmann::json> rows;
+  if (r.code != 0) return rows;
+  out = std::filesystem::directory_iterator(tmp / "run/analyses")->path();
+  std::ifstream in(out + "/results.jsonl");
+  for (std::string line; std::getline(in, line);) rows.push_back(nlohmann::json::parse(line));
+  return rows;
+}
+
+}  // namespace phenom::testing
