@@ -286,6 +286,50 @@ def patching_benchmark(threads, pairs, quick, work):
             f"| seconds per sweep | {a:.3f} | {b:.3f} | **{ratio:.2f}x** |", ""]
 
 
+SAE_SPEC = """name: bench-sae
+device: cpu
+task: {type: modular_arithmetic, modulus: 97, operation: add, train_fraction: 0.5}
+model: {type: mlp, depth: 1, width: 500, activation: quadratic, bias: false, init_std: 0.05}
+optimizer: {type: adamw, lr: 1.0e-2}
+train: {batch_size: full, loss: mse, eval_every: 1000}
+probes:
+  - {type: loss_accuracy, every: 1000}
+  - {type: sae, every: 1, hook: layers.0.hook_post, expansion: 4, batch: 512, steps: SAE_STEPS}
+"""
+
+
+def sae_benchmark(threads, pairs, quick, work):
+    """SAE training on the grokking MLP's hidden layer (4,704 rows of width 500, 2,000 features,
+    batch 512): phenom's sae probe (activations, Adam steps, the spliced evaluations) against
+    bench/sae_peer.py (the same SAE as an nn.Module, Adam, timing the steps alone), alternating."""
+    steps, fits = (20, 1) if quick else (200, 2)
+    spec_path = os.path.join(work, "sae.yaml")
+    with open(spec_path, "w") as f:
+        f.write(SAE_SPEC.replace("SAE_STEPS", str(steps)))
+    ours, theirs, ratios = [], [], []
+    for _ in range(pairs):
+        out_dir = os.path.join(work, "sae")
+        timed([PHENOM, "run", spec_path, f"train.steps={fits}", "--out", out_dir, "--fresh", "--quiet",
+               "--no-plot", "--threads", str(threads)], dict(os.environ))
+        summary = json.load(open(os.path.join(out_dir, "summary.json")))
+        a = steps / (summary["probe_seconds"]["1.sae"] / (fits + 1))  # steps 0..N each fit once
+        out, _ = timed([PY, os.path.join(ROOT, "bench", "sae_peer.py"), "--steps", str(steps), "--threads",
+                        str(threads)], env_with(threads))
+        b = json.loads(out)["steps_per_second"]
+        ours.append(a), theirs.append(b), ratios.append(a / b)
+    a, b, ratio = statistics.median(ours), statistics.median(theirs), statistics.median(ratios)
+    print(f"{'sae':18s} phenom {a:.1f} | PyTorch {b:.1f} SAE steps/s | ratio {ratio:.2f}x "
+          f"(pairs: {', '.join(f'{r:.2f}' for r in ratios)})", flush=True)
+    return ["## Sparse autoencoder training", "",
+            "A standard SAE (ReLU, decoder-norm weighted L1) on the grokking MLP's hidden layer (mod 97, width 500): "
+            f"4,704 rows, 2,000 features, batch 512, Adam, {steps} steps per fit; torch and OpenBLAS at {threads} "
+            "thread(s). phenom's figure is the whole sae probe (the activations, the fit and the spliced and "
+            "zero-ablated evaluations); the peer's (bench/sae_peer.py, an nn.Module as SAELens trains one) "
+            "times the steps alone.", "",
+            "| | phenom | PyTorch | phenom speed-up |", "|---|---|---|---|",
+            f"| SAE steps per second | {a:.1f} | {b:.1f} | **{ratio:.2f}x** |", ""]
+
+
 def main():
     global PHENOM
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -378,6 +422,7 @@ def main():
               "workload.", ""]
     lines += hessian_benchmark(T, args.pairs, args.quick, work)
     lines += patching_benchmark(T, args.pairs, args.quick, work)
+    lines += sae_benchmark(T, args.pairs, args.quick, work)
     lines += eval_cost(args.quick)
     with open(args.out, "w") as f:
         f.write("\n".join(lines))

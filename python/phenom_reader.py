@@ -95,6 +95,25 @@ class Analysis:
                     out[f"{instrument}/{name}"] = array
         return out
 
+    def exports(self, step):
+        """What instruments saved at `step` for other tools, keyed '<instrument index>.<type>/<name>'
+        (an SAE: '2.sae/layers.0.hook_post'): per file, JSON parsed and safetensors as numpy dicts.
+        An SAE's folder is also what SAELens' SAE.load_from_disk reads."""
+        out, folder = {}, os.path.join(self.path, "exports")
+        prefix = f"step_{step}."
+        for entry in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+            if not entry.startswith(prefix):
+                continue
+            for name in sorted(os.listdir(os.path.join(folder, entry))):
+                files, where = {}, os.path.join(folder, entry, name)
+                for file in sorted(os.listdir(where)):
+                    if file.endswith(".json"):
+                        files[file] = _json(os.path.join(where, file))
+                    elif file.endswith(".safetensors"):
+                        files[file] = read_safetensors(os.path.join(where, file))[0]
+                out[f"{entry[len(prefix):]}/{name}"] = files
+        return out
+
 
 class Run:
     """A run directory, finished or not."""

@@ -1,5 +1,5 @@
-// sae/<hook>/{explained_variance, mse, l0, dead_fraction, d_sae} on the fitted rows, and the task's
-// loss on the set with the hook's activation as is (loss_clean), replaced by the SAE's
+// sae/<hook>/{explained_variance, mse, l0, dead_fraction, dense_fraction, d_sae} on the fitted
+// rows, and the task's loss on the set with the hook's activation as is (loss_clean), replaced by the SAE's
 // reconstruction (loss_spliced) and zeroed (loss_zero); loss_recovered = (zero - spliced) /
 // (zero - clean), SAELens' CE loss score. Tensors sae/<hook>/feature_density [d_sae] (fraction
 // of rows on which each feature is active); exports <hook>/{cfg.json, sae_weights.safetensors}.
@@ -41,6 +41,7 @@ class Sae : public Probe {
     row.set(p + "mse", fit.mse);
     row.set(p + "l0", fit.l0);
     row.set(p + "dead_fraction", fit.dead_fraction);
+    row.set(p + "dense_fraction", fit.dense_fraction);
     row.set(p + "d_sae", static_cast<double>(t.d_sae));
 
     // The splice: the SAE's reconstruction in place of the activation, at the fitted positions.

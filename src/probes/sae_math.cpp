@@ -52,6 +52,7 @@ SaeFit sae_fit(const SaeWeights& sae, const torch::Tensor& x_in) {
   const torch::Tensor active = f.gt(0);
   fit.l0 = active.sum(1).to(torch::kDouble).mean().item<double>();
   fit.dead_fraction = active.any(0).logical_not().to(torch::kDouble).mean().item<double>();
+  fit.dense_fraction = active.to(torch::kDouble).mean(0).gt(0.1).to(torch::kDouble).mean().item<double>();
   return fit;
 }
 

@@ -46,6 +46,7 @@ struct SaeFit {
   double mse = 0;                 // mean over rows of sum |x - x_hat|^2
   double l0 = 0;                  // mean number of active features per row
   double dead_fraction = 0;       // features active on no row
+  double dense_fraction = 0;      // features active on more than 10% of the rows
 };
 SaeFit sae_fit(const SaeWeights& sae, const torch::Tensor& x);
 

@@ -17,7 +17,7 @@ fi
 out=$(mktemp -d /tmp/phenom-bench-XXXXXX)
 trap 'rm -rf "$out"' EXIT
 /usr/bin/python3 "$source_dir/bench/suite.py" --quick --phenom "$phenom" --out "$out/RESULTS.md"
-rows=$(grep '^| .* | \*\*[0-9.]*x\*\* |' "$out/RESULTS.md" | grep -v '^| seconds per measurement |' | grep -vc '^| seconds per sweep |' || true)
+rows=$(grep '^| .* | \*\*[0-9.]*x\*\* |' "$out/RESULTS.md" | grep -v '^| seconds per measurement |' | grep -v '^| seconds per sweep |' | grep -vc '^| SAE steps per second |' || true)
 if [ "$rows" -ne 5 ]; then
   echo "FAIL: expected 5 systems with a ratio in RESULTS.md, found $rows"
   cat "$out/RESULTS.md"
@@ -33,4 +33,9 @@ if ! grep -q '^| seconds per sweep | [0-9.]* | [0-9.]* | \*\*[0-9.]*x\*\* |' "$o
   cat "$out/RESULTS.md"
   exit 1
 fi
-echo "ok: 5 systems, the Hessian and activation patching benchmarked"
+if ! grep -q '^| SAE steps per second | [0-9.]* | [0-9.]* | \*\*[0-9.]*x\*\* |' "$out/RESULTS.md"; then
+  echo "FAIL: no SAE training ratio in RESULTS.md"
+  cat "$out/RESULTS.md"
+  exit 1
+fi
+echo "ok: 5 systems, the Hessian, activation patching and SAE training benchmarked"

@@ -24,13 +24,19 @@ probes:
   - {type: weight_norm}
 sweep: {seed: [0, 1]}
 """
-ANALYSIS = "name: pca\nanalyses:\n  - {type: pca, hook: layers.0.hook_post}\n"
+ANALYSIS = ("name: pca\nanalyses:\n  - {type: pca, hook: layers.0.hook_post}\n"
+            "  - {type: sae, hook: layers.0.hook_post, expansion: 2, steps: 200}\n")
 
 
 def run(*args, cwd):
     done = subprocess.run([phenom, *args], cwd=cwd, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
+
+
+def _rows_of(analysis):
+    rows = analysis.results()
+    return rows.to_dict("records") if hasattr(rows, "to_dict") else rows
 
 
 def check(condition, message):
@@ -75,9 +81,16 @@ with tempfile.TemporaryDirectory() as tmp:
     analyses = r.analyses()
     check(len(analyses) == 1, "one analysis directory")
     a = next(iter(analyses.values()))
-    check(a.done and len(a.results()) == 4, "one row per checkpoint")
+    check(a.done and len(a.results()) == 8, "one row per checkpoint and instrument")
     kept = a.tensors(30)
     check(any(name.endswith("/components") for name in kept), f"the kept tensors: {sorted(kept)}")
+    # The SAE in SAELens' layout: its config and weights, and its features' L0 as reported.
+    sae = a.exports(30)["1.sae/layers.0.hook_post"]
+    cfg, w = sae["cfg.json"], sae["sae_weights.safetensors"]
+    check(cfg["d_in"] == 16 and cfg["d_sae"] == 32 and cfg["hook_name"] == "layers.0.hook_post", f"cfg.json: {cfg}")
+    check(w["W_enc"].shape == (16, 32) and w["W_dec"].shape == (32, 16), "SAELens' weight shapes")
+    row = [x for x in _rows_of(a) if x["step"] == 30 and x["analysis"] == "1.sae"][0]
+    check(0 <= row["sae/layers.0.hook_post/l0"] <= 32, f"the SAE row: {row}")
 
     # A sweep: its runs, table and summary.
     run("sweep", "spec.yaml", "--root", "sweeps", "--quiet", "--threads", "1", cwd=tmp)
