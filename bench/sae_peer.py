@@ -3,7 +3,7 @@
 (ReLU + L1, decoder-norm weighted) sparse autoencoder on cached activations: an nn.Module with
 W_enc [d_in, d_sae], b_enc, W_dec [d_sae, d_in], b_dec, Adam, minibatches drawn with replacement.
 The activations are random (the cost of the dense matmuls does not depend on them).
-Prints {"steps_per_second": ...}.
+Prints {"seconds_per_measurement": ... (one fit of --steps steps), "steps_per_second": ...}.
 
 Usage: sae_peer.py --rows N --d-in D --d-sae F --batch B --steps S --threads T
 """
@@ -54,7 +54,8 @@ def main():
     start = time.perf_counter()
     for _ in range(args.steps):
         step()
-    print(json.dumps({"steps_per_second": args.steps / (time.perf_counter() - start)}))
+    seconds = time.perf_counter() - start
+    print(json.dumps({"seconds_per_measurement": seconds, "steps_per_second": args.steps / seconds}))
 
 
 if __name__ == "__main__":

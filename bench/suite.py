@@ -197,6 +197,30 @@ def eval_cost(quick):
     return lines + [""]
 
 
+def probe_against_peer(name, spec, steps, probe, peer, pairs, threads, work):
+    """phenom's probe `probe` in a run of `spec` with train.steps = steps (it measures at steps
+    0..steps; seconds per measurement from summary.json's probe_seconds) against the peer script
+    and arguments `peer` (its printed seconds_per_measurement), alternating: returns the medians
+    of both and of the per-pair ratios (peer / phenom)."""
+    spec_path, out_dir = os.path.join(work, f"{name}.yaml"), os.path.join(work, name)
+    with open(spec_path, "w") as f:
+        f.write(spec)
+    ours, theirs, ratios = [], [], []
+    for _ in range(pairs):
+        timed([PHENOM, "run", spec_path, f"train.steps={steps}", "--out", out_dir, "--fresh", "--quiet",
+               "--no-plot", "--threads", str(threads)], dict(os.environ))
+        summary = json.load(open(os.path.join(out_dir, "summary.json")))
+        a = summary["probe_seconds"][probe] / (steps + 1)
+        out, _ = timed([PY, os.path.join(ROOT, "bench", peer[0]), *peer[1:], "--threads", str(threads)],
+                       env_with(threads))
+        b = json.loads(out)["seconds_per_measurement"]
+        ours.append(a), theirs.append(b), ratios.append(b / a)
+    a, b, ratio = statistics.median(ours), statistics.median(theirs), statistics.median(ratios)
+    print(f"{name:18s} phenom {a:.3f} s | PyTorch {b:.3f} s per measurement | ratio {ratio:.2f}x "
+          f"(pairs: {', '.join(f'{r:.2f}' for r in ratios)})", flush=True)
+    return a, b, ratio
+
+
 HESSIAN_SPEC = """name: bench-hessian
 device: cpu
 task: {type: fashion_mnist, n_train: 1000, n_test: 100, downsample: true, normalize: standardize}
@@ -213,23 +237,9 @@ def hessian_benchmark(threads, pairs, quick, work):
     """One top-5 Lanczos measurement (a fixed number of Hessian-vector products) of the edge-of-
     stability system: phenom's hessian probe against bench/hessian_peer.py, alternating."""
     iterations, measurements = (5, 1) if quick else (20, 3)
-    spec_path = os.path.join(work, "hessian.yaml")
-    with open(spec_path, "w") as f:
-        f.write(HESSIAN_SPEC.replace("ITERATIONS", str(iterations)))
-    ours, theirs, ratios = [], [], []
-    for _ in range(pairs):
-        out_dir = os.path.join(work, "hessian")
-        timed([PHENOM, "run", spec_path, f"train.steps={measurements}", "--out", out_dir, "--fresh", "--quiet",
-               "--no-plot", "--threads", str(threads)], dict(os.environ))
-        summary = json.load(open(os.path.join(out_dir, "summary.json")))
-        a = summary["probe_seconds"]["1.hessian"] / (measurements + 1)  # steps 0..N each measure once
-        out, _ = timed([PY, os.path.join(ROOT, "bench", "hessian_peer.py"), "--measurements", str(measurements),
-                        "--iterations", str(iterations), "--threads", str(threads)], env_with(threads))
-        b = json.loads(out)["seconds_per_measurement"]
-        ours.append(a), theirs.append(b), ratios.append(b / a)
-    a, b, ratio = statistics.median(ours), statistics.median(theirs), statistics.median(ratios)
-    print(f"{'hessian':18s} phenom {a:.3f} s | PyTorch {b:.3f} s per top-5 Lanczos of {iterations} products | "
-          f"ratio {ratio:.2f}x (pairs: {', '.join(f'{r:.2f}' for r in ratios)})", flush=True)
+    a, b, ratio = probe_against_peer("hessian", HESSIAN_SPEC.replace("ITERATIONS", str(iterations)), measurements,
+                                     "1.hessian", ["hessian_peer.py", "--measurements", str(measurements),
+                                                   "--iterations", str(iterations)], pairs, threads, work)
     return ["## Hessian: one top-5 Lanczos measurement", "",
             "configs/sharpness/edge_of_stability.yaml's system (tanh MLP 196-200-200-10, 1,000 examples, half_sse), "
             f"{iterations} Hessian-vector products by double backward with full re-orthogonalisation, torch and "
@@ -259,23 +269,9 @@ def patching_benchmark(threads, pairs, quick, work):
     passes over the same corrupted examples per measurement: phenom's patching probe against
     bench/patching_peer.py (forward hooks, as TransformerLens does it), alternating."""
     examples, measurements = (256, 1) if quick else (2048, 3)
-    spec_path = os.path.join(work, "patching.yaml")
-    with open(spec_path, "w") as f:
-        f.write(PATCHING_SPEC.replace("EXAMPLES", str(examples)))
-    ours, theirs, ratios = [], [], []
-    for _ in range(pairs):
-        out_dir = os.path.join(work, "patching")
-        timed([PHENOM, "run", spec_path, f"train.steps={measurements}", "--out", out_dir, "--fresh", "--quiet",
-               "--no-plot", "--threads", str(threads)], dict(os.environ))
-        summary = json.load(open(os.path.join(out_dir, "summary.json")))
-        a = summary["probe_seconds"]["1.patching"] / (measurements + 1)  # steps 0..N each measure once
-        out, _ = timed([PY, os.path.join(ROOT, "bench", "patching_peer.py"), "--measurements", str(measurements),
-                        "--examples", str(examples), "--threads", str(threads)], env_with(threads))
-        b = json.loads(out)["seconds_per_measurement"]
-        ours.append(a), theirs.append(b), ratios.append(b / a)
-    a, b, ratio = statistics.median(ours), statistics.median(theirs), statistics.median(ratios)
-    print(f"{'patching':18s} phenom {a:.3f} s | PyTorch {b:.3f} s per patching sweep of 42 forwards x {examples} "
-          f"examples | ratio {ratio:.2f}x (pairs: {', '.join(f'{r:.2f}' for r in ratios)})", flush=True)
+    a, b, ratio = probe_against_peer("patching", PATCHING_SPEC.replace("EXAMPLES", str(examples)), measurements,
+                                     "1.patching", ["patching_peer.py", "--measurements", str(measurements),
+                                                    "--examples", str(examples)], pairs, threads, work)
     return ["## Activation patching: one sweep over hooks, positions and heads", "",
             f"The grokking transformer's shapes ((a+b) mod 113, 1 layer, d_model 128, 4 heads, ReLU MLP 512), {examples} "
             "clean/corrupted pairs (a changed, b kept): six hooks patched whole and at each of 3 positions, hook_z "
@@ -303,23 +299,9 @@ def sae_benchmark(threads, pairs, quick, work):
     batch 512): phenom's sae probe (activations, Adam steps, the spliced evaluations) against
     bench/sae_peer.py (the same SAE as an nn.Module, Adam, timing the steps alone), alternating."""
     steps, fits = (20, 1) if quick else (200, 2)
-    spec_path = os.path.join(work, "sae.yaml")
-    with open(spec_path, "w") as f:
-        f.write(SAE_SPEC.replace("SAE_STEPS", str(steps)))
-    ours, theirs, ratios = [], [], []
-    for _ in range(pairs):
-        out_dir = os.path.join(work, "sae")
-        timed([PHENOM, "run", spec_path, f"train.steps={fits}", "--out", out_dir, "--fresh", "--quiet",
-               "--no-plot", "--threads", str(threads)], dict(os.environ))
-        summary = json.load(open(os.path.join(out_dir, "summary.json")))
-        a = steps / (summary["probe_seconds"]["1.sae"] / (fits + 1))  # steps 0..N each fit once
-        out, _ = timed([PY, os.path.join(ROOT, "bench", "sae_peer.py"), "--steps", str(steps), "--threads",
-                        str(threads)], env_with(threads))
-        b = json.loads(out)["steps_per_second"]
-        ours.append(a), theirs.append(b), ratios.append(a / b)
-    a, b, ratio = statistics.median(ours), statistics.median(theirs), statistics.median(ratios)
-    print(f"{'sae':18s} phenom {a:.1f} | PyTorch {b:.1f} SAE steps/s | ratio {ratio:.2f}x "
-          f"(pairs: {', '.join(f'{r:.2f}' for r in ratios)})", flush=True)
+    seconds, peer_seconds, ratio = probe_against_peer("sae", SAE_SPEC.replace("SAE_STEPS", str(steps)), fits, "1.sae",
+                                                      ["sae_peer.py", "--steps", str(steps)], pairs, threads, work)
+    a, b = steps / seconds, steps / peer_seconds
     return ["## Sparse autoencoder training", "",
             "A standard SAE (ReLU, decoder-norm weighted L1) on the grokking MLP's hidden layer (mod 97, width 500): "
             f"4,704 rows, 2,000 features, batch 512, Adam, {steps} steps per fit; torch and OpenBLAS at {threads} "

@@ -35,4 +35,12 @@ inline std::vector<nlohmann::json> analyze_trained(TempDir& tmp, const std::stri
   return rows;
 }
 
+// `analyses` (YAML list items) on tmp/run are refused: exit 2, with `expected` in the message.
+inline void expect_refused(TempDir& tmp, const std::string& analyses, const std::string& expected) {
+  write_text(tmp / "refused.yaml", "analyses:\n" + analyses);
+  const CliResult r = run_cli("analyze run refused.yaml", tmp.path);
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find(expected), std::string::npos) << "expected '" << expected << "' in: " << r.output;
+}
+
 }  // namespace phenom::testing

@@ -118,10 +118,7 @@ TEST(Cka, PairsOfHooksOnACheckpoint) {
   const torch::Tensor m = read_safetensors(out + "/" + row["tensors"].get<std::string>()).at("cka/matrix");
   EXPECT_TRUE(m.equal(m.t()));
   EXPECT_NEAR(m[0][1].item<double>(), pre_post, 1e-6);
-  write_text(tmp / "one.yaml", "analyses:\n  - {type: cka, hooks: [layers.0.hook_pre]}\n");
-  CliResult one = run_cli("analyze run one.yaml", tmp.path);
-  EXPECT_EQ(one.code, 2) << one.output;
-  EXPECT_NE(one.output.find("analyses.0.hooks"), std::string::npos) << one.output;
+  expect_refused(tmp, "  - {type: cka, hooks: [layers.0.hook_pre]}\n", "analyses.0.hooks");
 }
 
 // Ablations on a trained checkpoint: mean-ablating the whole hidden layer makes every example's
@@ -169,10 +166,7 @@ TEST(LinearProbe, DecodesAnOperandAndBeatsItsShuffledControl) {
   const torch::Tensor w = read_safetensors(out + "/" + row["tensors"].get<std::string>()).at(p + "weights");
   EXPECT_EQ(w.size(0), 33);  // 32 units and the bias
   EXPECT_EQ(w.size(1), 11);
-  write_text(tmp / "bad.yaml", "analyses:\n  - {type: linear_probe, hook: layers.0.hook_pre, attribute: c}\n");
-  CliResult bad = run_cli("analyze run bad.yaml", tmp.path);
-  EXPECT_EQ(bad.code, 2) << bad.output;
-  EXPECT_NE(bad.output.find("a, b, label"), std::string::npos) << bad.output;
+  expect_refused(tmp, "  - {type: linear_probe, hook: layers.0.hook_pre, attribute: c}\n", "a, b, label");
 }
 
 // The hessian instrument on a checkpoint measures exactly what the run's own hessian probe measured

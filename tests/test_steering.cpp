@@ -58,15 +58,9 @@ TEST(Steering, MovesOneOperandOfATrainedModel) {
   EXPECT_TRUE(torch::allclose(v, by_hand, 1e-5, 1e-6));
   EXPECT_TRUE(fs::exists(out + "/plots/steering_0.steering_0.png"));  // the curve against alpha
   // An attribute the task lacks lists the task's; a position on a hook without positions is refused.
-  write_text(tmp / "bad.yaml", "analyses:\n  - {type: steering, hook: layers.0.hook_pre, attribute: c}\n");
-  CliResult bad = run_cli("analyze run bad.yaml", tmp.path);
-  EXPECT_EQ(bad.code, 2) << bad.output;
-  EXPECT_NE(bad.output.find("a, b, label"), std::string::npos) << bad.output;
-  write_text(tmp / "pos.yaml", "analyses:\n  - {type: steering, hook: layers.0.hook_pre, attribute: a, from: 3, "
-                               "to: 5, set: train, position: last}\n");
-  CliResult pos = run_cli("analyze run pos.yaml", tmp.path);
-  EXPECT_EQ(pos.code, 2) << pos.output;
-  EXPECT_NE(pos.output.find("position: all"), std::string::npos) << pos.output;
+  expect_refused(tmp, "  - {type: steering, hook: layers.0.hook_pre, attribute: c}\n", "a, b, label");
+  expect_refused(tmp, "  - {type: steering, hook: layers.0.hook_pre, attribute: a, from: 3, "
+                      "to: 5, set: train, position: last}\n", "position: all");
 }
 
 // Projecting the readout's row space out of the last hidden layer leaves the readout bias alone:
@@ -92,17 +86,11 @@ TEST(Ablation, ProjectsOutDirectionsAgainstRandomOnes) {
   EXPECT_GT(row["ablation/layers.0.hook_post/loss_increase"].get<double>(),
             row["ablation/layers.0.hook_post/random/loss_increase"].get<double>() + 0.5) << row;
   // A key the file lacks lists the file's; a width mismatch names both shapes.
-  write_text(tmp / "b.yaml", "analyses:\n  - {type: ablation, hooks: [layers.0.hook_post], mode: project, "
-                             "directions: dirs.safetensors, key: nope}\n");
-  CliResult bad = run_cli("analyze run b.yaml", tmp.path);
-  EXPECT_EQ(bad.code, 2) << bad.output;
-  EXPECT_NE(bad.output.find("it has: readout"), std::string::npos) << bad.output;
+  expect_refused(tmp, "  - {type: ablation, hooks: [layers.0.hook_post], mode: project, "
+                      "directions: dirs.safetensors, key: nope}\n", "it has: readout");
   write_safetensors(tmp / "wide.safetensors", {{"readout", torch::zeros({2, 33})}});
-  write_text(tmp / "c.yaml", "analyses:\n  - {type: ablation, hooks: [layers.0.hook_post], mode: project, "
-                             "directions: wide.safetensors, key: readout}\n");
-  CliResult wide = run_cli("analyze run c.yaml", tmp.path);
-  EXPECT_EQ(wide.code, 2) << wide.output;
-  EXPECT_NE(wide.output.find("[K, 32]"), std::string::npos) << wide.output;
+  expect_refused(tmp, "  - {type: ablation, hooks: [layers.0.hook_post], mode: project, "
+                      "directions: wide.safetensors, key: readout}\n", "[K, 32]");
 }
 
 // Zero-ablating one head's hook_z equals zeroing its rows of W_O by hand; resampling the MLP's
@@ -124,10 +112,7 @@ TEST(Ablation, PerHeadAndResample) {
   ex.model->named_parameters()["blocks.1.attn.W_O"].select(0, 2).zero_();
   const double removed = ex.task->score("cross_entropy", ex.model->forward(train.inputs), train).loss;
   EXPECT_NEAR(heads[2].item<double>(), removed - clean, 1e-5);
-  write_text(tmp / "bad.yaml", "analyses:\n  - {type: ablation, hooks: [blocks.1.hook_resid_post], per_head: true}\n");
-  CliResult bad = run_cli("analyze run bad.yaml", tmp.path);
-  EXPECT_EQ(bad.code, 2) << bad.output;
-  EXPECT_NE(bad.output.find("no head axis"), std::string::npos) << bad.output;
+  expect_refused(tmp, "  - {type: ablation, hooks: [blocks.1.hook_resid_post], per_head: true}\n", "no head axis");
 
   TempDir mlp;
   const auto resampled = analyze_trained(mlp, kMlp, "  - {type: ablation, hooks: [layers.0.hook_post], mode: resample, set: train}\n", out);
