@@ -12,6 +12,7 @@
 #include "core/threads.h"
 #include "core/safetensors.h"
 #include "core/text.h"
+#include "analyze/instrument_io.h"
 #include "models/model.h"
 #include "probes/probe.h"
 #include "run/artifact.h"
@@ -93,6 +94,7 @@ std::vector<Computed> compute(const RunArtifact& run, const AnalysisSpec& spec, 
   BuildContext context(run.spec(), ex.device);
   context.inputs = ex.task->inputs();
   ProbeContext probe_context{*ex.model, *ex.task, run.spec(), step, run.spec().learning_rate(step)};
+  probe_context.reference_activations = reference_activations(run);
   for (size_t i = 0; i < spec.analyses.size(); ++i) {
     const auto& a = spec.analyses[i];
     const std::string key = std::to_string(i) + "." + a.type;
@@ -117,19 +119,6 @@ std::vector<Computed> compute(const RunArtifact& run, const AnalysisSpec& spec, 
     if (measure) out.push_back(std::move(c));
   }
   return out;
-}
-
-// Writes a computation's exports under exports/step_<N>.<key>/<name>/ (each file atomically,
-// before its results row says they exist); returns that directory, relative to `out`.
-std::string write_exports(const std::string& out, const Computed& c) {
-  const std::string dir = "exports/step_" + std::to_string(c.step) + "." + c.key;
-  for (const auto& [name, e] : c.exports) {
-    const std::string path = out + "/" + dir + "/" + name;
-    fs::create_directories(path);
-    for (const auto& [file, json] : e.json) write_file_atomic(path + "/" + file, json.dump(2) + "\n");
-    for (const auto& [file, tensors] : e.safetensors) write_safetensors(path + "/" + file, tensors);
-  }
-  return dir;
 }
 
 // Analyses one run; returns whether anything new was computed.
@@ -183,7 +172,7 @@ bool analyze_run(const std::string& path, const AnalysisSpec& spec, const std::s
         write_safetensors(out + "/" + file, c.tensors, {{"run", path}, {"step", std::to_string(c.step)}});
         row["tensors"] = file;
       }
-      if (!c.exports.empty()) row["exports"] = write_exports(out, c);
+      if (!c.exports.empty()) row["exports"] = write_exports(out, c.step, c.key, c.exports);
       results.append(row.dump() + "\n");  // append-only, like metrics.jsonl
       rows.push_back(row);
       done.insert({c.step, c.key});

@@ -27,7 +27,11 @@ Batch first_examples(ProbeContext& c, const std::string& set, int64_t examples, 
 }
 
 void require_hooks(ProbeContext& c, const std::vector<std::string>& hooks, const std::string& instrument) {
-  const auto& known = c.model.hooks().names();
+  require_hooks(c.model, hooks, instrument);
+}
+
+void require_hooks(Model& model, const std::vector<std::string>& hooks, const std::string& instrument) {
+  const auto& known = model.hooks().names();
   for (const auto& hook : hooks) {
     if (std::find(known.begin(), known.end(), hook) == known.end()) {
       throw BadInput(instrument + ": the model has no hook point '" + hook + "'; its hooks: " + join(known) + ".");
@@ -51,22 +55,29 @@ std::vector<torch::Tensor> activations(ProbeContext& c, const std::vector<std::s
   const Batch& set = evaluation_set(c, r.set, r.instrument);
   require_hooks(c, hooks, r.instrument);
   const int64_t n = std::min<int64_t>(r.max_examples, set.inputs.size(0));
+  return activations_of(c.model, set.inputs.slice(0, 0, n), hooks, r.position, r.instrument);
+}
+
+std::vector<torch::Tensor> activations_of(Model& model, const torch::Tensor& inputs,
+                                          const std::vector<std::string>& hooks, const std::string& position,
+                                          const std::string& instrument) {
+  require_hooks(model, hooks, instrument);
   torch::NoGradGuard no_grad;
-  for (const auto& hook : hooks) c.model.hooks().capture(hook);
-  c.model.forward(set.inputs.slice(0, 0, n));
+  for (const auto& hook : hooks) model.hooks().capture(hook);
+  model.forward(inputs);
   std::vector<torch::Tensor> out;
   for (const auto& hook : hooks) {
-    torch::Tensor x = c.model.hooks().cached(hook).detach();
+    torch::Tensor x = model.hooks().cached(hook).detach();
     const int64_t axis = hook_axes(hook, x.dim()).position;
     if (axis >= 0) {
       x = x.movedim(axis, 1);  // [B, T, ...]
-      if (r.position == "all") {
+      if (position == "all") {
         x = x.flatten(0, 1);
       } else {
-        const int64_t t = r.position == "last" ? x.size(1) - 1 : std::stoll(r.position);
+        const int64_t t = position == "last" ? x.size(1) - 1 : std::stoll(position);
         if (t >= x.size(1)) {
-          c.model.hooks().clear();
-          throw BadInput(r.instrument + ": position " + r.position + " is outside the " + std::to_string(x.size(1)) +
+          model.hooks().clear();
+          throw BadInput(instrument + ": position " + position + " is outside the " + std::to_string(x.size(1)) +
                          " positions of " + hook + ".");
         }
         x = x.select(1, t);
@@ -74,7 +85,7 @@ std::vector<torch::Tensor> activations(ProbeContext& c, const std::vector<std::s
     }
     out.push_back(x.reshape({x.size(0), -1}).to(torch::kCPU, torch::kDouble));
   }
-  c.model.hooks().clear();
+  model.hooks().clear();
   return out;
 }
 

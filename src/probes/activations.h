@@ -9,6 +9,7 @@
 namespace phenom {
 
 struct ProbeContext;
+class Model;
 struct Batch;
 
 struct ActivationRequest {
@@ -25,6 +26,7 @@ const Batch& evaluation_set(ProbeContext& c, const std::string& set, const std::
 Batch first_examples(ProbeContext& c, const std::string& set, int64_t examples, const std::string& instrument);
 // BadInput naming `instrument` and listing the model's hooks unless it has every one of `hooks`.
 void require_hooks(ProbeContext& c, const std::vector<std::string>& hooks, const std::string& instrument);
+void require_hooks(Model& model, const std::vector<std::string>& hooks, const std::string& instrument);
 
 // The position and head axes of a hook's activation (-1: none), by its TransformerLens
 // name and rank: hook_pattern/hook_attn_scores [B, H, T, T] have heads on 1 and query positions
@@ -39,5 +41,9 @@ HookAxes hook_axes(const std::string& hook, int64_t rank);
 // heads concatenated). BadInput naming the model's hooks (or the task's sets) when one is wrong.
 std::vector<torch::Tensor> activations(ProbeContext& c, const std::vector<std::string>& hooks,
                                        const ActivationRequest& request);
+// The same for any model on given inputs (a reference model on this run's examples).
+std::vector<torch::Tensor> activations_of(Model& model, const torch::Tensor& inputs,
+                                          const std::vector<std::string>& hooks, const std::string& position,
+                                          const std::string& instrument);
 
 }  // namespace phenom

@@ -5,9 +5,11 @@
 
 #include <cmath>
 
+#include "core/error.h"
 #include "probes/activations.h"
 #include "probes/cka_math.h"
 #include "probes/probe.h"
+#include "tasks/task.h"
 
 namespace phenom {
 
@@ -59,6 +61,10 @@ class Cka : public Probe {
   // cka/<a>/<b> for every pair; an analysis keeps the whole matrix (hooks in the given order).
   void measure(ProbeContext& c, MetricRow& row) override {
     const auto acts = activations(c, o_.hooks, {"cka", o_.set, o_.position, o_.max_examples});
+    if (!o_.reference_run.empty() && !c.reference_activations) {
+      throw BadInput("cka: reference_run compares with another checkpoint, which only phenom analyze opens. Fix: "
+                     "list this cka in an analysis spec (phenom analyze RUN_DIR ANALYSIS.yaml), or drop reference_run.");
+    }
     const int64_t h = static_cast<int64_t>(acts.size());
     torch::Tensor matrix = torch::eye(h, torch::kDouble);
     for (int64_t i = 0; i < h; ++i) {
@@ -69,10 +75,24 @@ class Cka : public Probe {
         row.set("cka/" + o_.hooks[i] + "/" + o_.hooks[j], value);
       }
     }
-    if (c.tensors) (*c.tensors)["cka/matrix"] = matrix.to(torch::kFloat).contiguous();
+    if (c.tensors && h > 1) (*c.tensors)["cka/matrix"] = matrix.to(torch::kFloat).contiguous();
+    if (!o_.reference_run.empty()) against_reference(c, acts, row);
   }
 
  private:
+  // cka/<hook>/reference: each hook here against the same hook of the reference model, which runs
+  // on the same examples (this run's).
+  void against_reference(ProbeContext& c, const std::vector<torch::Tensor>& acts, MetricRow& row) const {
+    const Batch& set = evaluation_set(c, o_.set, "cka");
+    const torch::Tensor inputs = set.inputs.slice(0, 0, std::min<int64_t>(o_.max_examples, set.size()));
+    const int64_t step = o_.reference_step >= 0 ? o_.reference_step : c.step;
+    const auto ref = c.reference_activations(o_.reference_run, step, inputs, o_.hooks, o_.position);
+    for (size_t i = 0; i < o_.hooks.size(); ++i) {
+      const double value = o_.kernel == "rbf" ? rbf_cka(acts[i], ref[i], o_.sigma) : linear_cka(acts[i], ref[i]);
+      row.set("cka/" + o_.hooks[i] + "/reference", value);
+    }
+  }
+
   CkaOptions o_;
 };
 
