@@ -81,8 +81,12 @@ class Analysis:
         self.summary = _json(os.path.join(path, "summary.json"), {})
         self.done = os.path.exists(os.path.join(path, "DONE"))
 
+    def rows(self):
+        """results.jsonl as a list of dicts (one per checkpoint x instrument)."""
+        return _rows(os.path.join(self.path, "results.jsonl"))
+
     def results(self):
-        return _frame(_rows(os.path.join(self.path, "results.jsonl")))
+        return _frame(self.rows())
 
     def tensors(self, step):
         """Every tensor kept at `step`, keyed '<instrument index>.<type>/<name>'."""

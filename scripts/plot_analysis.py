@@ -112,8 +112,7 @@ def _views(tables, out, step, instrument):
 
 def plot_analysis(path):
     analysis = Analysis(path)
-    rows = analysis.results()
-    steps = sorted({r["step"] for r in (rows.to_dict("records") if hasattr(rows, "to_dict") else rows)})
+    steps = sorted({r["step"] for r in analysis.rows()})
     if not steps:
         sys.exit(f"error: {path}/results.jsonl has no rows to plot")
     step = steps[-1]

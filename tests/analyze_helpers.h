@@ -18,6 +18,13 @@ inline const char* kTransformer =
     "optimizer: {type: adamw, lr: 0.003}\n"
     "train: {steps: 150, loss: cross_entropy, eval_every: 50}\n";
 
+// A width-32 MLP on p = 11 that fits 90% of the table in 150 steps.
+inline const char* kMlp =
+    "name: mlp\ndevice: cpu\n"
+    "task: {type: modular_arithmetic, modulus: 11, train_fraction: 0.9}\n"
+    "model: {type: mlp, width: 32}\noptimizer: {type: adamw, lr: 0.01}\n"
+    "train: {steps: 150, loss: cross_entropy, eval_every: 50}\n";
+
 // `run_yaml` trained in `tmp` (as tmp/run), then `analyses` (YAML list items) run on its last
 // checkpoint: the result rows, and the analysis directory in `out`.
 inline std::vector<nlohmann::json> analyze_trained(TempDir& tmp, const std::string& run_yaml,

@@ -35,7 +35,7 @@ TEST(Cka, AgainstAReferenceCheckpointOfThisOrAnotherRun) {
                                     "  - {type: cka, hooks: [layers.0.hook_post], reference_run: " + tmp.path + "/run}\n"
                                     "  - {type: cka, hooks: [layers.0.hook_post], reference_run: " + tmp.path + "/other}\n"
                                     "  - {type: cka, hooks: [layers.0.hook_post], reference_run: " + tmp.path +
-                                        "/run, reference_step: 0}\n",
+                                    "/run, reference_step: 0}\n",
                                     out);
   ASSERT_EQ(rows.size(), 3u);
   const std::string key = "cka/layers.0.hook_post/reference";

@@ -98,9 +98,9 @@ TEST(Patching, RecoversExactlyWhereTheInputsDiffer) {
   TempDir tmp;
   std::string out;
   const auto rows = analyze_trained(tmp, kTransformer,
-                                "  - {type: patching, contrast: a, set: train, hooks: [hook_embed, blocks.1.hook_resid_post, blocks.1.attn.hook_z]}\n"
-                                "  - {type: patching, contrast: a, set: train, metric: loss, hooks: [blocks.0.hook_resid_mid]}\n",
-                                out);
+                                    "  - {type: patching, contrast: a, set: train, hooks: [hook_embed, blocks.1.hook_resid_post, blocks.1.attn.hook_z]}\n"
+                                    "  - {type: patching, contrast: a, set: train, metric: loss, hooks: [blocks.0.hook_resid_mid]}\n",
+                                    out);
   ASSERT_EQ(rows.size(), 2u);
   const Json& row = rows[0];
   EXPECT_GT(row["patching/clean"].get<double>() - row["patching/corrupted"].get<double>(), 1.0) << row;

@@ -71,12 +71,6 @@ TEST(Sae, RecoversAKnownDictionary) {
   }
 }
 
-const char* kRun =
-    "name: sae\ndevice: cpu\n"
-    "task: {type: modular_arithmetic, modulus: 11, train_fraction: 0.9}\n"
-    "model: {type: mlp, width: 32}\noptimizer: {type: adamw, lr: 0.01}\n"
-    "train: {steps: 150, loss: cross_entropy, eval_every: 50}\n";
-
 // Without sparsity an overcomplete SAE reconstructs the hidden layer and the model's loss with
 // it (measured: explained variance 0.9997, loss recovered 0.9999, zero ablation 2.54 against
 // 0.028); a sparsity penalty trades reconstruction for fewer active features. The saved SAE,
@@ -84,7 +78,7 @@ const char* kRun =
 TEST(Sae, AnalyzesARunAndSavesSaelensLayout) {
   TempDir tmp;
   std::string out;
-  const auto rows = analyze_trained(tmp, kRun,
+  const auto rows = analyze_trained(tmp, kMlp,
                                     "  - {type: sae, hook: layers.0.hook_post, expansion: 2, l1: 0}\n"
                                     "  - {type: sae, hook: layers.0.hook_post, expansion: 2, l1: 3}\n",
                                     out);

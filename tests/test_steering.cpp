@@ -20,12 +20,6 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
-const char* kMlp =
-    "name: steer\ndevice: cpu\n"
-    "task: {type: modular_arithmetic, modulus: 11, train_fraction: 0.9}\n"
-    "model: {type: mlp, width: 32}\noptimizer: {type: adamw, lr: 0.01}\n"
-    "train: {steps: 150, loss: cross_entropy, eval_every: 50}\n";
-
 // The MLP's first-layer pre-activation is a sum of a row for a and a row for b, so the mean
 // difference between the a = 5 and a = 3 examples is (nearly: the two groups' b differ in a few
 // examples) the difference of the two a rows: added once, the model answers (5 + b) mod 11 where
@@ -34,9 +28,9 @@ TEST(Steering, MovesOneOperandOfATrainedModel) {
   TempDir tmp;
   std::string out;
   const auto rows = analyze_trained(tmp, kMlp,
-                                "  - {type: steering, hook: layers.0.hook_pre, attribute: a, from: 3, to: 5, "
-                                "alphas: [0, 1], set: train}\n",
-                                out);
+                                    "  - {type: steering, hook: layers.0.hook_pre, attribute: a, from: 3, to: 5, "
+                                    "alphas: [0, 1], set: train}\n",
+                                    out);
   ASSERT_EQ(rows.size(), 1u);
   const Json& row = rows[0];
   const std::string p = "steering/layers.0.hook_pre/a/";
@@ -100,7 +94,7 @@ TEST(Ablation, PerHeadAndResample) {
   TempDir tmp;
   std::string out;
   const auto rows = analyze_trained(tmp, kTransformer,
-                                "  - {type: ablation, hooks: [blocks.1.attn.hook_z], mode: zero, per_head: true, set: train}\n", out);
+                                    "  - {type: ablation, hooks: [blocks.1.attn.hook_z], mode: zero, per_head: true, set: train}\n", out);
   ASSERT_EQ(rows.size(), 1u);
   const torch::Tensor heads = read_safetensors(out + "/" + rows[0]["tensors"].get<std::string>())
                                   .at("ablation/blocks.1.attn.hook_z/head_loss_increase").to(torch::kDouble);

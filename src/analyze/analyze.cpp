@@ -7,12 +7,12 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "analyze/instrument_io.h"
 #include "core/error.h"
 #include "core/io.h"
 #include "core/threads.h"
 #include "core/safetensors.h"
 #include "core/text.h"
-#include "analyze/instrument_io.h"
 #include "models/model.h"
 #include "probes/probe.h"
 #include "run/artifact.h"

@@ -26,8 +26,7 @@ class Ablation : public Probe {
   explicit Ablation(const AblationOptions& o) : Probe(o.every), o_(o) {}
 
   void measure(ProbeContext& c, MetricRow& row) override {
-    const Batch& whole_set = evaluation_set(c, o_.set, "ablation");
-    const Batch set = whole_set.rows(0, std::min<int64_t>(o_.max_examples, whole_set.size()));
+    const Batch set = leading_examples(c, o_.set, o_.max_examples, "ablation");
     require_hooks(c, o_.hooks, "ablation");
     torch::NoGradGuard no_grad;
     const Score clean = score(c, set, "", {});

@@ -1,8 +1,7 @@
 // Ablations: how much the task's loss and accuracy change when a hook point's activation is
 // replaced by zeros, its mean over the evaluation set or another example's (whole, one unit or one
-// head at a time), or when
-// the span of a set of directions is projected out of it (against as many random directions). A
-// probe and an analysis (`phenom analyze`, which also keeps the per-unit table).
+// head at a time), or when the span of a set of directions is projected out of it (against as
+// many random directions). A probe and an analysis (`phenom analyze` also keeps the tables).
 #pragma once
 #include <string>
 #include <vector>

@@ -26,6 +26,11 @@ Batch first_examples(ProbeContext& c, const std::string& set, int64_t examples, 
   return examples > 0 ? all.rows(0, examples) : all;
 }
 
+Batch leading_examples(ProbeContext& c, const std::string& set, int64_t at_most, const std::string& instrument) {
+  const Batch& all = evaluation_set(c, set, instrument);
+  return all.rows(0, std::min(at_most, all.size()));
+}
+
 void require_hooks(ProbeContext& c, const std::vector<std::string>& hooks, const std::string& instrument) {
   require_hooks(c.model, hooks, instrument);
 }
@@ -52,10 +57,8 @@ HookAxes hook_axes(const std::string& hook, int64_t rank) {
 
 std::vector<torch::Tensor> activations(ProbeContext& c, const std::vector<std::string>& hooks,
                                        const ActivationRequest& r) {
-  const Batch& set = evaluation_set(c, r.set, r.instrument);
-  require_hooks(c, hooks, r.instrument);
-  const int64_t n = std::min<int64_t>(r.max_examples, set.inputs.size(0));
-  return activations_of(c.model, set.inputs.slice(0, 0, n), hooks, r.position, r.instrument);
+  const Batch set = leading_examples(c, r.set, r.max_examples, r.instrument);
+  return activations_of(c.model, set.inputs, hooks, r.position, r.instrument);
 }
 
 std::vector<torch::Tensor> activations_of(Model& model, const torch::Tensor& inputs,

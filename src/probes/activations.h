@@ -24,6 +24,8 @@ const Batch& evaluation_set(ProbeContext& c, const std::string& set, const std::
 // Its first `examples` examples in the set's fixed order (0: all), or BadInput naming `instrument`
 // when the set has fewer.
 Batch first_examples(ProbeContext& c, const std::string& set, int64_t examples, const std::string& instrument);
+// Its first min(at_most, size) examples: what the instruments' `max_examples` selects.
+Batch leading_examples(ProbeContext& c, const std::string& set, int64_t at_most, const std::string& instrument);
 // BadInput naming `instrument` and listing the model's hooks unless it has every one of `hooks`.
 void require_hooks(ProbeContext& c, const std::vector<std::string>& hooks, const std::string& instrument);
 void require_hooks(Model& model, const std::vector<std::string>& hooks, const std::string& instrument);

@@ -83,10 +83,9 @@ class Cka : public Probe {
   // cka/<hook>/reference: each hook here against the same hook of the reference model, which runs
   // on the same examples (this run's).
   void against_reference(ProbeContext& c, const std::vector<torch::Tensor>& acts, MetricRow& row) const {
-    const Batch& set = evaluation_set(c, o_.set, "cka");
-    const torch::Tensor inputs = set.inputs.slice(0, 0, std::min<int64_t>(o_.max_examples, set.size()));
+    const Batch set = leading_examples(c, o_.set, o_.max_examples, "cka");
     const int64_t step = o_.reference_step >= 0 ? o_.reference_step : c.step;
-    const auto ref = c.reference_activations(o_.reference_run, step, inputs, o_.hooks, o_.position);
+    const auto ref = c.reference_activations(o_.reference_run, step, set.inputs, o_.hooks, o_.position);
     for (size_t i = 0; i < o_.hooks.size(); ++i) {
       const double value = o_.kernel == "rbf" ? rbf_cka(acts[i], ref[i], o_.sigma) : linear_cka(acts[i], ref[i]);
       row.set("cka/" + o_.hooks[i] + "/reference", value);

@@ -37,7 +37,7 @@ class Pca : public Probe {
       (*c.tensors)[prefix + "explained_variance"] = variance.slice(0, 0, k).to(torch::kFloat).contiguous();
       // The task's facts of each row, to colour the views by (rows are examples, or examples times
       // positions with position: all).
-      const int64_t n = std::min<int64_t>(o_.max_examples, evaluation_set(c, o_.set, "pca").size());
+      const int64_t n = leading_examples(c, o_.set, o_.max_examples, "pca").size();
       for (const auto& [name, values] : c.task.attributes(o_.set)) {
         (*c.tensors)[prefix + "attribute/" + name] =
             values.slice(0, 0, n).to(torch::kCPU).repeat_interleave(x.size(0) / n).contiguous();

@@ -69,7 +69,7 @@ class Sae : public Probe {
     row.set(p + "loss_zero", zero);
     if (std::abs(zero - clean) > 1e-12) row.set(p + "loss_recovered", (zero - spliced) / (zero - clean));
 
-    if (c.tensors) (*c.tensors)[p + "feature_density"] = sae.encode(x).gt(0).to(torch::kFloat).mean(0).contiguous();
+    if (c.tensors) (*c.tensors)[p + "feature_density"] = fit.density.to(torch::kFloat).contiguous();
     if (c.exports) {
       Export& e = (*c.exports)[o_.hook];
       e.json["cfg.json"] = config(c, sae, activation);

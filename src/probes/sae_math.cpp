@@ -49,10 +49,11 @@ SaeFit sae_fit(const SaeWeights& sae, const torch::Tensor& x_in) {
   SaeFit fit;
   fit.explained_variance = total > 0 ? 1.0 - error / total : 0.0;
   fit.mse = error / static_cast<double>(x.size(0));
-  const torch::Tensor active = f.gt(0);
-  fit.l0 = active.sum(1).to(torch::kDouble).mean().item<double>();
-  fit.dead_fraction = active.any(0).logical_not().to(torch::kDouble).mean().item<double>();
-  fit.dense_fraction = active.to(torch::kDouble).mean(0).gt(0.1).to(torch::kDouble).mean().item<double>();
+  const torch::Tensor active = f.gt(0).to(torch::kDouble);
+  fit.l0 = active.sum(1).mean().item<double>();
+  fit.density = active.mean(0);
+  fit.dead_fraction = fit.density.eq(0).to(torch::kDouble).mean().item<double>();
+  fit.dense_fraction = fit.density.gt(0.1).to(torch::kDouble).mean().item<double>();
   return fit;
 }
 

@@ -47,6 +47,7 @@ struct SaeFit {
   double l0 = 0;                  // mean number of active features per row
   double dead_fraction = 0;       // features active on no row
   double dense_fraction = 0;      // features active on more than 10% of the rows
+  torch::Tensor density;          // [d_sae] float64: the fraction of rows on which each feature is active
 };
 SaeFit sae_fit(const SaeWeights& sae, const torch::Tensor& x);
 

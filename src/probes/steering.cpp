@@ -24,12 +24,12 @@ class Steering : public Probe {
 
   void measure(ProbeContext& c, MetricRow& row) override {
     require_hooks(c, {o_.hook}, "steering");
-    const Batch& whole = evaluation_set(c, o_.set, "steering");
-    const Batch set = whole.rows(0, std::min(o_.max_examples, whole.size()));
+    const Batch set = leading_examples(c, o_.set, o_.max_examples, "steering");
     if (!set.targets.defined() || set.targets.dim() != 1 || set.targets.scalar_type() != torch::kLong) {
       throw BadInput("steering: the behaviour shift is read from class answers; this task's targets are not class ids.");
     }
-    const torch::Tensor values = attribute(c, set.size());
+    const auto attributes = c.task.attributes(o_.set);
+    const torch::Tensor values = attribute(attributes, set.size());
     const torch::Tensor from = (values == o_.from).nonzero().flatten(), to = (values == o_.to).nonzero().flatten();
     for (auto [value, rows] : {std::pair{o_.from, from}, std::pair{o_.to, to}}) {
       if (rows.numel() == 0) {
@@ -45,7 +45,7 @@ class Steering : public Probe {
     const auto [vector, at] = steering_vector(activation, from, to);
 
     const Batch steered{set.inputs.index_select(0, from), set.targets.index_select(0, from), set.weights};
-    const torch::Tensor counterpart = counterparts(c, set.size(), from, to, set.targets);
+    const torch::Tensor counterpart = counterparts(attributes, set.size(), from, to, set.targets);
     const torch::Tensor matched = counterpart >= 0;
     const std::string p = "steering/" + o_.hook + "/" + o_.attribute + "/";
     row.set(p + "vector_norm", vector.norm().item<double>());
@@ -76,8 +76,7 @@ class Steering : public Probe {
 
  private:
   // The attribute's values on the first n examples (BadInput listing the task's class attributes).
-  torch::Tensor attribute(ProbeContext& c, int64_t n) const {
-    const auto attributes = c.task.attributes(o_.set);
+  torch::Tensor attribute(const std::map<std::string, torch::Tensor>& attributes, int64_t n) const {
     auto it = attributes.find(o_.attribute);
     if (it == attributes.end() || it->second.scalar_type() != torch::kLong) {
       std::vector<std::string> names;
@@ -106,10 +105,10 @@ class Steering : public Probe {
   }
 
   // For each steered example, the answer of its `to` counterparts (-1: none, or they disagree).
-  torch::Tensor counterparts(ProbeContext& c, int64_t n, const torch::Tensor& from, const torch::Tensor& to,
-                             const torch::Tensor& targets) const {
+  torch::Tensor counterparts(const std::map<std::string, torch::Tensor>& attributes, int64_t n,
+                             const torch::Tensor& from, const torch::Tensor& to, const torch::Tensor& targets) const {
     std::vector<torch::Tensor> others;
-    for (const auto& [name, v] : c.task.attributes(o_.set)) {
+    for (const auto& [name, v] : attributes) {
       if (name != o_.attribute && name != "label" && v.scalar_type() == torch::kLong) others.push_back(v.slice(0, 0, n).to(torch::kCPU));
     }
     const torch::Tensor answers = targets.to(torch::kCPU);

@@ -17,7 +17,7 @@ fi
 out=$(mktemp -d /tmp/phenom-bench-XXXXXX)
 trap 'rm -rf "$out"' EXIT
 /usr/bin/python3 "$source_dir/bench/suite.py" --quick --phenom "$phenom" --out "$out/RESULTS.md"
-rows=$(grep '^| .* | \*\*[0-9.]*x\*\* |' "$out/RESULTS.md" | grep -v '^| seconds per measurement |' | grep -v '^| seconds per sweep |' | grep -vc '^| SAE steps per second |' || true)
+rows=$(grep '^| .* | \*\*[0-9.]*x\*\* |' "$out/RESULTS.md" | grep -vcE '^\| (seconds per measurement|seconds per sweep|SAE steps per second) \|' || true)
 if [ "$rows" -ne 5 ]; then
   echo "FAIL: expected 5 systems with a ratio in RESULTS.md, found $rows"
   cat "$out/RESULTS.md"

@@ -34,11 +34,6 @@ def run(*args, cwd):
     return done.stdout
 
 
-def _rows_of(analysis):
-    rows = analysis.results()
-    return rows.to_dict("records") if hasattr(rows, "to_dict") else rows
-
-
 def check(condition, message):
     if not condition:
         sys.exit("FAIL: " + message)
@@ -89,7 +84,7 @@ with tempfile.TemporaryDirectory() as tmp:
     cfg, w = sae["cfg.json"], sae["sae_weights.safetensors"]
     check(cfg["d_in"] == 16 and cfg["d_sae"] == 32 and cfg["hook_name"] == "layers.0.hook_post", f"cfg.json: {cfg}")
     check(w["W_enc"].shape == (16, 32) and w["W_dec"].shape == (32, 16), "SAELens' weight shapes")
-    row = [x for x in _rows_of(a) if x["step"] == 30 and x["analysis"] == "1.sae"][0]
+    row = [x for x in a.rows() if x["step"] == 30 and x["analysis"] == "1.sae"][0]
     check(0 <= row["sae/layers.0.hook_post/l0"] <= 32, f"the SAE row: {row}")
 
     # A sweep: its runs, table and summary.
