@@ -11,6 +11,9 @@ class Model : public torch::nn::Module {
   // inputs: tokens int64 [B, T] or features [B, D]; returns logits [B, num_classes].
   virtual torch::Tensor forward(const torch::Tensor& inputs) = 0;
   HookPoints& hooks() { return hooks_; }
+  // A term the model adds to the training objective, from its last forward pass with gradients
+  // enabled (an SAE's sparsity penalty); undefined: none. Taking it clears it.
+  virtual torch::Tensor take_penalty() { return {}; }
 
   // Models whose only trainable part is a linear readout (ModelOptions::linear_readout) expose the
   // fixed features it reads and its parameters, for closed-form fits (train.fit: min_norm).

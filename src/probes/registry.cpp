@@ -2,6 +2,7 @@
 #include "probes/ablation.h"
 #include "probes/basic.h"
 #include "probes/cka.h"
+#include "probes/dictionary.h"
 #include "probes/fourier.h"
 #include "probes/flatness.h"
 #include "probes/hessian.h"
@@ -28,6 +29,7 @@ std::unique_ptr<Probe> build_linear_probe(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_patching(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_steering(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_sae(const ProbeOptions&, BuildContext&);
+std::unique_ptr<Probe> build_dictionary(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_hessian(const ProbeOptions&, BuildContext&);
 std::unique_ptr<Probe> build_flatness(const ProbeOptions&, BuildContext&);
 
@@ -65,6 +67,10 @@ const std::vector<ProbeEntry>& probe_registry() {
       {"sae", "a sparse autoencoder fitted to a hook's activations: explained variance, L0, dead features, and the "
               "task's loss with the reconstruction spliced in (phenom analyze also saves it in SAELens' layout)",
        make_options<ProbeOptions, SaeOptions>, build_sae},
+      {"dictionary", "an SAE run (model sae on task activations): explained variance, L0, dead and dense features on "
+                     "held-out rows, and the source model's loss with the SAE spliced in (phenom analyze also saves "
+                     "it in SAELens' layout)",
+       make_options<ProbeOptions, DictionaryOptions>, build_dictionary},
       {"hessian", "top Hessian eigenvalues of the training objective (Lanczos; sharpness against the stability "
                   "threshold 2/lr of gradient descent) and its Hutchinson trace, on a fixed set",
        make_options<ProbeOptions, HessianOptions>, build_hessian},

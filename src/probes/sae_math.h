@@ -1,27 +1,12 @@
-// Sparse autoencoders (dictionary learning on activations; Bricken et al. 2023, Cunningham et al.
-// 2023) in SAELens' "standard" form: f = relu((x - b_dec) W_enc + b_enc), x_hat = f W_dec + b_dec,
-// with W_enc [d_in, d_sae] and W_dec [d_sae, d_in]; or TopK (Gao et al. 2024): only the k largest
-// pre-activations of each row pass the relu.
+// Fitting and judging sparse autoencoders (models/sae.h) on rows of activations.
 #pragma once
 #include <torch/torch.h>
 
 #include <cstdint>
 
-namespace phenom {
+#include "models/sae_weights.h"
 
-struct SaeWeights {
-  torch::Tensor W_enc, b_enc, W_dec, b_dec;
-  int64_t k = 0;  // TopK: features kept per row; 0: all (ReLU)
-  torch::Tensor encode(const torch::Tensor& x) const {
-    const torch::Tensor pre = torch::matmul(x - b_dec, W_enc) + b_enc;
-    if (k <= 0 || k >= pre.size(-1)) return torch::relu(pre);
-    const auto [values, indices] = pre.topk(k, -1);
-    return torch::zeros_like(pre).scatter(-1, indices, torch::relu(values));
-  }
-  torch::Tensor decode(const torch::Tensor& f) const { return torch::matmul(f, W_dec) + b_dec; }
-  int64_t d_in() const { return W_enc.size(0); }
-  int64_t d_sae() const { return W_enc.size(1); }
-};
+namespace phenom {
 
 struct SaeTraining {
   int64_t d_sae = 0;

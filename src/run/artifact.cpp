@@ -14,6 +14,8 @@
 #include "core/safetensors.h"
 #include "run/init_from.h"
 #include "run/rundir.h"
+#include "tasks/activations_task.h"
+#include "tasks/task.h"
 #include "train/checkpoint.h"
 #include "train/experiment.h"
 
@@ -131,5 +133,32 @@ Experiment RunArtifact::model_at(int64_t step, bool with_task) const {
   ex.model->eval();
   return ex;
 }
+
+namespace {
+
+// How components below the run floor open a saved run (tasks/activations.h).
+const bool kSavedRunOpener = [] {
+  saved_run_opener() = [](const std::string& dir, const std::string& step, bool with_task) {
+    const RunArtifact run(dir);
+    if (step == "last" && !run.done()) {
+      throw BadInput("the run '" + dir + "' has not finished, so its last step is not fixed yet. Fix: let it finish "
+                     "(phenom run on its spec), or name a step that has a checkpoint.");
+    }
+    const int64_t n = step == "last" ? run.checkpoint_steps().back() : std::stoll(step);
+    Experiment ex = run.model_at(n, with_task);
+    SavedSystem saved;
+    saved.task = std::move(ex.task);
+    saved.model = ex.model;
+    saved.inputs = run.spec().task.options->inputs();
+    saved.spec_hash = run.spec_hash();
+    saved.loss = run.spec().train.loss;
+    saved.step = n;
+    saved.device = ex.device;
+    return saved;
+  };
+  return true;
+}();
+
+}  // namespace
 
 }  // namespace phenom

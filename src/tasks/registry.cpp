@@ -1,5 +1,6 @@
 // Tasks: one line per task. `phenom list tasks` and "known tasks" come from here.
 #include "spec/component.h"
+#include "tasks/activations.h"
 #include "tasks/fashion_mnist.h"
 #include "tasks/icl_regression.h"
 #include "tasks/linear_regression.h"
@@ -11,6 +12,7 @@ std::unique_ptr<Task> build_modular_arithmetic(const TaskOptions&, BuildContext&
 std::unique_ptr<Task> build_fashion_mnist(const TaskOptions&, BuildContext&);
 std::unique_ptr<Task> build_linear_regression(const TaskOptions&, BuildContext&);
 std::unique_ptr<Task> build_icl_regression(const TaskOptions&, BuildContext&);
+std::unique_ptr<Task> build_activations(const TaskOptions&, BuildContext&);
 
 const std::vector<TaskEntry>& task_registry() {
   static const std::vector<TaskEntry> registry = {
@@ -25,6 +27,9 @@ const std::vector<TaskEntry>& task_registry() {
                          "pairs with a task vector w per prompt (fresh, or from a finite pool); vectors [2n, d + 1], "
                          "predictions at the x positions, loss mse",
        make_options<TaskOptions, IclRegressionOptions>, build_icl_regression},
+      {"activations", "a saved run's activations at one hook point (rows of its train and test sets at a checkpoint) "
+                      "as features to reconstruct: the data of an SAE run (model sae); loss mse",
+       make_options<TaskOptions, ActivationsOptions>, build_activations},
   };
   return registry;
 }

@@ -12,13 +12,12 @@ namespace phenom {
 void Trainer::sharpness_aware_gradient(const torch::Tensor& loss, const Batch& batch) {
   Optimizer& optimizer = *ex_.optimizer;
   Model& model = *ex_.model;
-  const std::string& objective = spec_.train.loss;
   const int64_t n = batch.size(), m = optimizer.ascent().m;
   if (m == 0 || m >= n) {
     loss.backward();
     optimizer.ascend();
     optimizer.zero_grad();
-    ex_.task->loss(objective, model.forward(batch.inputs), batch).backward();
+    training_loss(model.forward(batch.inputs), batch).backward();
     return;
   }
   // m-sharpness: each sub-batch's gradient at its own w + e, weighted by its share of the batch.
@@ -26,10 +25,10 @@ void Trainer::sharpness_aware_gradient(const torch::Tensor& loss, const Batch& b
   for (int64_t begin = 0; begin < n; begin += m) {
     const Batch part = batch.rows(begin, std::min(n, begin + m));
     optimizer.zero_grad();
-    ex_.task->loss(objective, model.forward(part.inputs), part).backward();
+    training_loss(model.forward(part.inputs), part).backward();
     optimizer.ascend();
     optimizer.zero_grad();
-    ex_.task->loss(objective, model.forward(part.inputs), part).backward();
+    training_loss(model.forward(part.inputs), part).backward();
     optimizer.restore();
     torch::NoGradGuard no_grad;
     const double share = static_cast<double>(part.size()) / static_cast<double>(n);

@@ -37,6 +37,12 @@ double Trainer::lr_at(int64_t step) const {
   return spec_.learning_rate(step);
 }
 
+torch::Tensor Trainer::training_loss(const torch::Tensor& outputs, const Batch& batch) {
+  torch::Tensor loss = ex_.task->loss(spec_.train.loss, outputs, batch);
+  const torch::Tensor penalty = ex_.model->take_penalty();
+  return penalty.defined() ? loss + penalty : loss;
+}
+
 bool Trainer::log_due(int64_t step) const {
   if (step == spec_.train.total_steps()) return true;
   for (const auto& p : ex_.probes) if (p->due(step)) return true;
@@ -63,7 +69,7 @@ bool Trainer::measure(int64_t step, MetricHistory& history, double last_batch_lo
   const Batch* fixed = ex_.task->fixed_batch();
   if (fixed && step < total && !reached_stop_) {
     torch::Tensor logits = ex_.model->forward(fixed->inputs);
-    next_loss_ = ex_.task->loss(spec_.train.loss, logits, *fixed);
+    next_loss_ = training_loss(logits, *fixed);
     context.share_logits(*fixed, logits);
     training_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   }
@@ -195,7 +201,7 @@ TrainOutcome Trainer::run(int64_t start_step, MetricHistory& history) {
         batch = *ex_.task->fixed_batch();
       } else {
         batch = ex_.task->batch(step);
-        loss = ex_.task->loss(train.loss, model.forward(batch.inputs), batch);
+        loss = training_loss(model.forward(batch.inputs), batch);
       }
       ex_.optimizer->zero_grad();
       if (ex_.optimizer->ascent().rho > 0) {

@@ -1,6 +1,8 @@
 // The one training loop. It owns time only: each step it samples a batch, takes an optimizer
 // step, and at their cadences runs the probes (metrics row) and writes checkpoints.
 #pragma once
+#include <torch/torch.h>
+
 #include <string>
 #include <vector>
 
@@ -37,6 +39,9 @@ class Trainer {
  private:
   bool log_due(int64_t step) const;
   double lr_at(int64_t step) const;  // the schedule's learning rate for the update at `step`
+  // The objective on a batch from the model's outputs: the task's train.loss plus any penalty the
+  // model's forward pass produced (Model::take_penalty).
+  torch::Tensor training_loss(const torch::Tensor& outputs, const Batch& batch);
   // Runs the due probes; returns false if a loss is not finite.
   bool measure(int64_t step, MetricHistory& history, double last_batch_loss, const MetricRow& extra = {});
   void fit_closed_form(MetricHistory& history);
