@@ -79,6 +79,13 @@ TEST(SaeRun, TrainsOnASavedRunsActivations) {
   EXPECT_LE(topk[p + "l0"].get<double>(), 4.0) << topk;
   EXPECT_GT(topk[p + "explained_variance"].get<double>(), 0.5) << topk;
   EXPECT_EQ(light[p + "d_sae"].get<double>(), 128);
+  // Modular arithmetic sources: the features' and the hook's units' spectra over the (a, b) table.
+  ASSERT_TRUE(light.contains("sae/fourier/ipr_median")) << light;
+  EXPECT_LE(light["sae/fourier/live"].get<double>(), 128);
+  for (const char* key : {"sae/fourier/ipr_median", "sae/fourier/hook_ipr_median"}) {
+    EXPECT_GT(light[key].get<double>(), 0.0) << key;
+    EXPECT_LE(light[key].get<double>(), 1.0) << key;
+  }
 
   const auto here = std::filesystem::current_path();
   std::filesystem::current_path(t.tmp.path);  // task.run is relative to the current directory
