@@ -1,6 +1,7 @@
 """Figures of a `phenom analyze` directory at its last step: activation-patching heatmaps (layers
-down, positions or heads across, as TransformerLens draws them), steering curves, and PCA and
-t-SNE views of the kept coordinates coloured by a task attribute. t-SNE needs Debian's
+down, positions or heads across, as TransformerLens draws them), steering curves, CKA between
+runs (seeds), and PCA and t-SNE views of the kept coordinates coloured by a task attribute; and,
+over every analysed step, CKA between checkpoints (steps x steps). t-SNE needs Debian's
 python3-sklearn (skipped with a note where it is missing); Debian packages no UMAP."""
 import os
 import re
@@ -77,6 +78,52 @@ def _steering(tables, out, step, instrument):
     return paths
 
 
+def _cka_runs(tables, out, step, instrument):
+    paths = []
+    for name, matrix in sorted(tables.items()):
+        m = re.match(r"^cka/(.+)/runs$", name)
+        if not m:
+            continue
+        fig, ax = plt.subplots(figsize=(3.8, 3.2))
+        image = ax.imshow(matrix, cmap="viridis", vmin=0, vmax=1)
+        ticks = range(len(matrix))
+        ax.set_xticks(ticks)
+        ax.set_yticks(ticks)
+        ax.set_xlabel("run (reference_runs order)")
+        ax.set_ylabel("run")
+        ax.set_title(f"CKA of {m.group(1)}", fontsize=9)
+        fig.colorbar(image, ax=ax, fraction=0.046, label="CKA")
+        paths.append(save(fig, out, f"cka_runs_{instrument}_{len(paths)}.png", f"between runs at step {step}"))
+    return paths
+
+
+def _cka_steps(rows, out):
+    """Steps x steps: each analysed step (rows) against each reference step (columns) per hook."""
+    grids = {}
+    for row in rows:
+        for key, value in row.items():
+            m = re.match(r"^cka/(.+)/reference/(\d+)$", key)
+            if m and isinstance(value, (int, float)):
+                grids.setdefault((row.get("analysis", ""), m.group(1)), {})[(row["step"], int(m.group(2)))] = value
+    paths = []
+    for (instrument, hook), cells in sorted(grids.items()):
+        here = sorted({s for s, _ in cells})
+        there = sorted({r for _, r in cells})
+        grid = np.full((len(here), len(there)), np.nan)
+        for (s, r), value in cells.items():
+            grid[here.index(s), there.index(r)] = value
+        fig, ax = plt.subplots(figsize=(4.2, 3.6))
+        image = ax.imshow(grid, cmap="viridis", vmin=0, vmax=1, origin="lower", aspect="auto")
+        ax.set_xticks(range(len(there)), [str(r) for r in there], rotation=90, fontsize=7)
+        ax.set_yticks(range(len(here)), [str(s) for s in here], fontsize=7)
+        ax.set_xlabel("reference step")
+        ax.set_ylabel("analysed step")
+        ax.set_title(f"CKA of {hook} across checkpoints", fontsize=9)
+        fig.colorbar(image, ax=ax, fraction=0.046, label="CKA")
+        paths.append(save(fig, out, f"cka_steps_{instrument}_{len(paths)}.png", "steps x steps"))
+    return paths
+
+
 def _views(tables, out, step, instrument):
     paths = []
     for name, coords in tables.items():
@@ -120,6 +167,6 @@ def plot_analysis(path):
     os.makedirs(out, exist_ok=True)
     paths = []
     for instrument, tables in sorted(_instruments(analysis.tensors(step)).items()):
-        for draw in (_patching, _steering, _views):
+        for draw in (_patching, _steering, _cka_runs, _views):
             paths += draw(tables, out, step, instrument)
-    return paths
+    return paths + _cka_steps(analysis.rows(), out)

@@ -95,6 +95,7 @@ std::vector<Computed> compute(const RunArtifact& run, const AnalysisSpec& spec, 
   context.inputs = ex.task->inputs();
   ProbeContext probe_context{*ex.model, *ex.task, run.spec(), step, run.spec().learning_rate(step)};
   probe_context.reference_activations = reference_activations(run);
+  probe_context.reference_checkpoints = reference_checkpoints(run);
   for (size_t i = 0; i < spec.analyses.size(); ++i) {
     const auto& a = spec.analyses[i];
     const std::string key = std::to_string(i) + "." + a.type;

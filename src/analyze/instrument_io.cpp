@@ -13,9 +13,10 @@
 namespace phenom {
 
 decltype(ProbeContext::reference_activations) reference_activations(const RunArtifact& run) {
-  const std::string here = run.spec().task.options->inputs().shape();
-  return [here](const std::string& path, int64_t step, const torch::Tensor& inputs, const std::vector<std::string>& hooks,
-                const std::string& position) {
+  const std::string here = run.spec().task.options->inputs().shape(), self = run.path();
+  return [here, self](const std::string& name, int64_t step, const torch::Tensor& inputs,
+                      const std::vector<std::string>& hooks, const std::string& position) {
+    const std::string path = name == "this" ? self : name;
     const RunArtifact reference(path);
     const std::string there = reference.spec().task.options->inputs().shape();
     if (there != here) {
@@ -25,6 +26,11 @@ decltype(ProbeContext::reference_activations) reference_activations(const RunArt
     Experiment ex = reference.model_at(step, /*with_task=*/false);
     return activations_of(*ex.model, inputs.to(ex.device), hooks, position, "reference run '" + path + "'");
   };
+}
+
+decltype(ProbeContext::reference_checkpoints) reference_checkpoints(const RunArtifact& run) {
+  const std::string self = run.path();
+  return [self](const std::string& name) { return RunArtifact(name == "this" ? self : name).checkpoint_steps(); };
 }
 
 std::string write_exports(const std::string& out, int64_t step, const std::string& key,

@@ -11,8 +11,10 @@ namespace phenom {
 class RunArtifact;
 
 // ProbeContext::reference_activations for instruments analysing `run`: opens the reference run
-// (BadInput when it is none, lacks the checkpoint, or reads inputs of another shape).
+// (`this`: `run` itself; BadInput when it is none, lacks the checkpoint, or reads inputs of another
+// shape).
 decltype(ProbeContext::reference_activations) reference_activations(const RunArtifact& run);
+decltype(ProbeContext::reference_checkpoints) reference_checkpoints(const RunArtifact& run);
 
 // Writes one computation's exports under exports/step_<N>.<key>/<name>/ (each file atomically,
 // before its results row says they exist); returns that directory, relative to `out`.

@@ -23,7 +23,6 @@
 namespace phenom {
 namespace {
 
-
 // The activations at the task's hook over the whole (a, b) table, rows a * p + b; undefined when
 // the source is no such task or its sets miss part of the table.
 torch::Tensor table_activations(const SavedSystem& source, const ActivationsOptions& a) {

@@ -35,12 +35,14 @@ struct ProbeContext {
   std::map<std::string, torch::Tensor>* tensors = nullptr;
   // `phenom analyze`: the instrument's exports by directory name (null during training).
   std::map<std::string, Export>* exports = nullptr;
-  // `phenom analyze`: another run's model at a checkpoint (`step`) run on these inputs, its
+  // `phenom analyze`: a run's model (`this`: the run analysed) at a checkpoint (`step`) run on these inputs, its
   // activations at `hooks` as activations() gives them (`position`); empty during training, where
   // no other run is opened.
   std::function<std::vector<torch::Tensor>(const std::string& run, int64_t step, const torch::Tensor& inputs,
                                            const std::vector<std::string>& hooks, const std::string& position)>
       reference_activations = {};
+  // `phenom analyze`: the steps that have a checkpoint in a run (`this`: the run analysed).
+  std::function<std::vector<int64_t>(const std::string& run)> reference_checkpoints = {};
 
   // The model's logits on a whole split at this step: computed on the first request (eval mode,
   // no graph, in chunks of `chunk` rows; 0: all at once) and shared by every probe measuring at
