@@ -239,6 +239,7 @@ class Fourier : public Probe {
       row.set("fourier/top_fraction_median", *live_median(s.top_fraction, s.live));
     }
     row.set("fourier/n_key_freqs", static_cast<double>(s.key_frequencies.size()));
+    if (c.tensors && parameter_ == "embed.W_E" && log_order_.empty()) key_directions(c, s, *c.tensors);
     if (sign_ != 0) {
       // Progress measures over the full table: the loss of the key-frequency part of the logits
       // alone (restricted, all pairs) and of the logits without it (excluded, training pairs).
@@ -324,6 +325,25 @@ class Fourier : public Probe {
     }
     return fourier_stats(w.index_select(0, torch::tensor(rows, torch::kLong).to(w.device())), p - 1,
                          options_.key_power_fraction);
+  }
+
+  // phenom analyze: the embedding's directions of the key frequencies, fourier/key_directions
+  // [2K, d_model] (rows W_E^T cos(w_k a), W_E^T sin(w_k a) over the residues a, for each key k in
+  // fourier/key_frequencies): what ablation's mode project removes from hook_embed.
+  void key_directions(ProbeContext& c, const FourierStats& s, std::map<std::string, torch::Tensor>& tensors) const {
+    const InputSpec inputs = c.task.inputs();
+    const int64_t p = inputs.operand_vocab > 0 ? inputs.operand_vocab : inputs.vocab_size;
+    torch::NoGradGuard no_grad;
+    const torch::Tensor w = c.model.named_parameters()["embed.W_E"].slice(0, 0, p).to(torch::kCPU, torch::kDouble);
+    const torch::Tensor a = torch::arange(p, torch::kDouble);
+    std::vector<torch::Tensor> basis;
+    for (int64_t k : s.key_frequencies) {
+      basis.push_back(torch::cos(a * (2 * M_PI * static_cast<double>(k) / static_cast<double>(p))));
+      basis.push_back(torch::sin(a * (2 * M_PI * static_cast<double>(k) / static_cast<double>(p))));
+    }
+    if (basis.empty()) return;
+    tensors["fourier/key_directions"] = torch::stack(basis).matmul(w).to(torch::kFloat).contiguous();
+    tensors["fourier/key_frequencies"] = torch::tensor(s.key_frequencies, torch::kLong);
   }
 
   // The frequencies the restricted loss keeps at this step; nullopt where it is not meaningful.
