@@ -92,11 +92,7 @@ class Dictionary : public Probe {
       const auto& l1 = dynamic_cast<const SaeModelOptions&>(*c.spec.model.options).l1;
       Export& e = (*c.exports)["sae"];
       e.json["cfg.json"] = saelens_config(unscaled, a.hook, splice.context_size, a.run, a.run + ":" + a.set, l1);
-      const SaeWeights w = unscaled;
-      e.safetensors["sae_weights.safetensors"] = {{"W_enc", w.W_enc.to(torch::kFloat).cpu().contiguous()},
-                                                  {"b_enc", w.b_enc.to(torch::kFloat).cpu().contiguous()},
-                                                  {"W_dec", w.W_dec.to(torch::kFloat).cpu().contiguous()},
-                                                  {"b_dec", w.b_dec.to(torch::kFloat).cpu().contiguous()}};
+      e.safetensors["sae_weights.safetensors"] = saelens_weights(unscaled);
     }
   }
 

@@ -53,8 +53,7 @@ class Sae : public Probe {
       Export& e = (*c.exports)[o_.hook];
       e.json["cfg.json"] = saelens_config(sae, o_.hook, splice.context_size, c.spec.name,
                                           c.spec.task.type + ":" + o_.set, o_.l1);
-      e.safetensors["sae_weights.safetensors"] = {
-          {"W_enc", sae.W_enc.contiguous()}, {"b_enc", sae.b_enc}, {"W_dec", sae.W_dec.contiguous()}, {"b_dec", sae.b_dec}};
+      e.safetensors["sae_weights.safetensors"] = saelens_weights(sae);
     }
   }
 

@@ -36,7 +36,7 @@ SaeWeights train_sae(const torch::Tensor& x_in, const SaeTraining& t) {
     adam.step();
   }
   // Fold the scale in: features on x equal those on x * scale.
-  return SaeWeights{W_enc.detach() * scale, b_enc.detach().clone(), W_dec.detach() / scale, b_dec.detach() / scale, t.k};
+  return SaeWeights{W_enc.detach(), b_enc.detach().clone(), W_dec.detach(), b_dec.detach(), t.k}.unscaled(scale);
 }
 
 SaeFit sae_fit(const SaeWeights& sae, const torch::Tensor& x_in) {

@@ -47,6 +47,11 @@ SpliceLosses splice_losses(Model& model, const Task& task, const std::string& lo
   return out;
 }
 
+std::map<std::string, torch::Tensor> saelens_weights(const SaeWeights& sae) {
+  auto file = [](const torch::Tensor& t) { return t.to(torch::kCPU, torch::kFloat).contiguous(); };
+  return {{"W_enc", file(sae.W_enc)}, {"b_enc", file(sae.b_enc)}, {"W_dec", file(sae.W_dec)}, {"b_dec", file(sae.b_dec)}};
+}
+
 nlohmann::ordered_json saelens_config(const SaeWeights& sae, const std::string& hook, int64_t context_size,
                                       const std::string& model_name, const std::string& dataset, double l1) {
   using Json = nlohmann::ordered_json;

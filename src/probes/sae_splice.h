@@ -1,8 +1,9 @@
 // What the SAE instruments (the `sae` probe, and `dictionary` on an SAE run) share: a model's loss
-// with an SAE's reconstruction spliced in at a hook, and SAELens' cfg.json for its weights.
+// with an SAE's reconstruction spliced in at a hook, and SAELens' files for its weights.
 #pragma once
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <optional>
 #include <string>
 
@@ -24,6 +25,9 @@ struct SpliceLosses {
 // at `position` (all, last or an index, as the SAE's rows were taken), and zeroed there.
 SpliceLosses splice_losses(Model& model, const Task& task, const std::string& loss, const Batch& set,
                            const std::string& hook, const std::string& position, const SaeWeights& sae);
+
+// sae_weights.safetensors' tensors: W_enc, b_enc, W_dec, b_dec in float32 on the CPU.
+std::map<std::string, torch::Tensor> saelens_weights(const SaeWeights& sae);
 
 // SAELens' cfg.json for a "standard" SAE (SAE.load_from_disk reads it with sae_weights.safetensors).
 nlohmann::ordered_json saelens_config(const SaeWeights& sae, const std::string& hook, int64_t context_size,
