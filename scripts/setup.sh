@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages phenom needs (only those missing), then configures and builds
-# build/phenom in Release mode. Safe to re-run: an up-to-date build does nothing.
+# Installs the Debian packages phenom needs (only those missing), then configures and builds the
+# given targets (default: phenom alone, at build/phenom) in Release mode, on every core. Safe to
+# re-run: an up-to-date build does nothing. Usage: scripts/setup.sh [TARGET...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +20,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-jobs=${PHENOM_BUILD_JOBS:-2}
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=(phenom)
+jobs=${PHENOM_BUILD_JOBS:-$(nproc)}
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release ${PHENOM_CMAKE_ARGS:-} >/dev/null
-cmake --build build -j "$jobs"
+cmake --build build -j "$jobs" --target "${targets[@]}"

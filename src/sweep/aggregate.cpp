@@ -20,8 +20,12 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 // The value a job gives a swept key ("" if none).
+// The value the run got: overrides apply in order, so the last one naming the key wins (a
+// command line may set a key and then sweep it).
 std::string swept_value(const Job& job, const std::string& key) {
-  for (const auto& o : job.overrides) if (o.rfind(key + "=", 0) == 0) return o.substr(key.size() + 1);
+  for (auto o = job.overrides.rbegin(); o != job.overrides.rend(); ++o) {
+    if (o->rfind(key + "=", 0) == 0) return o->substr(key.size() + 1);
+  }
   return "";
 }
 
