@@ -6,7 +6,9 @@
 #   calibration  shipped configs run as shipped, asserting their published signatures (hours;
 #                scripts/test.sh calibration, before resolving a change to a model system or config)
 # A GoogleTest test is quick unless its full name matches a pattern below. The seconds are what
-# each took here (2-core AMD EPYC, AVX2, under ctest -j2); see docs/architecture.md.
+# each took here (2-core AMD EPYC, AVX2, under ctest -j2); see docs/architecture.md. COST starts
+# the slow tests first on a clean checkout (later runs use the times ctest measured), so that no
+# long test starts last.
 set(PHENOM_SLOW_TESTS
   Kills.*                                                      # kill -9 loops: 13-85 s
   Fuzz.*                                                       # 6 s
@@ -68,9 +70,9 @@ list(JOIN PHENOM_WHOLE_MACHINE_TESTS ":" phenom_whole_machine)
 gtest_discover_tests(phenom_tests TEST_FILTER "-${phenom_slow}:${phenom_calibration}" DISCOVERY_TIMEOUT 60
                      PROPERTIES LABELS quick TIMEOUT 300)
 gtest_discover_tests(phenom_tests TEST_FILTER "${phenom_slow}-${phenom_whole_machine}" DISCOVERY_TIMEOUT 60
-                     PROPERTIES LABELS slow TIMEOUT 900)
+                     PROPERTIES LABELS slow TIMEOUT 900 COST 10)
 gtest_discover_tests(phenom_tests TEST_FILTER "${phenom_whole_machine}" DISCOVERY_TIMEOUT 60
-                     PROPERTIES LABELS slow TIMEOUT 900 PROCESSORS 2)
+                     PROPERTIES LABELS slow TIMEOUT 900 PROCESSORS 2 COST 20)
 gtest_discover_tests(phenom_tests TEST_FILTER "${phenom_calibration}" DISCOVERY_TIMEOUT 60
                      PROPERTIES LABELS calibration TIMEOUT 3600 RUN_SERIAL TRUE)
 
