@@ -7,7 +7,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "cli_helpers.h"
+#include "analyze_helpers.h"
+#include "core/safetensors.h"
 
 namespace phenom::testing {
 namespace {
@@ -73,18 +74,6 @@ TEST(ReducedSharpFlat, LargeBatchSharperSamFlatterAndAsAccurateInSeedZero) {
   EXPECT_TRUE(f["detected"].get<bool>()) << f.dump();
 }
 
-Json first_row(const std::string& analyses_dir, const std::string& prefix) {
-  for (const auto& e : std::filesystem::directory_iterator(analyses_dir)) {
-    if (e.path().filename().string().rfind(prefix + "-", 0) == 0) {
-      std::ifstream in(e.path() / "results.jsonl");
-      std::string line;
-      std::getline(in, line);
-      return Json::parse(line);
-    }
-  }
-  return Json();
-}
-
 // The key-frequency ablation (test_key_frequencies.cpp, calibration tier) on configs/grokking/transformer_small.yaml
 // with 60% of the pairs for training and 1,000 steps: it memorises at step 100 and generalises at
 // step 375/400/250 (seeds 0/1/2), 17-19 s. Measured at step 1000, seeds 0/1/2: 4/4/3 key
@@ -94,20 +83,13 @@ Json first_row(const std::string& analyses_dir, const std::string& prefix) {
 // expectation is dropped: at this train fraction the delay is 2.5-4x, not what this test checks.)
 TEST(ReducedKeyFrequencies, AblatingThemDestroysTestAccuracyAndRandomDirectionsDoNot) {
   TempDir tmp;
-  const std::string config = source_dir() + "/configs/grokking/transformer_small.yaml";
-  ASSERT_EQ(run_cli("run " + config + " task.train_fraction=0.6 train.steps=1000 '~expect' --out t --no-plot --quiet", tmp.path).code,
-            0);
-  write_text(tmp / "fourier.yaml", "analyses:\n  - {type: fourier}\n");
-  CliResult r = run_cli("analyze t fourier.yaml --steps 1000", tmp.path);
-  ASSERT_EQ(r.code, 0) << r.output;
   std::string tensors;
-  for (const auto& e : std::filesystem::directory_iterator(tmp / "t/analyses")) tensors = e.path().string();
-  tensors += "/tensors/step_1000.0.fourier.safetensors";
-  write_text(tmp / "ablate.yaml", "analyses:\n  - {type: ablation, hooks: [hook_embed], mode: project, directions: " +
-                                      tensors + ", key: fourier/key_directions}\n");
-  r = run_cli("analyze t ablate.yaml --steps 1000", tmp.path);
-  ASSERT_EQ(r.code, 0) << r.output;
-  const Json row = first_row(tmp / "t/analyses", "ablate");
+  const Json row = key_frequency_ablation(tmp, "task.train_fraction=0.6 train.steps=1000 '~expect'", 1000, tensors);
+  ASSERT_FALSE(row.is_null());
+  const auto saved = read_safetensors(tensors);
+  const int64_t keys = saved.at("fourier/key_frequencies").numel();
+  ASSERT_GE(keys, 1);
+  EXPECT_EQ(saved.at("fourier/key_directions").sizes(), (std::vector<int64_t>{2 * keys, 64}));
   EXPECT_GE(row["ablation/clean/acc"].get<double>(), 0.95) << row;
   EXPECT_LT(row["ablation/hook_embed/acc"].get<double>(), 0.1) << row;
   EXPECT_GE(row["ablation/hook_embed/random/acc"].get<double>(), 0.6) << row;
