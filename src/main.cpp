@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/signals.h"
+#include "core/version.h"
 #include "analyze/analyze.h"
 #include "run/plot.h"
 #include "protocols/protocol.h"
@@ -29,7 +30,7 @@ int main(int argc, char** argv) {
   phenom::block_stop_signals();
   CLI::App app{"phenom: experiments on model systems for the science of deep learning.\n"
                "One YAML spec -> a trained model system, a run directory and a verdict."};
-  app.set_version_flag("--version", std::string("phenom ") + PHENOM_VERSION + " (" + PHENOM_GIT + ")");
+  app.set_version_flag("--version", std::string("phenom ") + phenom_version() + " (" + phenom_git_commit() + ")");
   app.require_subcommand(1);
 
   RunRequest request;

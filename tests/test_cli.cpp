@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "cli_helpers.h"
+#include "shipped_checks.h"
 
 namespace phenom::testing {
 namespace {
@@ -282,40 +283,18 @@ TEST(Configs, EdgeOfStabilityMeetsItsExpectations) {
   EXPECT_NE(r.output.find("all 7 expectations met"), std::string::npos) << r.output;
 }
 
-// Runs the shipped sweep configs/CONFIG (with ARGS) two jobs at a time; returns its summary.json.
-nlohmann::json shipped_sweep(const TempDir& tmp, const std::string& config, const std::string& args,
-                             const std::string& name) {
-  CliResult r = run_cli("sweep " + source_dir() + "/configs/" + config + " " + args + " --jobs 2 --quiet --no-plot "
-                        "--root runs", tmp.path);
-  EXPECT_EQ(r.code, 0) << r.output;
-  const std::string dir = sweep_dir_in(tmp / ("runs/" + name));
-  return dir.empty() ? nlohmann::json::object() : nlohmann::json::parse(slurp(dir + "/summary.json"));
-}
-
 // S-T2 as shipped, seed 0 (two runs, about 2.2 minutes with two jobs): the plateau sharpness
 // follows 2/lr within 20% and both runs keep the base config's expectations.
 TEST(Configs, EdgeOfStabilityPlateauFollowsTwoOverLr) {
   TempDir tmp;
-  const nlohmann::json summary = shipped_sweep(tmp, "sharpness/eos_lr_sweep.yaml", "", "edge-of-stability-lr");
-  const auto& trend = summary["trend"];
-  ASSERT_EQ(trend["points"].size(), 2u) << summary.dump();
-  EXPECT_TRUE(trend["monotone_decreasing"].get<bool>()) << trend.dump();
-  EXPECT_LE(trend["scaling"]["max_ratio_error"].get<double>(), 0.2) << trend.dump();
-  EXPECT_TRUE(trend["detected"].get<bool>()) << trend.dump();
-  EXPECT_TRUE(summary["expectations_met"].get<bool>()) << summary.dump();
+  expect_plateau_follows_two_over_lr(shipped_sweep(tmp, "sharpness/eos_lr_sweep.yaml", "", "edge-of-stability-lr"));
 }
 
 // The shipped sweep on seeds 0-2 (the config's five seeds take about 3 minutes): in every seed the
 // large batch is over 2x sharper than the small one, SAM flatter and within 0.5 pp as accurate.
 TEST(Configs, BatchSizeSamSweepShowsSharpAndFlatMinima) {
   TempDir tmp;
-  const nlohmann::json summary = shipped_sweep(tmp, "sharpness/batch_size_sam.yaml", "seed=0,1,2", "batch-size-sam");
-  const auto& f = summary["flatness"];
-  ASSERT_EQ(f["n_seeds"], 3) << summary.dump();
-  EXPECT_EQ(f["large_sharper"], 3) << f.dump();
-  EXPECT_EQ(f["sam_flatter"], 3) << f.dump();
-  EXPECT_EQ(f["sam_accuracy_kept"], 3) << f.dump();
-  EXPECT_TRUE(f["detected"].get<bool>()) << f.dump();
+  expect_sharp_and_flat_minima(shipped_sweep(tmp, "sharpness/batch_size_sam.yaml", "seed=0,1,2", "batch-size-sam"), 3);
 }
 
 TEST(Configs, EveryShippedConfigValidates) {

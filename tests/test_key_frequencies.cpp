@@ -7,8 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "analyze_helpers.h"
-#include "core/safetensors.h"
+#include "shipped_checks.h"
 
 namespace phenom::testing {
 namespace {
@@ -23,14 +22,7 @@ TEST(KeyFrequencies, AblatingThemDestroysTestAccuracyAndRandomDirectionsDoNot) {
   TempDir tmp;
   std::string tensors;
   const Json row = key_frequency_ablation(tmp, "", 2500, tensors);
-  ASSERT_FALSE(row.is_null());
-  const auto saved = read_safetensors(tensors);
-  const int64_t keys = saved.at("fourier/key_frequencies").numel();
-  ASSERT_GE(keys, 1);
-  EXPECT_EQ(saved.at("fourier/key_directions").sizes(), (std::vector<int64_t>{2 * keys, 64}));
-  EXPECT_GE(row["ablation/clean/acc"].get<double>(), 0.95) << row;
-  EXPECT_LT(row["ablation/hook_embed/acc"].get<double>(), 0.1) << row;
-  EXPECT_GE(row["ablation/hook_embed/random/acc"].get<double>(), 0.6) << row;
+  expect_key_frequencies_carry_the_algorithm(row, tensors);
 }
 
 }  // namespace

@@ -7,8 +7,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "analyze_helpers.h"
-#include "core/safetensors.h"
+#include "shipped_checks.h"
 
 namespace phenom::testing {
 namespace {
@@ -41,17 +40,10 @@ TEST(ReducedEdgeOfStability, SharpensToTwoOverLrAndHoversThereInThreeSeeds) {
 // both runs meet every expectation; 10 s per seed with two jobs.
 TEST(ReducedEdgeOfStability, PlateauFollowsTwoOverLr) {
   TempDir tmp;
-  const CliResult r = run_cli("sweep " + source_dir() + "/configs/sharpness/eos_lr_sweep.yaml " + kEdgeOfStability +
-                                  "optimizer.lr=0.048,0.0336 train.steps=4000 seed=0 --jobs 2 --quiet --no-plot --root runs",
-                              tmp.path);
-  ASSERT_EQ(r.code, 0) << r.output;
-  const Json summary = Json::parse(slurp(sweep_dir_in(tmp / "runs/edge-of-stability-lr") + "/summary.json"));
-  const auto& trend = summary["trend"];
-  ASSERT_EQ(trend["points"].size(), 2u) << summary.dump();
-  EXPECT_TRUE(trend["monotone_decreasing"].get<bool>()) << trend.dump();
-  EXPECT_LE(trend["scaling"]["max_ratio_error"].get<double>(), 0.2) << trend.dump();
-  EXPECT_TRUE(trend["detected"].get<bool>()) << trend.dump();
-  EXPECT_TRUE(summary["expectations_met"].get<bool>()) << summary.dump();
+  expect_plateau_follows_two_over_lr(shipped_sweep(tmp, "sharpness/eos_lr_sweep.yaml",
+                                                   std::string(kEdgeOfStability) +
+                                                       "optimizer.lr=0.048,0.0336 train.steps=4000 seed=0",
+                                                   "edge-of-stability-lr"));
 }
 
 // Sharp and flat minima: the shipped sweep (configs/sharpness/batch_size_sam.yaml) on seed 0 alone,
@@ -62,20 +54,11 @@ TEST(ReducedEdgeOfStability, PlateauFollowsTwoOverLr) {
 // seeds 1 and 2, so this check keeps the shipped system and drops seeds instead.
 TEST(ReducedSharpFlat, LargeBatchSharperSamFlatterAndAsAccurateInSeedZero) {
   TempDir tmp;
-  const CliResult r = run_cli("sweep " + source_dir() + "/configs/sharpness/batch_size_sam.yaml seed=0 --jobs 2 --quiet "
-                              "--no-plot --root runs", tmp.path);
-  ASSERT_EQ(r.code, 0) << r.output;
-  const Json summary = Json::parse(slurp(sweep_dir_in(tmp / "runs/batch-size-sam") + "/summary.json"));
-  const auto& f = summary["flatness"];
-  ASSERT_EQ(f["n_seeds"], 1) << summary.dump();
-  EXPECT_EQ(f["large_sharper"], 1) << f.dump();
-  EXPECT_EQ(f["sam_flatter"], 1) << f.dump();
-  EXPECT_EQ(f["sam_accuracy_kept"], 1) << f.dump();
-  EXPECT_TRUE(f["detected"].get<bool>()) << f.dump();
+  expect_sharp_and_flat_minima(shipped_sweep(tmp, "sharpness/batch_size_sam.yaml", "seed=0", "batch-size-sam"), 1);
 }
 
-// The key-frequency ablation (test_key_frequencies.cpp, calibration tier) on configs/grokking/transformer_small.yaml
-// with 60% of the pairs for training and 1,000 steps: it memorises at step 100 and generalises at
+// The key-frequency ablation (test_key_frequencies.cpp, calibration tier) on
+// configs/grokking/transformer_small.yaml with 60% of the pairs for training and 1,000 steps: it memorises at step 100 and generalises at
 // step 375/400/250 (seeds 0/1/2), 17-19 s. Measured at step 1000, seeds 0/1/2: 4/4/3 key
 // frequencies; test acc clean 1.000/1.000/1.000, key directions projected out 0.017/0.019/0.017
 // (chance 0.017), as many random directions 0.992/0.997/1.000. Asserted on seed 0 with the
@@ -85,14 +68,7 @@ TEST(ReducedKeyFrequencies, AblatingThemDestroysTestAccuracyAndRandomDirectionsD
   TempDir tmp;
   std::string tensors;
   const Json row = key_frequency_ablation(tmp, "task.train_fraction=0.6 train.steps=1000 '~expect'", 1000, tensors);
-  ASSERT_FALSE(row.is_null());
-  const auto saved = read_safetensors(tensors);
-  const int64_t keys = saved.at("fourier/key_frequencies").numel();
-  ASSERT_GE(keys, 1);
-  EXPECT_EQ(saved.at("fourier/key_directions").sizes(), (std::vector<int64_t>{2 * keys, 64}));
-  EXPECT_GE(row["ablation/clean/acc"].get<double>(), 0.95) << row;
-  EXPECT_LT(row["ablation/hook_embed/acc"].get<double>(), 0.1) << row;
-  EXPECT_GE(row["ablation/hook_embed/random/acc"].get<double>(), 0.6) << row;
+  expect_key_frequencies_carry_the_algorithm(row, tensors);
 }
 
 }  // namespace

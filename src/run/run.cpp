@@ -18,6 +18,7 @@
 #include "core/signals.h"
 #include "core/text.h"
 #include "core/threads.h"
+#include "core/version.h"
 #include "models/model.h"
 #include "detectors/detector.h"
 #include "probes/probe.h"
@@ -89,8 +90,8 @@ int train_and_report(const RunRequest& request, const Spec& spec, const std::str
   Console console(request.quiet, dir.file("log.txt"));
 
   Json meta;
-  meta["phenom_version"] = PHENOM_VERSION;
-  meta["git_commit"] = PHENOM_GIT;
+  meta["phenom_version"] = phenom_version();
+  meta["git_commit"] = phenom_git_commit();
   meta["libtorch_version"] = TORCH_VERSION;
   meta["device"] = ex.device.str();
   meta["threads"] = {{"budget", budget > 0 ? budget : machine_cores()},
