@@ -3,11 +3,12 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include "analyze_helpers.h"
 #include "cli_helpers.h"
 #include "core/safetensors.h"
 
@@ -21,6 +22,36 @@ inline nlohmann::json shipped_sweep(const TempDir& tmp, const std::string& confi
   EXPECT_EQ(r.code, 0) << r.output;
   const std::string dir = sweep_dir_in(tmp / ("runs/" + name));
   return dir.empty() ? nlohmann::json::object() : nlohmann::json::parse(slurp(dir + "/summary.json"));
+}
+
+// The key-frequency showcase: configs/grokking/transformer_small.yaml with `overrides` trained in
+// tmp/t, the fourier instrument's key directions of the embedding saved at `step` (their file in
+// `tensors`), then projected out of hook_embed. Returns the ablation's row (clean, key-ablated and
+// random-direction accuracies); empty when a step failed (the failure is reported).
+inline nlohmann::json key_frequency_ablation(TempDir& tmp, const std::string& overrides, int step,
+                                             std::string& tensors) {
+  const std::string config = source_dir() + "/configs/grokking/transformer_small.yaml";
+  const std::string at = " --steps " + std::to_string(step);
+  CliResult r = run_cli("run " + config + " " + overrides + " --out t --no-plot --quiet", tmp.path);
+  EXPECT_EQ(r.code, 0) << r.output;
+  write_text(tmp / "fourier.yaml", "analyses:\n  - {type: fourier}\n");
+  r = run_cli("analyze t fourier.yaml" + at, tmp.path);
+  EXPECT_EQ(r.code, 0) << r.output;
+  if (r.code != 0) return nlohmann::json();
+  for (const auto& e : std::filesystem::directory_iterator(tmp / "t/analyses")) tensors = e.path().string();
+  tensors += "/tensors/step_" + std::to_string(step) + ".0.fourier.safetensors";
+  write_text(tmp / "ablate.yaml", "analyses:\n  - {type: ablation, hooks: [hook_embed], mode: project, directions: " +
+                                      tensors + ", key: fourier/key_directions}\n");
+  r = run_cli("analyze t ablate.yaml" + at, tmp.path);
+  EXPECT_EQ(r.code, 0) << r.output;
+  for (const auto& e : std::filesystem::directory_iterator(tmp / "t/analyses")) {
+    if (e.path().filename().string().rfind("ablate-", 0) != 0) continue;
+    std::ifstream in(e.path() / "results.jsonl");
+    std::string line;
+    std::getline(in, line);
+    return nlohmann::json::parse(line);
+  }
+  return nlohmann::json();
 }
 
 // S-T2 on an edge-of-stability sweep over two learning rates: the plateau sharpness follows 2/lr

@@ -3,8 +3,6 @@
 // of hook_embed destroys test accuracy while as many random directions leave most of it.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "shipped_checks.h"

@@ -4,7 +4,6 @@
 // configs themselves run as shipped in the calibration tier (tests/tiers.cmake).
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "shipped_checks.h"
@@ -58,8 +57,8 @@ TEST(ReducedSharpFlat, LargeBatchSharperSamFlatterAndAsAccurateInSeedZero) {
 }
 
 // The key-frequency ablation (test_key_frequencies.cpp, calibration tier) on
-// configs/grokking/transformer_small.yaml with 60% of the pairs for training and 1,000 steps: it memorises at step 100 and generalises at
-// step 375/400/250 (seeds 0/1/2), 17-19 s. Measured at step 1000, seeds 0/1/2: 4/4/3 key
+// configs/grokking/transformer_small.yaml with 60% of the pairs for training and 1,000 steps: it
+// memorises at step 100 and generalises at step 375/400/250 (seeds 0/1/2), 17-19 s. Measured at step 1000, seeds 0/1/2: 4/4/3 key
 // frequencies; test acc clean 1.000/1.000/1.000, key directions projected out 0.017/0.019/0.017
 // (chance 0.017), as many random directions 0.992/0.997/1.000. Asserted on seed 0 with the
 // calibration's bounds: clean >= 0.95, key-ablated < 0.1, random >= 0.6. (The config's lag-ratio
