@@ -14,53 +14,108 @@ import csv
 import json
 import os
 import struct
+import zlib
 
 import numpy as np
 
-__all__ = ["open_dir", "Run", "Sweep", "Protocol", "Analysis", "read_safetensors"]
+__all__ = ["open_dir", "Run", "Sweep", "Protocol", "Analysis", "read_safetensors", "FormatError"]
 
 _DTYPES = {"F64": np.float64, "F32": np.float32, "F16": np.float16, "I64": np.int64, "I32": np.int32,
            "I16": np.int16, "I8": np.int8, "U8": np.uint8, "BOOL": np.bool_}
 
 
+class FormatError(ValueError):
+    """A file that is not what phenom wrote (the message names the file and what is wrong)."""
+
+
 def read_safetensors(path):
-    """(tensors by name as numpy arrays, metadata dict) of a safetensors file."""
+    """(tensors by name as numpy arrays, metadata dict) of a safetensors file. Raises FormatError,
+    naming the file, when the header does not describe the data exactly or the file's crc32 (which
+    phenom writes in the metadata) does not match its data."""
+    def bad(why):
+        return FormatError(f"{path!r} is not a safetensors file phenom can trust ({why})")
+
     with open(path, "rb") as f:
-        (length,) = struct.unpack("<Q", f.read(8))
-        header = json.loads(f.read(length))
-        data = f.read()
+        raw = f.read()
+    if len(raw) < 8:
+        raise bad("shorter than its 8-byte header length")
+    (length,) = struct.unpack("<Q", raw[:8])
+    if length > len(raw) - 8 or length > 100_000_000:
+        raise bad(f"its header length {length} does not fit in its {len(raw)} bytes")
+    try:
+        header = json.loads(raw[8:8 + length].decode("utf-8"), object_pairs_hook=_unique_keys)
+    except (UnicodeDecodeError, ValueError) as e:
+        raise bad(f"the header is not JSON: {e}") from None
+    if not isinstance(header, dict):
+        raise bad("the header is not a JSON object")
+    data = raw[8 + length:]
     metadata = header.pop("__metadata__", {})
-    tensors = {}
-    for name, entry in header.items():
-        start, end = entry["data_offsets"]
-        if entry["dtype"] == "BF16":  # numpy has no bfloat16: widen to float32
-            raw = np.frombuffer(data[start:end], dtype="<u2").astype(np.uint32) << 16
-            array = raw.view(np.float32)
+    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+        raise bad("__metadata__ is not a map of strings")
+    if "crc32" in metadata and metadata["crc32"] != f"{zlib.crc32(data):08x}":
+        raise bad("its CRC-32 does not match its data: the file changed after phenom wrote it")
+    tensors, at = {}, 0
+    for name, entry in sorted(header.items(), key=lambda item: tuple(_offsets(item, bad))):
+        start, end = _offsets((name, entry), bad)
+        dtype = entry.get("dtype")
+        if dtype not in _DTYPES and dtype != "BF16":
+            raise bad(f"tensor {name!r} has dtype {dtype!r}")
+        shape = entry.get("shape")
+        if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
+            raise bad(f"tensor {name!r} has shape {shape!r}")
+        size = 2 if dtype == "BF16" else np.dtype(_DTYPES[dtype]).itemsize
+        if start != at or end - start != size * int(np.prod(shape, dtype=object)):
+            raise bad(f"tensor {name!r} has data_offsets {[start, end]} that do not follow byte {at} "
+                      "or do not hold its dtype and shape")
+        at = end
+        if dtype == "BF16":  # numpy has no bfloat16: widen to float32
+            array = (np.frombuffer(data[start:end], dtype="<u2").astype(np.uint32) << 16).view(np.float32)
         else:
-            array = np.frombuffer(data[start:end], dtype=np.dtype(_DTYPES[entry["dtype"]]).newbyteorder("<"))
-        tensors[name] = array.reshape(entry["shape"]).copy()
+            array = np.frombuffer(data[start:end], dtype=np.dtype(_DTYPES[dtype]).newbyteorder("<"))
+        tensors[name] = array.reshape(shape).copy()
+    if at != len(data):
+        raise bad(f"{len(data) - at} bytes after the last tensor")
     return tensors, metadata
+
+
+def _unique_keys(pairs):
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError("a name appears twice")
+    return dict(pairs)
+
+
+def _offsets(item, bad):
+    name, entry = item
+    offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
+    if (not isinstance(offsets, list) or len(offsets) != 2 or
+            not all(isinstance(o, int) and o >= 0 for o in offsets) or offsets[0] > offsets[1]):
+        raise bad(f"tensor {name!r} needs data_offsets [begin, end] of two non-negative integers")
+    return offsets
 
 
 def _json(path, default=None):
     if not os.path.exists(path):
         return default
-    with open(path) as f:
-        return json.load(f)
+    with open(path, encoding="utf-8") as f:
+        try:
+            return json.load(f)
+        except ValueError as e:
+            raise FormatError(f"{path!r} is not JSON ({e})") from None
 
 
 def _rows(path):
     if not os.path.exists(path):
         return []
-    with open(path) as f:
+    with open(path, encoding="utf-8", errors="replace") as f:
         lines = [line for line in f if line.strip()]
     rows = []
     for i, line in enumerate(lines):
         try:
             rows.append(json.loads(line))
-        except ValueError:
+        except ValueError as e:
             if i + 1 < len(lines):  # only a torn last line (a killed writer) is skipped
-                raise
+                raise FormatError(f"{path!r} line {i + 1} is not a JSON row ({e})") from None
     return rows
 
 

@@ -17,7 +17,21 @@ def save(fig, out, filename, caption=""):
     path = os.path.join(out, filename)
     fig.savefig(path)
     plt.close(fig)
+    _list_as_written(out, filename)
     return path
+
+
+def _list_as_written(out, filename):
+    """Adds FILENAME to OUT/.phenom-files, the figures phenom wrote there: `phenom run --fresh`
+    removes those and leaves any other file in the folder."""
+    listing = os.path.join(out, ".phenom-files")
+    names = set()
+    if os.path.exists(listing):
+        with open(listing) as f:
+            names = {line.strip() for line in f}
+    if filename not in names:
+        with open(listing, "a") as f:
+            f.write(filename + "\n")
 
 
 def load(run_dir):

@@ -24,6 +24,19 @@ int report_bad_input(const std::string& message) {
   return static_cast<int>(ExitCode::kBadInput);
 }
 
+// A whole number in [lo, hi], refused with what is allowed and an example (CLI11's own ranges
+// print their bounds as doubles).
+CLI::Validator Whole(int64_t lo, int64_t hi, const std::string& example) {
+  const std::string allowed = "a whole number from " + std::to_string(lo) + " to " + std::to_string(hi);
+  return CLI::Validator(
+      [=](std::string& text) -> std::string {
+        const bool digits = !text.empty() && text.size() <= 18 && text.find_first_not_of("0123456789") == std::string::npos;
+        if (digits && std::stoll(text) >= lo && std::stoll(text) <= hi) return "";
+        return "found '" + text + "'; allowed: " + allowed + ". Fix: e.g. " + example;
+      },
+      allowed);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -44,13 +57,13 @@ int main(int argc, char** argv) {
                                                       "the file names a run writes there (spec.yaml, log.txt, "
                                                       "checkpoints/, plots/, ...), nothing else");
   run->add_option("--threads", request.threads, "CPU threads for torch and OpenBLAS together (default: all cores)")
-      ->check(CLI::PositiveNumber);
+      ->check(Whole(1, 4096, "--threads 2"));
   run->add_flag("--quiet", request.quiet, "no progress line and no log lines on the console");
   bool no_plot = false;
   run->add_flag("--no-plot", no_plot, "do not write figures at the end of the run");
   run->add_option("--stop-at", request.stop_at, "checkpoint and stop at step N as Ctrl-C would (exit 130); the same "
                                                  "command without it resumes")
-      ->check(CLI::NonNegativeNumber);
+      ->check(Whole(0, 999999999999999999, "--stop-at 100"));
 
   std::string spec_path, kind;
   std::vector<std::string> overrides;
@@ -70,12 +83,12 @@ int main(int argc, char** argv) {
   sweep->add_option("spec", sweep_request.spec_path, "spec YAML file")->required();
   sweep->add_option("overrides", sweep_request.arguments, "key=value (all jobs), key=a,b,c or key=range(a,b) (axes)");
   sweep->add_option("--jobs", sweep_request.jobs, "runs at once, as separate processes (threads split between them)")
-      ->check(CLI::PositiveNumber);
+      ->check(Whole(1, 4096, "--jobs 2"));
   sweep->add_option("--threads", sweep_request.threads, "CPU threads for the whole sweep (default: all cores)")
-      ->check(CLI::PositiveNumber);
+      ->check(Whole(1, 4096, "--threads 2"));
   sweep->add_option("--root", sweep_request.root, "directory for the sweep and its runs (default runs)");
   sweep->add_option("--index", sweep_request.index, "run exactly job I of the manifest (e.g. $SLURM_ARRAY_TASK_ID)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(Whole(0, 999999999, "--index 0"));
   sweep->add_option("--expect-fraction", sweep_request.expect_fraction,
                     "a run-level expectation holds for the sweep when it passes in this fraction of the runs")
       ->check(CLI::Range(0.0, 1.0));
@@ -100,7 +113,8 @@ int main(int argc, char** argv) {
   analyze->add_option("overrides", analyze_request.overrides, "key=value overrides (analyses.0.hook=...)");
   analyze->add_option("--steps", analyze_request.steps, "all | last | N,M,... (default: the spec's steps)");
   analyze->add_flag("--quiet", analyze_request.quiet, "no progress lines");
-  analyze->add_option("--threads", analyze_request.threads, "CPU budget in cores (default: all)");
+  analyze->add_option("--threads", analyze_request.threads, "CPU budget in cores (default: all)")
+      ->check(Whole(1, 4096, "--threads 2"));
   bool analyze_no_plot = false;
   analyze->add_flag("--no-plot", analyze_no_plot, "do not draw the analysis' figures (patching heatmaps, steering "
                                                  "curves, PCA/t-SNE views)");
@@ -111,13 +125,13 @@ int main(int argc, char** argv) {
                                             "and resumes bit-identically; exit 1 when one fails");
   smoke->add_option("specs", smoke_request.targets, "spec files, or directories (every *.yaml under them)")->required();
   smoke->add_option("--steps", smoke_request.steps, "steps per run (default 20; stopped and resumed halfway)")
-      ->check(CLI::Range(2, 1000000));
+      ->check(Whole(2, 1000000, "--steps 20"));
   smoke->add_option("--junit", smoke_request.junit, "write a JUnit XML report to FILE (for CI)");
   smoke->add_option("--root", smoke_request.root, "keep the runs in DIR (default: a temporary directory, removed "
                                                   "when every spec passes)");
   smoke->add_option("--threads", smoke_request.threads, "CPU threads per run (default: all cores, shared by --jobs)")
-      ->check(CLI::PositiveNumber);
-  smoke->add_option("--jobs", smoke_request.jobs, "specs smoked at once (default 1)")->check(CLI::PositiveNumber);
+      ->check(Whole(1, 4096, "--threads 2"));
+  smoke->add_option("--jobs", smoke_request.jobs, "specs smoked at once (default 1)")->check(Whole(1, 4096, "--jobs 2"));
   smoke->add_flag("--quiet", smoke_request.quiet, "no lines on the console");
 
   std::string plot_dir;

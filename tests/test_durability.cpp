@@ -162,7 +162,8 @@ TEST(Durability, FreshNeverClearsALiveRunOrADirectoryPhenomDidNotCreate) {
 TEST(Durability, DuplicateSweepGridPointsAreOneJob) {
   TempDir tmp;
   write_text(tmp / "spec.yaml", small_grokking_spec(10));
-  CliResult r = run_cli("sweep spec.yaml seed=0,0 optimizer.lr=1e-2,0.01 --root sw --threads 1", tmp.path);
+  CliResult r = run_cli("sweep spec.yaml seed=0,0 optimizer.lr=1e-2,0.01 optimizer.weight_decay=0.0,-0.0 --root sw --threads 1",
+                        tmp.path);  // -0.0 is 0.0
   EXPECT_NE(r.output.find("resolve to the same spec"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("1 jobs"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("1 of 1 jobs done"), std::string::npos) << r.output;

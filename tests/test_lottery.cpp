@@ -127,6 +127,11 @@ TEST(ImpProtocol, RoundsRewindHoldTheirMasksAndReport) {
   CliResult again = run_cli("run lt.yaml --out lt --threads 1", tmp.path);
   EXPECT_EQ(again.code, 0) << again.output;
   EXPECT_EQ(slurp(tmp / "lt/round_3/metrics.jsonl"), metrics);
+  // So does the protocol directory moved elsewhere: its rounds are addressed by content, not by path.
+  fs::rename(tmp / "lt", tmp / "moved");
+  CliResult moved = run_cli("run lt.yaml --out moved --threads 1", tmp.path);
+  EXPECT_EQ(moved.code, 0) << moved.output;
+  EXPECT_EQ(slurp(tmp / "moved/round_3/metrics.jsonl"), metrics) << moved.output;
 }
 
 TEST(ImpProtocol, KilledProtocolResumesToIdenticalRounds) {

@@ -36,6 +36,9 @@ set(PHENOM_SLOW_TESTS
   Sae.AnalyzesARunAndSavesSaelensLayout                        # 7 s
   SaeRun.*                                                     # 6-8 s each
   IclBaselines.PoolPosteriorMeanLimits                         # 46 s (Monte Carlo)
+  AnalysisDurability.*                                         # analyses after kills, torn rows, locks
+  Fresh.*                                                      # --fresh keeps the user's files
+  Provenance.*                                                 # edited specs, diverged sources, signals
   # Reduced phenomenon checks (a model system sized to its assertion):
   Configs/GrokkingConfig.*                                     # the grokking MLP configs as shipped: 9-16 s
   IclRegressionTask.ShortRunBeatsAveraging                     # 7 s

@@ -7,7 +7,9 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "analyze/analysis_dir.h"
 #include "analyze/instrument_io.h"
+#include "analyze/targets.h"
 #include "core/error.h"
 #include "core/io.h"
 #include "core/threads.h"
@@ -19,6 +21,7 @@
 #include "run/plot.h"
 #include "spec/analysis_spec.h"
 #include "tasks/task.h"
+#include "train/checkpoint.h"
 #include "train/experiment.h"
 
 namespace fs = std::filesystem;
@@ -27,55 +30,6 @@ namespace phenom {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-// The run directories a target names: itself, every run a sweep's manifest lists, or every run of
-// a protocol directory (its rounds, controls and copies, by name).
-std::vector<std::string> target_runs(const std::string& target) {
-  if (RunArtifact::is_run(target)) return {target};
-  if (fs::exists(target + "/protocol.yaml")) {
-    std::vector<std::string> runs;
-    for (const auto& entry : fs::directory_iterator(target)) {
-      if (entry.is_directory() && RunArtifact::is_run(entry.path().string())) runs.push_back(entry.path().string());
-    }
-    std::sort(runs.begin(), runs.end());
-    return runs;
-  }
-  if (fs::exists(target + "/manifest.jsonl")) {
-    std::vector<std::string> runs;
-    std::ifstream in(target + "/manifest.jsonl");
-    for (std::string line; std::getline(in, line);) {
-      const Json job = Json::parse(line, nullptr, false);
-      if (!job.is_discarded() && job.contains("run_dir")) runs.push_back(job["run_dir"].get<std::string>());
-    }
-    return runs;
-  }
-  throw BadInput("'" + target + "' is neither a run directory (no spec.yaml), a sweep directory (no manifest.jsonl) "
-                 "nor a protocol directory (no protocol.yaml). Fix: pass a directory that `phenom run` or `phenom sweep` "
-                 "wrote.");
-}
-
-std::vector<int64_t> chosen_steps(const RunArtifact& run, const std::string& steps) {
-  const std::vector<int64_t> have = run.checkpoint_steps();
-  if (steps == "all") return have;
-  if (steps == "last") return {have.back()};
-  std::vector<int64_t> out;
-  for (size_t start = 0; start <= steps.size();) {
-    const size_t comma = std::min(steps.find(',', start), steps.size());
-    const int64_t step = std::stoll(steps.substr(start, comma - start));
-    if (std::find(have.begin(), have.end(), step) == have.end()) {
-      std::vector<std::string> names;
-      for (int64_t s : have) names.push_back(std::to_string(s));
-      throw BadInput("the run '" + run.path() + "' has no checkpoint at step " + std::to_string(step) +
-                     "; it has steps " + join(names) + ". Fix: choose among those (--steps " + names.back() +
-                     "), or give the run a denser train.checkpoint_every.");
-    }
-    out.push_back(step);
-    start = comma + 1;
-  }
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
-}
 
 struct Computed {
   int64_t step;
@@ -90,7 +44,14 @@ struct Computed {
 std::vector<Computed> compute(const RunArtifact& run, const AnalysisSpec& spec, int64_t step,
                               const std::set<std::pair<int64_t, std::string>>& done, Json* summaries) {
   std::vector<Computed> out;
-  Experiment ex = run.model_at(step);
+  Experiment ex;
+  try {
+    ex = run.model_at(step);
+  } catch (const CorruptCheckpoint& e) {  // its own advice (resume, --fresh) is for phenom run
+    throw RunFailed(std::string(e.what()).substr(0, std::string(e.what()).find(" Fix:")) + " Fix: analyze the other "
+                    "steps (--steps without " + std::to_string(step) + "), or rebuild the run's checkpoints with "
+                    "`phenom run " + run.path() + "/spec.yaml --out " + run.path() + " --fresh`.");
+  }
   BuildContext context(run.spec(), ex.device);
   context.inputs = ex.task->inputs();
   ProbeContext probe_context{*ex.model, *ex.task, run.spec(), step, run.spec().learning_rate(step)};
@@ -135,6 +96,9 @@ bool analyze_run(const std::string& path, const AnalysisSpec& spec, const std::s
   const std::vector<int64_t> steps = chosen_steps(run, steps_text);
   const std::string hash = hex8(fnv1a64(analysis_hash_text(spec) + "run=" + run.spec_hash() + "\n"));
   const std::string out = path + "/analyses/" + spec.name + "-" + hash;
+  const bool existed = fs::exists(out), had_analyses = fs::exists(path + "/analyses");
+  const AnalysisLock lock(out);  // one writer; what a killed one left is repaired first
+  repair_analysis_dir(out);
   std::set<std::pair<int64_t, std::string>> done;
   Json rows = Json::array();
   if (std::ifstream in(out + "/results.jsonl"); in) {
@@ -151,14 +115,27 @@ bool analyze_run(const std::string& path, const AnalysisSpec& spec, const std::s
       if (!done.count({s, std::to_string(i) + "." + spec.analyses[i].type})) { todo.push_back(s); break; }
     }
   }
+  const bool finished = run.done();
+  if (!finished && !quiet) {
+    std::cout << "note: the run '" << path << "' has not finished: this analyses the checkpoints it has now, and "
+              << "the analysis is complete only once the run is (the same command then adds the rest)\n";
+  }
   if (todo.empty()) {
-    if (!quiet) std::cout << "already complete: " << out << "\n";
+    if (!quiet) std::cout << (finished ? "already complete: " : "every checkpoint so far is analysed: ") << out << "\n";
     return false;
   }
   // The first step is computed before anything is written: a wrong hook or set leaves nothing behind.
   Json finals = Json::object();  // the instruments' final analyses, at the last step
   const auto summaries_at = [&](int64_t step) { return step == steps.back() ? &finals : nullptr; };
-  std::vector<Computed> first = compute(run, spec, todo.front(), done, summaries_at(todo.front()));
+  std::vector<Computed> first;
+  try {
+    first = compute(run, spec, todo.front(), done, summaries_at(todo.front()));
+  } catch (...) {
+    std::error_code error;
+    if (!existed) fs::remove_all(out, error);
+    if (!had_analyses) fs::remove(path + "/analyses", error);  // only when empty
+    throw;
+  }
   fs::create_directories(out + "/tensors");
   write_file_atomic(out + "/analysis.yaml", resolve_analysis_text(spec));
   AppendFile results;
@@ -200,7 +177,8 @@ bool analyze_run(const std::string& path, const AnalysisSpec& spec, const std::s
   }
   summary["analyses"] = analyses;
   write_file_atomic(out + "/summary.json", summary.dump(2) + "\n");
-  write_file_atomic(out + "/DONE", "\n");
+  if (finished) write_file_atomic(out + "/DONE", "\n");
+  else fs::remove(out + "/DONE");  // from before the run was started over
   if (!quiet) std::cout << "analysis directory: " << out << "\n";
   if (plot && plotting_unavailable_reason().empty()) {
     try {

@@ -17,7 +17,10 @@ void write_safetensors(const std::string& path, const std::map<std::string, torc
 // The file's bytes (what write_safetensors writes).
 std::string encode_safetensors(const std::map<std::string, torch::Tensor>& tensors,
                                const std::map<std::string, std::string>& metadata = {});
-// Reads every tensor (BadInput when the file is not safetensors).
+// Every file carries `crc32` (of its data bytes) in its metadata, beside the caller's keys.
+// Reads every tensor, after check_safetensors (core/safetensors_format.h) found the file sound.
 std::map<std::string, torch::Tensor> read_safetensors(const std::string& path);
+// The same check and decoding of a file's bytes (`path` names it in errors).
+std::map<std::string, torch::Tensor> decode_safetensors(const std::string& bytes, const std::string& path);
 
 }  // namespace phenom

@@ -16,7 +16,7 @@ extern "C" void on_stop_signal(int signal) { g_signal.store(signal); }
 sigset_t stop_set() {
   sigset_t set;
   sigemptyset(&set);
-  for (int s : {SIGINT, SIGTERM, SIGUSR1}) sigaddset(&set, s);
+  for (int s : {SIGINT, SIGTERM, SIGUSR1, SIGHUP}) sigaddset(&set, s);
   return set;
 }
 }  // namespace
@@ -29,6 +29,9 @@ void block_stop_signals() {
   // a signal ends the process as its default action would; afterwards it only sets the flag.
   sigset_t set = stop_set();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  // A closed pipe on stdout (`phenom run ... | head`) must not end a run: writes to it fail
+  // quietly and training goes on to its checkpoints and summary.
+  std::signal(SIGPIPE, SIG_IGN);
   std::thread([set] {
     int signal = 0;
     while (sigwait(&set, &signal) == 0) {
@@ -52,7 +55,7 @@ void install_stop_handlers() {
   struct sigaction action {};
   action.sa_handler = on_stop_signal;
   sigemptyset(&action.sa_mask);
-  for (int s : {SIGINT, SIGTERM, SIGUSR1}) sigaction(s, &action, nullptr);
+  for (int s : {SIGINT, SIGTERM, SIGUSR1, SIGHUP}) sigaction(s, &action, nullptr);
   g_armed.store(true);
 }
 

@@ -1,5 +1,6 @@
-// SIGINT/SIGTERM/SIGUSR1 ask the training loop to checkpoint and stop (Slurm sends SIGUSR1/TERM
-// before a time limit). The handler only sets a flag; the loop polls it once per step.
+// SIGINT/SIGTERM/SIGUSR1/SIGHUP ask the training loop to checkpoint and stop (Slurm sends
+// SIGUSR1/TERM before a time limit; SIGHUP: the terminal closed). The handler only sets a flag; the
+// loop polls it once per step. SIGPIPE is ignored: a closed stdout does not end a run.
 #pragma once
 
 namespace phenom {

@@ -23,4 +23,8 @@ std::string join(const std::vector<std::string>& items, const std::string& separ
 uint64_t fnv1a64(const std::string& text);
 std::string hex8(uint64_t hash);
 
+// The offset of the first byte that is not well-formed UTF-8 (overlong forms, surrogates and
+// code points above U+10FFFF included), or std::string::npos when all of it is.
+size_t invalid_utf8_at(const std::string& text);
+
 }  // namespace phenom

@@ -150,7 +150,10 @@ int run_imp(const Spec& spec, const RunRequest& request) {
       std::map<std::string, torch::Tensor> final_weights;
       for (const auto& p : trained.model->named_parameters()) final_weights[p.key()] = p.value();
       masks = magnitude_prune(final_weights, masks, rule);
-      write_safetensors(mask_file, masks, {{"round", std::to_string(r)}, {"pruned_from", previous}});
+      // The source run by its name in the protocol, not its path: the mask file's bytes (which the
+      // round's spec hash covers) stay the same when the protocol directory moves.
+      write_safetensors(mask_file, masks, {{"round", std::to_string(r)},
+                                           {"pruned_from", fs::path(previous).filename().string()}});
     }
     const std::string name = "round_" + std::to_string(r);
     int code = imp.run(name, derived_run_text(spec, imp.path("round_0"), rewind_text, mask_file));

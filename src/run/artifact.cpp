@@ -79,6 +79,16 @@ RunArtifact::Json RunArtifact::summary_of(const std::string& path) {
   }
 }
 
+std::string RunArtifact::trained_hash() const {
+  if (!fs::exists(path_ + "/meta.json")) return "";
+  try {
+    const Json meta = Json::parse(read_file(path_ + "/meta.json"), nullptr, false);
+    return meta.is_object() && meta.contains("spec_hash") && meta["spec_hash"].is_string() ? meta["spec_hash"].get<std::string>() : "";
+  } catch (const IoError&) {
+    return "";
+  }
+}
+
 MetricHistory RunArtifact::metrics() const { return RunDir(path_).read_metrics(); }
 
 int64_t RunArtifact::last_step() const {

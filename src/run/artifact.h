@@ -36,6 +36,9 @@ class RunArtifact {
   const std::string& path() const { return path_; }
   const Spec& spec() const { return spec_; }
   const std::string& spec_hash() const { return hash_; }
+  // The spec hash the run was trained under (meta.json), "" when meta.json has none. It differs
+  // from spec_hash() when spec.yaml was edited after the run.
+  std::string trained_hash() const;
   RunState state() const { return state_of(path_); }
   bool done() const;
   Json summary() const { return summary_of(path_); }

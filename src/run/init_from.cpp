@@ -18,6 +18,14 @@ Experiment init_from_source(const Spec& spec) {
                      source.spec_hash() + "; this run was made from " + from.source_hash + "). Fix: point "
                      "init_from.run at the original source.");
     }
+    // Its checkpoints after step 0 are on the way to a divergence (a loss of 1e20 is still finite).
+    const auto summary = source.summary();
+    if (summary.value("status", "") == "diverged" && step > 0 && !from.allow_diverged) {
+      throw BadInput("init_from.run: '" + from.source_dir + "' diverged (at step " +
+                     std::to_string(summary.value("steps", int64_t{0})) + "), so its weights at step " + from.step +
+                     " are on the way there, not a trained model's. Fix: step: init, a run that did not diverge, "
+                     "or init_from.allow_diverged: true to take them anyway.");
+    }
     return source.model_at(step, /*with_task=*/false);
   }
   if (step == 0 && from.source) {  // its init

@@ -250,6 +250,12 @@ int run_experiment(const RunRequest& request) {
       throw BadInput("'" + dir.path() + "' holds a run of a different spec. Fix: pass --fresh to replace it, or "
                      "choose another --out directory.");
     }
+    if (const std::string trained = stored.trained_hash(); !trained.empty() && trained != hash) {
+      throw BadInput("'" + dir.path() + "/spec.yaml' no longer describes the run in that directory: the run was "
+                     "trained under spec hash " + trained + ", and spec.yaml now hashes to " + hash + " (was it "
+                     "edited?). Fix: restore the file, run the edited spec into another --out directory, or pass "
+                     "--fresh to replace the run.");
+    }
     const RunState state = stored.state();
     // Done and diverged are final; a run that failed (an I/O error, a damaged file) is retried.
     if (state == RunState::kDone || (state == RunState::kFailed && stored.summary().value("status", "") != "failed")) {
@@ -270,7 +276,10 @@ int run_experiment(const RunRequest& request) {
   // The lock comes first: --fresh never clears a directory another process is running, and
   // nothing is written before this process owns it.
   dir.create_and_lock();
-  if (fresh) dir.clear();
+  if (fresh) {
+    const std::string kept = dir.clear();
+    if (!kept.empty() && !request.quiet) std::cout << "note: " << kept << "\n";
+  }
   const bool resume = has_checkpoints(dir);
   dir.prepare(resolved, overrides_text(request.overrides));
   try {

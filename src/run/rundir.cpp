@@ -94,20 +94,6 @@ void RunDir::prepare(const std::string& resolved_spec, const std::string& overri
   write("overrides.yaml", overrides_yaml);
 }
 
-void RunDir::clear() {
-  metrics_.close();
-  times_.close();
-  for (const char* name : {"DONE", "summary.json", "metrics.jsonl", "times.jsonl", "metrics.csv", "meta.json", "log.txt",
-                           "spec.yaml", "overrides.yaml"}) {
-    fs::remove(file(name));
-  }
-  fs::remove_all(file("checkpoints"));
-  fs::remove_all(file("plots"));
-  fs::remove_all(file("analyses"));
-  fs::remove_all(file("tb"));
-  fs::create_directories(file("checkpoints"));
-}
-
 MetricHistory RunDir::read_metrics() const {
   MetricHistory history;
   std::ifstream in(file("metrics.jsonl"));

@@ -36,8 +36,11 @@ class RunDir {
   void create_and_lock();
   // Writes the spec files (after create_and_lock, which writes the marker).
   void prepare(const std::string& resolved_spec, const std::string& overrides_yaml);
-  // Removes everything phenom writes except the lock this process holds (for --fresh).
-  void clear();
+  // For --fresh (run/fresh.cpp): removes the files phenom writes (its names at the top level;
+  // checkpoints, TensorBoard events and figures by their patterns or list) and no other file; a
+  // folder goes only when nothing else is left in it. Analysis directories are moved aside, not
+  // removed (their rows describe the run being replaced). Returns a note of what was kept, or "".
+  std::string clear();
 
   // Metrics: reads what is on disk (a torn last line is dropped).
   MetricHistory read_metrics() const;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <vector>
 
 namespace phenom {
 namespace {
@@ -148,11 +149,22 @@ void TensorBoardLog::configure(std::string dir, std::string spec_text,
   hparams_ = std::move(hparams);
 }
 
+bool is_phenom_event_file(const std::string& name) {
+  const std::string prefix = "events.out.tfevents.", suffix = ".phenom";
+  return name.rfind(prefix, 0) == 0 && name.size() > prefix.size() + suffix.size() &&
+         (name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0 || name.find(".tmp.") != std::string::npos);
+}
+
 void TensorBoardLog::rewrite(const MetricHistory& history) {
   if (!enabled()) return;
   file_.close();
   std::error_code error;
-  std::filesystem::remove_all(dir_, error);
+  std::vector<std::filesystem::path> own;  // phenom's event files only: anything else in tb/ stays
+  for (const auto& entry : std::filesystem::directory_iterator(dir_, error)) {
+    if (is_phenom_event_file(entry.path().filename().string())) own.push_back(entry.path());
+  }
+  for (const auto& path : own) std::filesystem::remove(path, error);
+  error.clear();
   std::filesystem::create_directories(dir_, error);
   if (error) throw IoError("cannot create '" + dir_ + "': " + error.message());
   char host[256] = {0};

@@ -29,6 +29,10 @@ std::string hparams_end_event(bool success, double wall_time);
 std::string image_event(const std::string& tag, const std::string& png, int64_t step, double wall_time);
 }  // namespace tb
 
+// An event file phenom wrote (events.out.tfevents.<time>.<host>.phenom): the only files in tb/
+// that phenom removes.
+bool is_phenom_event_file(const std::string& name);
+
 // A run's tb/ folder: one event file, rewritten whole from the metric history when a process
 // starts (so a resumed run has each step once), then appended to, row by row.
 class TensorBoardLog {

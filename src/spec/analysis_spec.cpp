@@ -1,5 +1,6 @@
 #include "spec/analysis_spec.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/error.h"
@@ -14,6 +15,11 @@ std::string check_steps_text(const std::string& steps) {
       steps.back() == ',' || steps.find(",,") != std::string::npos) {
     return "found '" + steps + "'; allowed: all, last, or a list of steps (e.g. [100, 1000], or 100,1000 on the "
            "command line)";
+  }
+  for (size_t start = 0; start < steps.size();) {
+    const size_t comma = std::min(steps.find(',', start), steps.size());
+    if (comma - start > 18) return "found the step '" + steps.substr(start, comma - start) + "', beyond any run's steps (at most 18 digits)";
+    start = comma + 1;
   }
   return "";
 }

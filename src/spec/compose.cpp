@@ -12,6 +12,7 @@ namespace {
 
 namespace fs = std::filesystem;
 constexpr int kMaxDepth = 16;
+constexpr int kMaxBases = 256;  // base files read for one spec, counting repeats (a diamond grows as 4^depth)
 
 // A parsed tree and, for the parts not written in `file` itself, the file each came from.
 struct Composed {
@@ -40,7 +41,8 @@ void merge_under(YAML::Node top, const YAML::Node& bottom, const std::string& pa
       if (mine.IsMap() && it->second.IsMap()) merge_under(mine, it->second, child, into, from);
       continue;
     }
-    top[key] = it->second;
+    if (mine.IsDefined()) top[key] = it->second;
+    else top.force_insert(it->first, it->second);  // the base's key node: errors about it keep its file:line:col
     into.origin[child] = from.file_of(child);
     for (auto o = from.origin.lower_bound(child + "."); o != from.origin.end() && o->first.rfind(child + ".", 0) == 0;
          ++o) {
@@ -70,17 +72,21 @@ std::optional<Composed> load_base(const std::string& including, const YAML::Node
   const fs::path dir = fs::path(including).parent_path();
   const fs::path path = (fs::path(entry.Scalar()).is_absolute() ? fs::path(entry.Scalar()) : dir / entry.Scalar())
                             .lexically_normal();
-  const std::string canonical = fs::weakly_canonical(path).string();
+  std::error_code error;
+  const std::string canonical = fs::weakly_canonical(path, error).string();
+  if (error || !fs::is_regular_file(path, error)) {
+    return blame("cannot read the base spec '" + path.string() + "' (" + (error ? error.message() : "not a file") +
+                 "; paths in defaults are relative to the file that names them). Fix: correct the path.");
+  }
+  if (++context.bases_loaded > kMaxBases) {
+    return blame("the defaults read more than " + std::to_string(kMaxBases) + " base files for this spec (a base "
+                 "listed many times at many levels?). Fix: list each base once, where it is needed.");
+  }
   for (const auto& open : stack) {
     if (open == canonical) return blame("'" + path.string() + "' includes itself through its defaults (a cycle). "
                                         "Fix: remove one of the defaults entries that close the cycle.");
   }
   if (static_cast<int>(stack.size()) >= kMaxDepth) return blame("defaults nest more than 16 files deep. Fix: flatten them.");
-  std::error_code error;
-  if (!fs::is_regular_file(path, error)) {
-    return blame("cannot read the base spec '" + path.string() + "' (paths in defaults are relative to the file "
-                 "that names them). Fix: correct the path.");
-  }
   const std::string saved = context.source;
   context.source = path.string();
   YAML::Node root;

@@ -67,7 +67,10 @@ std::string resolve_text(const Spec& spec, bool with_sweep) {
   emitter.field("device", s.device, "", {});
   emitter.field("dtype", s.dtype, "", {});
   emitter.field("threads", s.threads, "", {});
-  if (!spec.mask.empty()) emitter.field("mask", s.mask, "", {});
+  if (!spec.mask.empty()) {  // with its content's hash, so that the stored spec opens after the file moves
+    emitter.field("mask", s.mask, "", {});
+    out << YAML::Key << "mask_hash" << YAML::Value << spec.mask_hash;
+  }
   out << YAML::Key << "task" << YAML::Value;
   emit_component(out, spec.task);
   out << YAML::Key << "model" << YAML::Value;

@@ -1,7 +1,10 @@
 // init_from: read the section and resolve its source to a run directory and a spec hash.
+#include <cstring>
 #include <filesystem>
 
+#include "core/error.h"
 #include "core/io.h"
+#include "core/safetensors_format.h"
 #include "core/text.h"
 #include "spec/reader.h"
 
@@ -22,16 +25,55 @@ bool is_step(const std::string& s) {
   return s == "init" || (!s.empty() && s.size() < 19 && s.find_first_not_of("0123456789") == std::string::npos);
 }
 
+// Every element of a mask tensor is 0 or 1 (in its own dtype).
+bool zeros_and_ones(const char* data, const SafetensorsEntry& e) {
+  const uint64_t size = safetensors_element_size(e.dtype);
+  for (uint64_t at = e.begin; at < e.end; at += size) {
+    bool ok = false;
+    if (e.dtype == "F32") { float v; std::memcpy(&v, data + at, 4); ok = v == 0.0f || v == 1.0f; }
+    else if (e.dtype == "F64") { double v; std::memcpy(&v, data + at, 8); ok = v == 0.0 || v == 1.0; }
+    else {  // integers and BOOL, little-endian: 0 or 1 in the first byte, zeros after it
+      ok = static_cast<unsigned char>(data[at]) <= 1;
+      for (uint64_t i = 1; i < size; ++i) ok = ok && data[at + i] == 0;
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 void read_mask(const YAML::Node& root, Spec& spec, LoadContext& context) {
   if (spec.mask.empty()) return;
+  // A run's stored spec records the mask's hash (its identity): it opens after the file moved.
+  const YAML::Node recorded = root["mask_hash"];
+  const bool stored = recorded && recorded.IsScalar();
+  if (!fs::is_regular_file(spec.mask) && stored) {
+    spec.mask_hash = recorded.Scalar();
+    return;
+  }
   if (!fs::is_regular_file(spec.mask)) {
     context.add("mask", root["mask"], "'" + spec.mask + "' does not exist (relative paths are relative to the current "
                                       "directory). Fix: name a safetensors file of 0/1 masks by parameter name.");
     return;
   }
-  spec.mask_hash = hex8(fnv1a64(read_file(spec.mask)));
+  const std::string bytes = read_file(spec.mask);
+  try {
+    const SafetensorsLayout layout = check_safetensors(bytes, spec.mask);
+    for (const auto& e : layout.entries) {
+      if (!zeros_and_ones(bytes.data() + layout.data_start, e)) throw BadInput("'" + spec.mask + "': tensor '" + e.name + "' holds values other than 0 and 1.");
+    }
+  } catch (const BadInput& e) {
+    context.add("mask", root["mask"], std::string(e.what()) + " Fix: name a mask phenom wrote (a lottery protocol's "
+                                      "masks/round_N.safetensors) or a safetensors file of 0/1 tensors by parameter name.");
+    return;
+  }
+  spec.mask_hash = hex8(fnv1a64(bytes));
+  if (stored && recorded.Scalar() != spec.mask_hash) {
+    context.add("mask", root["mask"], "'" + spec.mask + "' has changed since this run was made from it (hash " +
+                                      spec.mask_hash + ", recorded " + recorded.Scalar() + "). Fix: restore it, or "
+                                      "start the run over with --fresh.");
+  }
   spec.mask = fs::absolute(spec.mask).lexically_normal().string();  // the stored spec opens from anywhere
 }
 

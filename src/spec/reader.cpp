@@ -109,6 +109,9 @@ void Reader::read_number(const char* name, T& value, const Check& check, const c
                                 (check.describe().empty() ? "" : " " + check.describe()) + ".");
     return;
   }
+  if constexpr (std::is_floating_point_v<T>) {
+    if (parsed == 0) parsed = 0;  // -0.0 is 0.0: one value, one spec hash
+  }
   value = parsed;
   check_number(key, node, static_cast<double>(parsed), check);
 }
@@ -183,7 +186,7 @@ void Reader::field(const char* name, std::vector<double>& value, const char*, co
     for (const auto& item : node) {
       double x = 0;
       if (!item.IsScalar() || !YAML::convert<double>::decode(item, x)) ok = false;
-      parsed.push_back(x);
+      parsed.push_back(x == 0 ? 0.0 : x);  // -0.0 is 0.0
     }
   }
   if (!ok || (check.length >= 0 && static_cast<int64_t>(parsed.size()) != check.length)) {

@@ -22,6 +22,7 @@ struct LoadContext {
   std::map<std::string, std::string> overridden;  // key path -> "key=value" as typed
   std::map<std::string, std::string> origin;      // key path -> the base spec it came from (defaults:)
   std::vector<Problem> problems;
+  int bases_loaded = 0;  // files read through defaults: (compose.cpp bounds them)
 
   std::string location(const std::string& path, const YAML::Node& node) const;
   void add(const std::string& path, const YAML::Node& node, const std::string& message);

@@ -68,10 +68,11 @@ Expectation parse_expectation(const std::string& key, const YAML::Node& node, Lo
   text.erase(text.find_last_not_of(' ') + 1);
   e.value = text;
   double number = 0;
-  if (e.op != "==" && e.op != "!=" && !YAML::convert<double>::decode(YAML::Node(text), number)) {
+  const bool numeric = YAML::convert<double>::decode(YAML::Node(text), number);
+  if (e.op != "==" && e.op != "!=" && !numeric) {
     context.add(path, node, "found " + describe_node(node) + "; a comparison needs a number, e.g. \">= 1.5\".");
-  } else if (e.op != "==" && e.op != "!=" && std::isnan(number)) {
-    context.add(path, node, "found " + describe_node(node) + ": nothing compares to NaN, so it would never hold. "
+  } else if (numeric && std::isnan(number)) {
+    context.add(path, node, "found " + describe_node(node) + ": nothing compares to NaN, so it would never decide anything. "
                             "Fix: compare with a number, e.g. \">= 0.0\".");
   }
   if (text.empty()) context.add(path, node, "the expected value is empty; e.g. \">= 0.95\" or true.");
@@ -101,7 +102,7 @@ void read_spec(const YAML::Node& root, Spec& spec, LoadContext& context) {
     return;
   }
   Reader top(root, "", context, {"task", "model", "optimizer", "schedule", "train", "init_from", "protocol", "probes", "detectors",
-                                 "expect", "sweep", "slurm", "sweep_detectors"});
+                                 "expect", "sweep", "slurm", "sweep_detectors", "mask_hash"});
   Visitor& fields = top;  // defaults of the Visitor signature
   fields.field("name", spec.name, "run family name (directory runs/<name>/<hash8>)");
   fields.field("seed", spec.seed, "derives the init, data and batch-order generators", NonNegative());
@@ -247,7 +248,13 @@ YAML::Node parse_with_overrides(const std::string& yaml, const std::vector<std::
   if (!context.problems.empty()) throw SpecError(context.problems);
   if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   read_older_spellings(root, context);
-  for (const auto& o : overrides) apply_override(root, o, context);
+  for (size_t i = 0; i < overrides.size(); ++i) {
+    const std::string& o = overrides[i];
+    if (invalid_utf8_at(o) != std::string::npos) {
+      throw SpecError({{"", "command line override " + std::to_string(i + 1), "it is not UTF-8 text. Fix: retype it."}});
+    }
+    apply_override(root, o, context);
+  }
   return root;
 }
 

@@ -81,6 +81,7 @@ struct TrainOptions : OptionsBase {
 struct InitFromOptions : OptionsBase {
   std::string run;            // a run directory, or a spec file (its run directory under runs/); "": off
   std::string step = "init";  // init (step 0, the source's initialisation) or a step with a checkpoint
+  bool allow_diverged = false;
   // Resolved while loading (not options): the source's spec hash and run directory, and its spec
   // (null when only the hash is known: a stored spec whose source has moved).
   std::string source_hash, source_dir;
@@ -93,6 +94,8 @@ struct InitFromOptions : OptionsBase {
             "a run directory (runs/<name>/<hash8>), or a spec file whose run directory is runs/<name>/<hash8> under "
             "the current directory; paths relative to the current directory");
     v.field("step", step, "init (the source's initialisation, step 0) or a step that has a checkpoint there");
+    v.field("allow_diverged", allow_diverged, "take the weights of a diverged source after its step 0 (refused "
+                                              "otherwise: they are on the way to the divergence)");
   }
 };
 

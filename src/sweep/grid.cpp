@@ -51,6 +51,12 @@ std::vector<std::string> expand_range(const std::string& key, const std::string&
                    "with integers and a non-zero step, e.g. seed=range(0,5).");
   }
   const long long step = numbers.size() == 3 ? numbers[2] : 1;
+  const __int128 span = static_cast<__int128>(numbers[1]) - numbers[0];
+  const __int128 count = (span > 0) == (step > 0) && span != 0 ? (span + step - (step > 0 ? 1 : -1)) / step : 0;
+  if (count > kMaxSweepJobs) {
+    throw BadInput("command line '" + key + "=" + text + "': the range has " + std::to_string(static_cast<unsigned long long>(count)) +
+                   " values; a sweep has at most " + std::to_string(kMaxSweepJobs) + " jobs. Fix: a shorter range.");
+  }
   std::vector<std::string> values;
   for (long long v = numbers[0]; step > 0 ? v < numbers[1] : v > numbers[1]; v += step) values.push_back(std::to_string(v));
   if (values.empty()) throw BadInput("command line '" + key + "=" + text + "': the range is empty.");
@@ -91,7 +97,18 @@ SweepPlan plan_sweep(const std::vector<std::pair<std::string, std::vector<std::s
     auto existing = std::find_if(plan.axes.begin(), plan.axes.end(), [&](const SweepAxis& a) { return a.key == key; });
     if (existing != plan.axes.end()) existing->values = values; else plan.axes.push_back({key, values});
   }
-  // Cartesian product, the last axis varying fastest.
+  // Its size first (it is refused before anything is expanded), then the Cartesian product, the
+  // last axis varying fastest.
+  uint64_t size = 1;
+  for (const auto& axis : plan.axes) {
+    size = std::min<uint64_t>(size * axis.values.size(), kMaxSweepJobs + 1);  // both factors <= 10^5: no overflow
+  }
+  if (size > kMaxSweepJobs) {
+    std::string shape;
+    for (const auto& axis : plan.axes) shape += (shape.empty() ? "" : " x ") + std::to_string(axis.values.size()) + " " + axis.key;
+    throw BadInput("the sweep grid (" + shape + ") has more than " + std::to_string(kMaxSweepJobs) +
+                   " jobs. Fix: sweep fewer values, or split it into several sweeps.");
+  }
   plan.jobs = {plan.fixed};
   for (const auto& axis : plan.axes) {
     std::vector<std::vector<std::string>> next;

@@ -1,6 +1,7 @@
 // Sweep grids: the spec's `sweep:` block and command-line `key=a,b,c` / `key=range(a,b[,step])`
 // expanded as a Cartesian product (torch-free).
 #pragma once
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -8,6 +9,9 @@
 namespace phenom {
 
 struct Spec;
+
+// The most jobs one sweep expands to: a larger grid is refused with its size before expanding.
+inline constexpr uint64_t kMaxSweepJobs = 100000;
 
 struct SweepAxis {
   std::string key;
@@ -22,7 +26,7 @@ struct SweepPlan {
 
 // Splits command-line arguments into fixed overrides and axes (a value with top-level commas or
 // range(...) is an axis); axes and fixed values on the command line replace the spec's.
-// Throws BadInput for a malformed range.
+// Throws BadInput for a malformed range or a grid of more than kMaxSweepJobs jobs.
 SweepPlan plan_sweep(const std::vector<std::pair<std::string, std::vector<std::string>>>& spec_axes,
                      const std::vector<std::string>& arguments);
 

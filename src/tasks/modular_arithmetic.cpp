@@ -109,6 +109,11 @@ int64_t modular_answer(const std::string& op, int64_t a, int64_t b, int64_t p) {
 }
 
 void ModularArithmeticOptions::check(std::vector<std::pair<std::string, std::string>>& problems) const {
+  if (modulus > kMaxModulus) {  // p^2 equations: beyond this their count overflows, long before memory does
+    problems.push_back({"modulus", std::to_string(modulus) + " is too large: the table has p^2 equations; allowed: "
+                                   "at most " + std::to_string(kMaxModulus) + " (the published runs use 97 or 113)."});
+    return;
+  }
   if (operation == "div" && !is_prime(modulus)) {
     problems.push_back({"modulus", std::to_string(modulus) + " is not prime, so some b have no inverse mod p; "
                                    "div needs a prime modulus (e.g. 97 or 113)."});

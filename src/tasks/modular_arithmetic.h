@@ -7,6 +7,9 @@
 
 namespace phenom {
 
+// The largest modulus: p^2 < 2^62, so that every count and answer (a^3 + ab mod p included) fits in int64.
+inline constexpr int64_t kMaxModulus = 2147483647;
+
 struct ModularArithmeticOptions : TaskOptions {
   int64_t modulus = 97;
   std::string operation = "add";

@@ -100,4 +100,30 @@ with tempfile.TemporaryDirectory() as tmp:
         check(False, "a directory that is no run is an error")
     except FileNotFoundError:
         pass
+
+    # Damaged files: each error is a FormatError that names the file.
+    last = os.path.join(tmp, "run", "checkpoints", sorted(f for f in os.listdir(os.path.join(tmp, "run", "checkpoints"))
+                                                          if f.endswith(".safetensors"))[-1])
+    with open(last, "rb") as f:
+        good = f.read()
+    _, metadata = pr.read_safetensors(last)
+    check(len(metadata.get("crc32", "")) == 8, f"phenom seals its weights: {metadata}")
+    flipped = bytearray(good)
+    flipped[-3] ^= 0x40
+    hostile = {"a flipped data byte": bytes(flipped),
+               "header length 2^64-1": b"\xff" * 8 + good[8:],
+               "a header that is not JSON": good[:8] + b"[" + good[9:],
+               "a header length past the end": (len(good)).to_bytes(8, "little") + good[8:],
+               "trailing bytes": good + b"junk",
+               "truncated data": good[:-4],
+               "shorter than 8 bytes": good[:5]}
+    for what, data in hostile.items():
+        bad = os.path.join(tmp, "bad.safetensors")
+        with open(bad, "wb") as f:
+            f.write(data)
+        try:
+            pr.read_safetensors(bad)
+            check(False, f"{what}: read as weights")
+        except pr.FormatError as e:
+            check(bad in str(e), f"{what}: the error names the file: {e}")
 print("phenom_reader: ok")
