@@ -11,7 +11,7 @@
 #include "run/plot.h"
 #include "protocols/protocol.h"
 #include "run/run.h"
-#include "run/smoke.h"
+#include "sweep/smoke.h"
 #include "sweep/sweep.h"
 #include "spec/spec.h"
 

@@ -2,6 +2,7 @@
 // leave nothing a later run trusts; damaged checkpoints and lost metric rows are detected; --fresh
 // never clears a live or foreign directory; duplicate sweep jobs are one job.
 #include <gtest/gtest.h>
+#include <sys/file.h>
 
 #include <nlohmann/json.hpp>
 
@@ -188,6 +189,27 @@ TEST(Durability, DuplicateSweepGridPointsAreOneJob) {
   CliResult collide = run_cli("sweep collide.yaml seed=17821,76914 --root sw --status", tmp.path);
   EXPECT_EQ(collide.code, 2) << collide.output;
   EXPECT_NE(collide.output.find("hash collides (25ebaaaf)"), std::string::npos) << collide.output;
+}
+
+// A job whose directory another process holds (a second sweep on the same directory, or a
+// `phenom run` of it) is said to run elsewhere, not counted as failed; the same command later runs it.
+TEST(Durability, AJobAnotherProcessHoldsIsRunningElsewhereNotFailed) {
+  TempDir tmp;
+  write_text(tmp / "spec.yaml", small_grokking_spec(10));
+  ASSERT_EQ(run_cli("run spec.yaml seed=0 --stop-at 1 --quiet --no-plot --threads 1", tmp.path).code, 130);
+  const std::string job0 = "sw/small-grok/" + fs::directory_iterator(tmp / "runs/small-grok")->path().filename().string();
+  fs::create_directories(tmp / job0);
+  const int held = open((tmp / (job0 + "/.lock")).c_str(), O_RDWR | O_CREAT, 0644);
+  ASSERT_EQ(flock(held, LOCK_EX | LOCK_NB), 0);
+  const CliResult r = run_cli("sweep spec.yaml seed=0,1 --root sw --threads 1 --no-plot", tmp.path);
+  close(held);
+  EXPECT_NE(r.output.find("job 0 is running in another process"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("FAILED"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("1 job(s) were running in another process"), std::string::npos) << r.output;
+  run_cli("sweep spec.yaml seed=0,1 --root sw --threads 1 --no-plot --quiet", tmp.path);
+  const CliResult status = run_cli("sweep spec.yaml seed=0,1 --root sw --status", tmp.path);
+  EXPECT_NE(status.output.find("0\tdone"), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find("1\tdone"), std::string::npos) << status.output;
 }
 
 }  // namespace

@@ -1,6 +1,5 @@
 #include "core/threads.h"
 
-#include "ops/gemm.h"
 
 #include <dlfcn.h>
 #include <torch/torch.h>
@@ -42,7 +41,7 @@ std::string ThreadPlan::describe() const {
          (blas_controlled ? std::to_string(blas_threads) : std::string("not found")) + ", gemm " + gemm;
 }
 
-ThreadPlan configure_threads(int threads, const std::string& dtype, double work_per_step) {
+ThreadPlan configure_threads(int threads, const std::string& dtype, double work_per_step, const GemmKernel& gemm) {
   ThreadPlan plan;
   int budget = threads > 0 ? threads : machine_cores();
   if (budget > machine_cores()) {
@@ -51,8 +50,8 @@ ThreadPlan configure_threads(int threads, const std::string& dtype, double work_
               << " cores: using " << machine_cores() << ".\n";
     budget = machine_cores();
   }
-  plan.gemm = gemm_backend().name;
-  if (gemm_backend().onednn && dtype == "float32") {
+  plan.gemm = gemm.name;
+  if (gemm.onednn && dtype == "float32") {
     // Dense layers run on oneDNN, which uses LibTorch's OpenMP pool: that pool gets the budget and
     // OpenBLAS (left with small attention bmm's and float64 work) one thread, so no second pool
     // spins on the cores. A tiny model gets one thread: its matmuls are too small to pay for the

@@ -8,7 +8,7 @@ struct ThreadPlan {
   int torch_threads = 1;
   int blas_threads = 1;
   bool blas_controlled = false;  // false when no openblas_set_num_threads symbol was found
-  std::string gemm;              // the float32 dense-layer kernel (core/gemm.h)
+  std::string gemm;              // the float32 dense-layer kernel (ops/gemm.h)
   std::string describe() const;
 };
 
@@ -23,6 +23,11 @@ std::string cpu_description();
 // depends on where the run's matmuls go: oneDNN (float32 with the oneDNN GEMM) uses LibTorch's
 // OpenMP pool, otherwise OpenBLAS's pool does the heavy work. `work_per_step` (trainable parameters
 // x examples per step, a proxy for multiply-adds) keeps tiny models on one thread.
-ThreadPlan configure_threads(int threads, const std::string& dtype, double work_per_step);
+// `gemm` is the float32 kernel ops/gemm.h chose (gemm_kernel()): core knows only these two facts.
+struct GemmKernel {
+  bool onednn = false;  // dense float32 layers run on oneDNN's sgemm (LibTorch's OpenMP pool)
+  std::string name;
+};
+ThreadPlan configure_threads(int threads, const std::string& dtype, double work_per_step, const GemmKernel& gemm);
 
 }  // namespace phenom

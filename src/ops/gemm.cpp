@@ -95,4 +95,6 @@ void onednn_sgemm(char transa, char transb, int64_t M, int64_t N, int64_t K, flo
   if (status != 0) throw std::runtime_error("dnnl_sgemm failed with status " + std::to_string(status));
 }
 
+GemmKernel gemm_kernel() { return {gemm_backend().onednn, gemm_backend().name}; }
+
 }  // namespace phenom

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <string>
 
+#include "core/threads.h"
+
 namespace phenom {
 
 struct GemmBackend {
@@ -21,6 +23,8 @@ struct GemmBackend {
 // Chooses once per process (later calls return the first answer). PHENOM_GEMM=torch|onednn|auto
 // (default auto) overrides: torch forces LibTorch; onednn fails with BadInput when unavailable.
 const GemmBackend& gemm_backend();
+// The same, as the thread plan reads it (core/threads.h).
+GemmKernel gemm_kernel();
 
 // C[M,N] = alpha op(A) op(B) + beta C, row-major, as dnnl_sgemm. Only valid when
 // gemm_backend().onednn; threads follow the OpenMP pool (at::set_num_threads).

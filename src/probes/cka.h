@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "probes/position.h"
+#include "models/position.h"
 #include "spec/options.h"
 
 namespace phenom {

@@ -5,7 +5,7 @@
 #pragma once
 #include <string>
 
-#include "probes/position.h"
+#include "models/position.h"
 #include "spec/options.h"
 
 namespace phenom {

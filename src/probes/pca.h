@@ -3,7 +3,7 @@
 // analysis of saved checkpoints (`phenom analyze`, which also keeps the components and the
 // coordinates of every example).
 #pragma once
-#include "probes/position.h"
+#include "models/position.h"
 #include "spec/options.h"
 
 namespace phenom {

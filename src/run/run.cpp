@@ -18,6 +18,7 @@
 #include "core/signals.h"
 #include "core/text.h"
 #include "core/threads.h"
+#include "ops/gemm.h"
 #include "core/version.h"
 #include "models/model.h"
 #include "detectors/detector.h"
@@ -271,7 +272,7 @@ int run_experiment(const RunRequest& request) {
     ex.callbacks.insert(ex.callbacks.begin(), make_weight_mask(*ex.model, read_safetensors(spec.mask)));
   }
   const int budget = request.threads > 0 ? request.threads : static_cast<int>(spec.threads);  // --threads wins
-  ThreadPlan threads = configure_threads(budget, spec.dtype, work_per_step(ex));
+  ThreadPlan threads = configure_threads(budget, spec.dtype, work_per_step(ex), gemm_kernel());
   preflight(spec, request.overrides, ex);
   // The lock comes first: --fresh never clears a directory another process is running, and
   // nothing is written before this process owns it.

@@ -18,6 +18,7 @@ class Optimizer;
 class Schedule;
 class Probe;
 class Detector;
+class SweepDetector;  // sweep/detector.h
 
 template <class OptionsT, class Built>
 struct Entry {
@@ -41,6 +42,13 @@ struct ProtocolEntry {
   std::unique_ptr<OptionsBase> (*make_options)();
 };
 
+// A sweep detector reads a sweep's table, not a run: built from its options alone.
+struct SweepDetectorEntry {
+  std::string name, help;
+  std::unique_ptr<OptionsBase> (*make_options)();
+  std::unique_ptr<SweepDetector> (*build)(const OptionsBase&);
+};
+
 const std::vector<TaskEntry>& task_registry();
 const std::vector<ModelEntry>& model_registry();
 const std::vector<OptimizerEntry>& optimizer_registry();
@@ -48,6 +56,7 @@ const std::vector<ScheduleEntry>& schedule_registry();
 const std::vector<ProbeEntry>& probe_registry();
 const std::vector<DetectorEntry>& detector_registry();
 const std::vector<ProtocolEntry>& protocol_registry();
+const std::vector<SweepDetectorEntry>& sweep_detector_registry();  // sweep/registry.cpp
 
 template <class E>
 const E* find_entry(const std::vector<E>& registry, const std::string& name) {

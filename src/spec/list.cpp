@@ -4,7 +4,7 @@
 
 #include "core/text.h"
 #include "spec/spec.h"
-#include "sweep/detector.h"
+#include "spec/component.h"
 
 namespace phenom {
 namespace {

@@ -11,7 +11,7 @@
 #include "core/io.h"
 #include "core/text.h"
 #include "spec/reader.h"
-#include "sweep/detector.h"
+#include "spec/component.h"
 
 namespace phenom {
 namespace {

@@ -8,7 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "detectors/detector.h"
+#include "detectors/detector.h"  // summary_value
+#include "spec/component.h"
 #include "spec/options.h"
 
 namespace phenom {
@@ -26,11 +27,7 @@ class SweepDetector {
   virtual nlohmann::ordered_json detect(const std::vector<SweepRow>& rows) const = 0;
 };
 
-struct SweepDetectorEntry {
-  std::string name, help;
-  std::unique_ptr<OptionsBase> (*make_options)();
-  std::unique_ptr<SweepDetector> (*build)(const OptionsBase&);
-};
-const std::vector<SweepDetectorEntry>& sweep_detector_registry();
+// Its registry entry (SweepDetectorEntry) and sweep_detector_registry() are declared with the
+// other registries in spec/component.h.
 
 }  // namespace phenom

@@ -1,5 +1,9 @@
 #include "sweep/jobs.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <exception>
@@ -158,6 +162,14 @@ void record_job_failure(const Job& job, const std::string& sweep_dir, int exit_c
 void clear_job_failure(const Job& job, const std::string& sweep_dir) {
   std::error_code error;
   std::filesystem::remove(failure_file(job, sweep_dir), error);
+}
+
+bool job_locked_elsewhere(const Job& job) {
+  const int fd = ::open((job.run_dir + "/.lock").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;  // never started here
+  const bool held = flock(fd, LOCK_EX | LOCK_NB) != 0;
+  ::close(fd);  // releases it when it was free
+  return held;
 }
 
 }  // namespace phenom

@@ -40,5 +40,7 @@ nlohmann::ordered_json job_summary(const Job& job, const std::string& sweep_dir)
 // Records (exit code, message) for a job that failed without a summary; a relaunch clears it.
 void record_job_failure(const Job& job, const std::string& sweep_dir, int exit_code, const std::string& message);
 void clear_job_failure(const Job& job, const std::string& sweep_dir);
+// Another process holds the job's run directory (a second sweep, or `phenom run`, on it).
+bool job_locked_elsewhere(const Job& job);
 
 }  // namespace phenom

@@ -174,6 +174,7 @@ int run_sweep(const SweepRequest& request) {
   install_stop_handlers();
   std::map<pid_t, const Job*> running;
   size_t next = 0, finished = 0;
+  std::vector<int> elsewhere;  // jobs whose run directory another process holds
   bool stop_launching = false, any_failed = false;
   const auto started = std::chrono::steady_clock::now();
   while (next < todo.size() || !running.empty()) {
@@ -183,6 +184,11 @@ int run_sweep(const SweepRequest& request) {
     }
     while (!stop_launching && next < todo.size() && static_cast<int>(running.size()) < parallel) {
       const Job* job = todo[next++];
+      if (job_locked_elsewhere(*job)) {  // not this sweep's to run, and not a failure
+        elsewhere.push_back(job->index);
+        if (!request.quiet) std::cout << "[sweep] job " << job->index << " is running in another process: not started here\n";
+        continue;
+      }
       clear_job_failure(*job, sweep_dir);
       running[launch(request, *job, sweep_dir, threads)] = job;
     }
@@ -199,6 +205,11 @@ int run_sweep(const SweepRequest& request) {
     running.erase(it);
     ++finished;
     const int code = exit_code_of(status);
+    if (code == 2 && job_locked_elsewhere(*job)) {  // another process took it between the check and the start
+      elsewhere.push_back(job->index);
+      if (!request.quiet) std::cout << "[sweep] job " << job->index << " is running in another process: not run here\n";
+      continue;
+    }
     if (code != 0 && code != 130) record_job_failure(*job, sweep_dir, code, log_tail(sweep_dir, *job));
     const RunState state = job_state(*job, sweep_dir);
     const bool failed = state != RunState::kDone && code != 130;
@@ -216,6 +227,10 @@ int run_sweep(const SweepRequest& request) {
     }
   }
   int code = aggregate_sweep(request, plan, jobs, sweep_dir, detectors, request.quiet);
+  if (!elsewhere.empty() && !request.quiet) {
+    std::cout << elsewhere.size() << " job(s) were running in another process and are not counted as done here. "
+              << "Run this command again when that process has finished (it runs nothing twice), or add --aggregate.\n";
+  }
   if (stop_requested()) return static_cast<int>(ExitCode::kInterrupted);
   if (request.plot) plot_sweep(sweep_dir, request.quiet);
   return any_failed ? 1 : code;

@@ -4,8 +4,8 @@
 
 #include "core/build_context.h"
 #include "core/error.h"
+#include "models/capture.h"
 #include "models/model.h"
-#include "probes/activations.h"
 
 namespace phenom {
 namespace {

@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "probes/position.h"
+#include "models/position.h"
 #include "spec/options.h"
 
 namespace phenom {

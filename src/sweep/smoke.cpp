@@ -1,4 +1,4 @@
-#include "run/smoke.h"
+#include "sweep/smoke.h"
 
 #include <unistd.h>
 

@@ -1,5 +1,5 @@
-// The `position` option of the representation instruments: which positions of sequence
-// activations [B, T, D] are examples (last, all, or an index).
+// The `position` option of the representation instruments and the activations task: which
+// positions of sequence activations [B, T, D] are examples (last, all, or an index).
 #pragma once
 #include <string>
 

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "run/smoke.h"
+#include "sweep/smoke.h"
 
 namespace phenom {
 namespace {
