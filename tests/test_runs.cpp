@@ -11,6 +11,7 @@
 #include "run/artifact.h"
 #include "run/console.h"
 #include "run/rundir.h"
+#include "run/run_sink.h"
 #include "spec/spec.h"
 #include "train/callbacks.h"
 #include "train/checkpoint.h"
@@ -44,7 +45,8 @@ MetricHistory train(const Spec& spec, Experiment& ex, const std::string& dir_pat
   dir.prepare(resolve_text(spec), "{}\n");
   Console console(/*quiet=*/true, dir.file("log.txt"));
   MetricHistory history;
-  Trainer(spec, ex, dir, console, spec_hash(spec)).run(0, history);
+  RunSink sink(dir, console);
+  Trainer(spec, ex, sink, spec_hash(spec)).run(0, history);
   return history;
 }
 

@@ -31,6 +31,7 @@
 #include "run/resume.h"
 #include "run/summary.h"
 #include "run/rundir.h"
+#include "run/run_sink.h"
 #include "tasks/task.h"
 #include "train/checkpoint.h"
 #include "train/experiment.h"
@@ -154,7 +155,8 @@ int train_and_report(const RunRequest& request, const Spec& spec, const std::str
   dir.write("meta.json", meta.dump(2) + "\n");
 
   install_stop_handlers();
-  Trainer trainer(spec, ex, dir, console, hash);
+  RunSink sink(dir, console);
+  Trainer trainer(spec, ex, sink, hash);
   trainer.stop_at = request.stop_at;
   TrainOutcome outcome = trainer.run(start_step, history);
   dir.close_metrics();

@@ -6,18 +6,16 @@
 #include <cmath>
 #include <filesystem>
 
-#include "core/io.h"
 #include "core/signals.h"
 #include "models/model.h"
 #include "optim/optimizer.h"
 #include "probes/probe.h"
-#include "run/console.h"
-#include "run/rundir.h"
 #include "tasks/task.h"
 #include "train/callbacks.h"
 #include "train/checkpoint.h"
 #include "train/experiment.h"
 #include "train/fit.h"
+#include "train/sink.h"
 
 namespace phenom {
 namespace {
@@ -30,8 +28,8 @@ std::string four_digits(double v) {
 
 }  // namespace
 
-Trainer::Trainer(const Spec& spec, Experiment& ex, RunDir& dir, Console& console, std::string spec_hash)
-    : spec_(spec), ex_(ex), dir_(dir), console_(console), spec_hash_(std::move(spec_hash)) {}
+Trainer::Trainer(const Spec& spec, Experiment& ex, TrainSink& sink, std::string spec_hash)
+    : spec_(spec), ex_(ex), sink_(sink), spec_hash_(std::move(spec_hash)) {}
 
 double Trainer::lr_at(int64_t step) const {
   return spec_.learning_rate(step);
@@ -100,8 +98,8 @@ bool Trainer::measure(int64_t step, MetricHistory& history, double last_batch_lo
   // the batch the last step trained on (what a PyTorch loop would log).
   if (step > 0 && !ex_.task->eval_set("train")) row.set("train/batch_loss", last_batch_loss);
   history.append(row);
-  dir_.append_metrics(row, history.jsonl_line(row));
-  console_.progress(step, start_step_, total, row);
+  sink_.row(row, history.jsonl_line(row));
+  sink_.progress(step, start_step_, total, row);
   const double* train_loss = row.find("train/loss");
   measure_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() - training_seconds;
   return std::isfinite(last_batch_loss) && (!train_loss || std::isfinite(*train_loss));
@@ -110,7 +108,7 @@ bool Trainer::measure(int64_t step, MetricHistory& history, double last_batch_lo
 void Trainer::fit_closed_form(MetricHistory& history) {
   const bool regression = ex_.task->inputs().regression;
   MinNormFit fit = fit_min_norm(*ex_.model, ex_.task->train(), regression, spec_.train.min_norm_cutoff);
-  console_.info("min-norm fit: rank " + std::to_string(fit.rank) + " of " + std::to_string(fit.features) +
+  sink_.info("min-norm fit: rank " + std::to_string(fit.rank) + " of " + std::to_string(fit.features) +
                 " features (singular values " + four_digits(fit.smallest_kept) + " .. " +
                 four_digits(fit.largest) + " kept, cutoff " + four_digits(fit.cutoff) + "), |W| " +
                 four_digits(fit.coef_norm));
@@ -124,18 +122,11 @@ void Trainer::fit_closed_form(MetricHistory& history) {
 }
 
 void Trainer::checkpoint(int64_t step, bool keep_numbered) {
-  dir_.sync_metrics();  // every row a checkpoint vouches for is on disk first
+  sink_.sync_rows();  // every row a checkpoint vouches for is durable first
   const int64_t rows = history_ ? static_cast<int64_t>(history_->rows().size()) : -1;
   const std::string bytes = encode_checkpoint(ex_, step, spec_hash_, rows);
   const std::string weights = encode_weights(ex_, step, spec_hash_);  // for Python and other tools
-  // Numbered files first: last.pt is what resume reads, so it is written once the step's other
-  // files are complete. Each file is written whole (temporary, fsync, rename), none is a copy.
-  if (keep_numbered) {
-    write_file_atomic(dir_.checkpoint(step), bytes);
-    write_file_atomic(dir_.weights(step), weights);
-  }
-  write_file_atomic(dir_.weights(), weights);
-  write_file_atomic(dir_.last_checkpoint(), bytes);
+  sink_.checkpoint(step, keep_numbered, bytes, weights);
 }
 
 bool Trainer::is_divergence(const std::string& message) const {
@@ -237,7 +228,7 @@ TrainOutcome Trainer::run(int64_t start_step, MetricHistory& history) {
   outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   outcome.measure_seconds = measure_seconds_;
   outcome.probe_seconds = probe_seconds_;
-  console_.end_progress();
+  sink_.end_progress();
   return outcome;
 }
 

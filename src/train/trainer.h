@@ -13,8 +13,7 @@ namespace phenom {
 struct Batch;
 struct Experiment;
 struct Spec;
-class RunDir;
-class Console;
+class TrainSink;
 
 struct TrainOutcome {
   enum class Status { kCompleted, kInterrupted, kDiverged } status = Status::kCompleted;
@@ -29,7 +28,8 @@ struct TrainOutcome {
 
 class Trainer {
  public:
-  Trainer(const Spec& spec, Experiment& ex, RunDir& dir, Console& console, std::string spec_hash);
+  // Rows, progress and checkpoints go to `sink` (train/sink.h).
+  Trainer(const Spec& spec, Experiment& ex, TrainSink& sink, std::string spec_hash);
   // Trains from `start_step` (0, or the step of the checkpoint already loaded) to train.steps,
   // appending to `history`.
   TrainOutcome run(int64_t start_step, MetricHistory& history);
@@ -58,8 +58,7 @@ class Trainer {
 
   const Spec& spec_;
   Experiment& ex_;
-  RunDir& dir_;
-  Console& console_;
+  TrainSink& sink_;
   std::string spec_hash_;
   int64_t start_step_ = 0;
   const MetricHistory* history_ = nullptr;  // during run(): the rows a checkpoint vouches for
