@@ -212,5 +212,18 @@ TEST(Durability, AJobAnotherProcessHoldsIsRunningElsewhereNotFailed) {
   EXPECT_NE(status.output.find("1\tdone"), std::string::npos) << status.output;
 }
 
+// Fault injection is the test build's alone: the shipped phenom ignores its variables.
+TEST(Durability, TheShippedBinaryHasNoFaultInjection) {
+  TempDir tmp;
+  write_text(tmp / "spec.yaml", small_grokking_spec(10));
+  const std::string shipped = std::string("cd '") + tmp.path + "' && env PHENOM_KILL_IO_AFTER=0 PHENOM_FAIL_IO_AFTER=0 " +
+                              PHENOM_SHIPPED_BINARY + " run spec.yaml --no-plot --quiet --out out --threads 1 >/dev/null 2>&1";
+  const int status = std::system(shipped.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1);  // complete; 10 steps do not grok
+  EXPECT_TRUE(fs::exists(tmp / "out/DONE"));
+  EXPECT_EQ(run_cli("run spec.yaml --no-plot --quiet --out faulty --threads 1", tmp.path, "PHENOM_FAIL_IO_AFTER=0").code, 2);
+}
+
 }  // namespace
 }  // namespace phenom::testing

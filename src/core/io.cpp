@@ -16,10 +16,12 @@
 namespace phenom {
 namespace {
 
-// Fault injection for the test suite: with PHENOM_FAIL_IO_AFTER=N in the environment, the first N
-// checked operations (write, fsync, rename) succeed and every later one fails with ENOSPC, as a
-// full disk would; with PHENOM_KILL_IO_AFTER=N the process kills itself (SIGKILL, as kill -9
-// would) just before operation N. Unset (every real run), it costs one relaxed atomic load.
+// Fault injection, compiled only into the test suite's binary (phenom_testing, with
+// PHENOM_FAULT_INJECTION): with PHENOM_FAIL_IO_AFTER=N in the environment, the first N checked
+// operations (write, fsync, rename) succeed and every later one fails with ENOSPC, as a full disk
+// would; with PHENOM_KILL_IO_AFTER=N the process kills itself (SIGKILL, as kill -9 would) just
+// before operation N. The shipped phenom has neither.
+#ifdef PHENOM_FAULT_INJECTION
 std::atomic<long> operations{0};
 
 long limit_from(const char* name) {
@@ -36,6 +38,9 @@ bool injected_failure() {
   errno = ENOSPC;
   return true;
 }
+#else
+bool injected_failure() { return false; }
+#endif
 
 IoError io_error(const std::string& what, const std::string& path) {
   return IoError("cannot " + what + " '" + path + "': " + std::strerror(errno) +
