@@ -5,7 +5,6 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -72,9 +71,6 @@ ThreadPlan configure_threads(int threads, const std::string& dtype, double work_
     plan.torch_threads = 1;
     plan.blas_threads = budget;
   }
-  // Expert overrides for benchmarking the split (recorded in meta.json like any plan).
-  if (const char* t = std::getenv("PHENOM_TORCH_THREADS")) plan.torch_threads = std::max(1, std::atoi(t));
-  if (const char* b = std::getenv("PHENOM_BLAS_THREADS")) plan.blas_threads = std::max(1, std::atoi(b));
   at::set_num_threads(plan.torch_threads);
   using SetThreads = void (*)(int);
   if (auto set_blas = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
