@@ -1,11 +1,7 @@
 #include "analyze/analysis_dir.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <vector>
 
@@ -20,11 +16,8 @@ AnalysisLock::AnalysisLock(const std::string& dir) {
   std::error_code error;
   fs::create_directories(dir, error);
   if (error) throw IoError("cannot create the analysis directory '" + dir + "': " + error.message());
-  fd_ = ::open((dir + "/.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd_ < 0) throw IoError("cannot create '" + dir + "/.lock': " + std::strerror(errno));
-  if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-    ::close(fd_);
-    fd_ = -1;
+  fd_ = try_lock_file(dir + "/.lock");
+  if (fd_ < 0) {
     throw BadInput("another phenom analyze is writing '" + dir + "'. Fix: wait for it to finish (or stop it), then "
                    "run this command again: it adds only what is missing.");
   }
@@ -39,7 +32,7 @@ void repair_analysis_dir(const std::string& dir) {
   std::vector<fs::path> temporaries;
   for (auto it = fs::recursive_directory_iterator(dir, error); !error && it != fs::recursive_directory_iterator();
        it.increment(error)) {
-    if (it->is_regular_file(error) && it->path().filename().string().find(".tmp.") != std::string::npos) {
+    if (it->is_regular_file(error) && is_temporary_file(it->path().filename().string())) {
       temporaries.push_back(it->path());
     }
   }

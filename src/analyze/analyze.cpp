@@ -49,9 +49,9 @@ std::vector<Computed> compute(const RunArtifact& run, const AnalysisSpec& spec, 
   try {
     ex = run.model_at(step);
   } catch (const CorruptCheckpoint& e) {  // its own advice (resume, --fresh) is for phenom run
-    throw RunFailed(std::string(e.what()).substr(0, std::string(e.what()).find(" Fix:")) + " Fix: analyze the other "
-                    "steps (--steps without " + std::to_string(step) + "), or rebuild the run's checkpoints with "
-                    "`phenom run " + run.path() + "/spec.yaml --out " + run.path() + " --fresh`.");
+    throw RunFailed(e.problem + " Fix: analyze the other steps (--steps without " + std::to_string(step) +
+                    "), or rebuild the run's checkpoints with `phenom run " + run.path() + "/spec.yaml --out " +
+                    run.path() + " --fresh`.");
   }
   BuildContext context(run.spec(), ex.device);
   context.inputs = ex.task->inputs();

@@ -1,6 +1,7 @@
 #include "core/io.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -71,6 +72,16 @@ std::string directory_of(const std::string& path) {
 }
 
 }  // namespace
+
+int try_lock_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) throw IoError("cannot create '" + path + "': " + std::strerror(errno));
+  if (flock(fd, LOCK_EX | LOCK_NB) == 0) return fd;
+  ::close(fd);
+  return -1;
+}
+
+bool is_temporary_file(const std::string& name) { return name.find(".tmp.") != std::string::npos; }
 
 void write_file_atomic(const std::string& path, const std::string& content) {
   static std::atomic<unsigned> counter{0};

@@ -17,6 +17,9 @@ struct IoError : BadInput {
 // Writes a whole file through a temporary unique to this process in the same directory, fsync,
 // rename, fsync of the directory: readers see the old content or the new, never a torn file.
 void write_file_atomic(const std::string& path, const std::string& content);
+// Whether a file name is such a temporary (`<file>.tmp.<pid>.<n>`): one a process that holds the
+// directory's lock finds is a killed writer's, and removes.
+bool is_temporary_file(const std::string& name);
 std::string read_file(const std::string& path);
 
 // An append-only file (metrics.jsonl, results.jsonl): each append is written whole or the run
@@ -37,6 +40,10 @@ class AppendFile {
   int fd_ = -1;
   std::string path_;
 };
+
+// Takes an exclusive flock on `path` (created if missing): its descriptor, which holds the lock
+// until closed, or -1 when another process holds it. IoError when the file cannot be opened.
+int try_lock_file(const std::string& path);
 
 // The size of a file in bytes (IoError when it cannot be read).
 size_t file_size(const std::string& path);

@@ -6,14 +6,13 @@
 #include <set>
 #include <vector>
 
+#include "core/io.h"
 #include "run/rundir.h"
 
 namespace fs = std::filesystem;
 
 namespace phenom {
 namespace {
-
-bool temporary(const std::string& name) { return name.find(".tmp.") != std::string::npos; }
 
 // step_<N>.pt, step_<N>.safetensors, last.pt, last.safetensors
 bool checkpoint_name(const std::string& name) {
@@ -35,7 +34,7 @@ void remove_own(const fs::path& folder, const std::function<bool(const std::stri
   std::vector<fs::path> own;
   for (const auto& entry : fs::directory_iterator(folder, error)) {
     const std::string name = entry.path().filename().string();
-    if (entry.is_regular_file(error) && (phenom_wrote(name) || temporary(name))) own.push_back(entry.path());
+    if (entry.is_regular_file(error) && (phenom_wrote(name) || is_temporary_file(name))) own.push_back(entry.path());
   }
   for (const auto& path : own) fs::remove(path, error);
   fs::remove(folder, error);  // only when empty

@@ -69,18 +69,15 @@ void RunDir::create_and_lock() {
                    ". Fix: choose a writable location with --out DIR, or run from a writable directory.");
   }
   if (lock_ >= 0) return;
-  lock_ = ::open(file(".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (lock_ < 0) throw IoError("cannot create '" + file(".lock") + "': " + std::strerror(errno));
-  if (flock(lock_, LOCK_EX | LOCK_NB) != 0) {
-    ::close(lock_);
-    lock_ = -1;
+  lock_ = try_lock_file(file(".lock"));
+  if (lock_ < 0) {
     throw BadInput("another phenom process is running '" + path_ + "'. Fix: wait for it to finish (or stop it), "
                    "or use another --out.");
   }
   // Owned from here on. Temporaries are per process: any left here are a killed writer's.
   for (const std::string& folder : {path_, path_ + "/checkpoints"}) {
     for (const auto& entry : fs::directory_iterator(folder, error)) {
-      if (entry.path().filename().string().find(".tmp.") != std::string::npos) fs::remove(entry.path(), error);
+      if (is_temporary_file(entry.path().filename().string())) fs::remove(entry.path(), error);
     }
   }
   // The marker first, then the rest.

@@ -152,7 +152,7 @@ void TensorBoardLog::configure(std::string dir, std::string spec_text,
 bool is_phenom_event_file(const std::string& name) {
   const std::string prefix = "events.out.tfevents.", suffix = ".phenom";
   return name.rfind(prefix, 0) == 0 && name.size() > prefix.size() + suffix.size() &&
-         (name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0 || name.find(".tmp.") != std::string::npos);
+         (name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0 || is_temporary_file(name));
 }
 
 void TensorBoardLog::rewrite(const MetricHistory& history) {

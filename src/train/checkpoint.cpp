@@ -46,9 +46,9 @@ std::string seal(const std::string& payload) {
 }
 
 CorruptCheckpoint corrupt(const std::string& path, const std::string& why) {
-  return CorruptCheckpoint("checkpoint '" + path + "' is damaged (" + why + "): it is not used. Fix: run the same "
-                           "command again to resume from the newest intact checkpoints/step_<N>.pt, or start "
-                           "over with --fresh.");
+  return CorruptCheckpoint("checkpoint '" + path + "' is damaged (" + why + "): it is not used.",
+                           "run the same command again to resume from the newest intact checkpoints/step_<N>.pt, "
+                           "or start over with --fresh.");
 }
 
 // Reads and verifies a checkpoint file into an archive.

@@ -12,9 +12,12 @@ namespace phenom {
 
 struct Experiment;
 
-// A checkpoint that cannot be trusted (unreadable, truncated, checksum mismatch).
+// A checkpoint that cannot be trusted (unreadable, truncated, checksum mismatch). The message
+// ends with phenom run's fix; `problem` is the message without it, for callers with another fix.
 struct CorruptCheckpoint : RunFailed {
-  using RunFailed::RunFailed;
+  CorruptCheckpoint(const std::string& problem, const std::string& fix)
+      : RunFailed(problem + " Fix: " + fix), problem(problem) {}
+  std::string problem;
 };
 
 struct CheckpointInfo {
