@@ -61,7 +61,9 @@ void read_mask(const YAML::Node& root, Spec& spec, LoadContext& context) {
   try {
     const SafetensorsLayout layout = check_safetensors(bytes, spec.mask);
     for (const auto& e : layout.entries) {
-      if (!zeros_and_ones(bytes.data() + layout.data_start, e)) throw BadInput("'" + spec.mask + "': tensor '" + e.name + "' holds values other than 0 and 1.");
+      if (!zeros_and_ones(bytes.data() + layout.data_start, e)) {
+        throw BadInput("'" + spec.mask + "': tensor '" + e.name + "' holds values other than 0 and 1.");
+      }
     }
   } catch (const BadInput& e) {
     context.add("mask", root["mask"], std::string(e.what()) + " Fix: name a mask phenom wrote (a lottery protocol's "

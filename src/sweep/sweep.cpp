@@ -174,7 +174,7 @@ int run_sweep(const SweepRequest& request) {
   install_stop_handlers();
   std::map<pid_t, const Job*> running;
   size_t next = 0, finished = 0;
-  std::vector<int> elsewhere;  // jobs whose run directory another process holds
+  size_t elsewhere = 0;  // jobs whose run directory another process holds
   bool stop_launching = false, any_failed = false;
   const auto started = std::chrono::steady_clock::now();
   while (next < todo.size() || !running.empty()) {
@@ -185,7 +185,7 @@ int run_sweep(const SweepRequest& request) {
     while (!stop_launching && next < todo.size() && static_cast<int>(running.size()) < parallel) {
       const Job* job = todo[next++];
       if (job_locked_elsewhere(*job)) {  // not this sweep's to run, and not a failure
-        elsewhere.push_back(job->index);
+        ++elsewhere;
         if (!request.quiet) std::cout << "[sweep] job " << job->index << " is running in another process: not started here\n";
         continue;
       }
@@ -206,7 +206,7 @@ int run_sweep(const SweepRequest& request) {
     ++finished;
     const int code = exit_code_of(status);
     if (code == 2 && job_locked_elsewhere(*job)) {  // another process took it between the check and the start
-      elsewhere.push_back(job->index);
+      ++elsewhere;
       if (!request.quiet) std::cout << "[sweep] job " << job->index << " is running in another process: not run here\n";
       continue;
     }
@@ -227,8 +227,8 @@ int run_sweep(const SweepRequest& request) {
     }
   }
   int code = aggregate_sweep(request, plan, jobs, sweep_dir, detectors, request.quiet);
-  if (!elsewhere.empty() && !request.quiet) {
-    std::cout << elsewhere.size() << " job(s) were running in another process and are not counted as done here. "
+  if (elsewhere > 0 && !request.quiet) {
+    std::cout << elsewhere << " job(s) were running in another process and are not counted as done here. "
               << "Run this command again when that process has finished (it runs nothing twice), or add --aggregate.\n";
   }
   if (stop_requested()) return static_cast<int>(ExitCode::kInterrupted);
