@@ -352,7 +352,7 @@ def main():
             f.write(f"name: bench-{name}\ndevice: cpu\n" + s["spec"])
         # The peer gets its best thread split: torch 1 or T intra-op threads, OpenBLAS T.
         splits = [1] if T == 1 or args.quick else [1, T]
-        peer_threads = max(splits, key=lambda t: run_peer(name, steps, t, T)[0])
+        peer_threads = splits[0] if len(splits) == 1 else max(splits, key=lambda t: run_peer(name, steps, t, T)[0])
         ratios, ph, pt, ph_rss, pt_rss = [], [], [], 0.0, 0.0
         for _ in range(args.pairs):
             a, rss_a, plan = run_phenom(spec_path, steps, T, os.path.join(work, name))

@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "core/allocator.h"
 #include "core/error.h"
 #include "core/signals.h"
 #include "core/version.h"
@@ -40,6 +41,7 @@ CLI::Validator Whole(int64_t lo, int64_t hi, const std::string& example) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  phenom::keep_freed_memory_for_reuse();
   phenom::block_stop_signals();
   CLI::App app{"phenom: experiments on model systems for the science of deep learning.\n"
                "One YAML spec -> a trained model system, a run directory and a verdict."};
