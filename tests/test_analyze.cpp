@@ -142,9 +142,9 @@ TEST(Ablation, WholeLayerAndPerUnitOnACheckpoint) {
   Experiment ex = RunArtifact(tmp / "run").model_at(120);
   const Batch* train = ex.task->eval_set("train");
   torch::NoGradGuard no_grad;
-  const double clean = ex.task->score("cross_entropy", ex.model->forward(train->inputs), *train).loss;
+  const double clean = ex.task->score(Loss::kCrossEntropy, ex.model->forward(train->inputs), *train).loss;
   ex.model->named_parameters()["readout.weight"].select(1, 5).zero_();
-  const double removed = ex.task->score("cross_entropy", ex.model->forward(train->inputs), *train).loss;
+  const double removed = ex.task->score(Loss::kCrossEntropy, ex.model->forward(train->inputs), *train).loss;
   EXPECT_NEAR(units[5].item<double>(), removed - clean, 1e-5);
   EXPECT_NEAR(rows[1]["ablation/layers.0.hook_post/top_unit_loss_increase"].get<double>(), units.max().item<double>(), 1e-6);
 }

@@ -140,8 +140,8 @@ TEST(Fourier, SplitLossesMatchTheLossesOfTheBuiltSplit) {
     const auto all = torch::arange(kP * kP, torch::kLong);
     const auto targets = ((all.div(kP, "floor") + sign * (all % kP)) % kP + kP) % kP;
     const LogitSplit split = split_logits(logits, kP, {2, 5}, sign);
-    for (const std::string loss : {"mse", "cross_entropy"}) {
-      SCOPED_TRACE(loss + " sign " + std::to_string(sign));
+    for (const Loss loss : {Loss::kMse, Loss::kCrossEntropy}) {
+      SCOPED_TRACE(std::string(word(loss)) + " sign " + std::to_string(sign));
       const SplitLosses fast = split_losses(logits, kP, {2, 5}, sign, loss, rows);
       EXPECT_NEAR(fast.restricted, compute_loss(loss, split.restricted, targets).item<double>(), 1e-12);
       EXPECT_NEAR(fast.excluded,

@@ -20,7 +20,7 @@ namespace {
 
 struct Objective {
   Experiment ex;
-  std::string loss_name;
+  Loss loss_name;
   std::vector<torch::Tensor> params;
   torch::Tensor loss() {
     const Batch& train = ex.task->train();
@@ -31,7 +31,8 @@ struct Objective {
 Objective objective(const std::string& task, const std::string& model, const std::string& loss = "mse") {
   Objective o{build_experiment(load_spec_text("dtype: float64\ndevice: cpu\ntask: " + task + "\nmodel: " + model +
                                               "\noptimizer: {type: sgd, lr: 0.1}\ntrain: {steps: 1, loss: " + loss + "}\n")),
-              loss, {}};
+              Loss::kMse, {}};
+  EXPECT_TRUE(parse_word(loss, o.loss_name)) << loss;
   for (auto& p : o.ex.model->parameters()) if (p.requires_grad()) o.params.push_back(p);  // frozen features out
   return o;
 }
@@ -209,7 +210,7 @@ TEST(Flatness, BoxSharpnessMatchesTheBestCornerAndSlicesAreParabolas) {
   probe->measure(c, row);
   for (size_t i = 0; i < params.size(); ++i) EXPECT_TRUE(torch::equal(params[i], before[i])) << "parameters restored";
   const Batch& train = ex.task->train();
-  auto loss = [&] { return ex.task->loss("mse", ex.model->forward(train.inputs), train).item<double>(); };
+  auto loss = [&] { return ex.task->loss(Loss::kMse, ex.model->forward(train.inputs), train).item<double>(); };
   torch::NoGradGuard no_grad;
   const double base = loss();
   int64_t dim = 0;
@@ -277,7 +278,7 @@ TEST(Hessian, PreconditionedSharpnessMatchesItsDefinitionOnAQuadratic) {
   const Spec spec = load_spec_text(yaml);
   Experiment ex = build_experiment(spec);
   const Batch& train = ex.task->train();
-  auto loss = [&] { return ex.task->loss("mse", ex.model->forward(train.inputs), train); };
+  auto loss = [&] { return ex.task->loss(Loss::kMse, ex.model->forward(train.inputs), train); };
   auto flat = [](const std::vector<torch::Tensor>& ts) {
     std::vector<torch::Tensor> pieces;
     for (const auto& t : ts) pieces.push_back(t.reshape(-1));

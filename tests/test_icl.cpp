@@ -156,7 +156,7 @@ TEST(IclRegressionTask, PerPositionLossAndWeights) {
   torch::Tensor outputs = ex.model->forward(batch.inputs);
   EXPECT_EQ(outputs.sizes(), (std::vector<int64_t>{8, 14, 1}));
   const torch::Tensor at_x = outputs.select(2, 0).slice(1, 0, 14, 2);
-  EXPECT_NEAR(ex.task->loss("mse", outputs, batch).item<double>(), (at_x - batch.targets).pow(2).mean().item<double>(),
+  EXPECT_NEAR(ex.task->loss(Loss::kMse, outputs, batch).item<double>(), (at_x - batch.targets).pow(2).mean().item<double>(),
               1e-6);
 }
 

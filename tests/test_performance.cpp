@@ -169,18 +169,18 @@ TEST(Loss, FusedClassMseEqualsMseAgainstOneHot) {
   torch::Tensor logits = torch::randn({30, 7}), targets = torch::randint(0, 7, {30}, torch::kLong);
   auto run = [&](bool fast) {
     torch::Tensor x = logits.clone().requires_grad_(true);
-    torch::Tensor loss = fast ? compute_loss("mse", x, targets)
+    torch::Tensor loss = fast ? compute_loss(Loss::kMse, x, targets)
                               : torch::mse_loss(x, torch::one_hot(targets, 7).to(torch::kFloat));
     torch::Tensor g = torch::autograd::grad({loss}, {x}, {}, true, true)[0];
     torch::Tensor gg = torch::autograd::grad({(g * g).sum()}, {x})[0];
-    torch::Tensor plain = torch::autograd::grad({fast ? compute_loss("mse", x, targets) * 3
+    torch::Tensor plain = torch::autograd::grad({fast ? compute_loss(Loss::kMse, x, targets) * 3
                                                       : torch::mse_loss(x, torch::one_hot(targets, 7).to(torch::kFloat)) * 3},
                                                 {x})[0];
     return std::vector<torch::Tensor>{loss, g, gg, plain};
   };
   auto fast = run(true), reference = run(false);
   for (size_t i = 0; i < fast.size(); ++i) EXPECT_LT(max_abs_diff(fast[i], reference[i]), 1e-6) << "output " << i;
-  EXPECT_THROW(compute_loss("mse", logits, torch::full({30}, 7, torch::kLong)), std::exception);
+  EXPECT_THROW(compute_loss(Loss::kMse, logits, torch::full({30}, 7, torch::kLong)), std::exception);
 }
 
 // Evaluation's one-pass score equals LibTorch's loss and argmax accuracy, including ties (the
@@ -193,14 +193,14 @@ TEST(Loss, ScoreClassesEqualsLossAndArgmax) {
     targets.slice(0, 0, 500).random_(0, 13);
     logits[7][4] = std::numeric_limits<double>::quiet_NaN();
     const double expected_correct = (logits.argmax(1) == targets).sum().item<double>();
-    for (const std::string loss : {"mse", "cross_entropy"}) {
-      SCOPED_TRACE(loss);
+    for (const Loss loss : {Loss::kMse, Loss::kCrossEntropy}) {
+      SCOPED_TRACE(word(loss));
       const ClassScore score = score_classes(loss, logits.slice(0, 8), targets.slice(0, 8));
       EXPECT_EQ(score.correct, (logits.slice(0, 8).argmax(1) == targets.slice(0, 8)).sum().item<int64_t>());
       EXPECT_NEAR(score.loss_sum / 992, compute_loss(loss, logits.slice(0, 8), targets.slice(0, 8)).item<double>(), 1e-5);
     }
-    EXPECT_EQ(static_cast<double>(score_classes("mse", logits, targets).correct), expected_correct);
-    EXPECT_TRUE(std::isnan(score_classes("mse", logits, targets).loss_sum));
+    EXPECT_EQ(static_cast<double>(score_classes(Loss::kMse, logits, targets).correct), expected_correct);
+    EXPECT_TRUE(std::isnan(score_classes(Loss::kMse, logits, targets).loss_sum));
   }
 }
 

@@ -49,7 +49,7 @@ TEST(Sam, TheAscentMovesByRhoAlongTheNormalisedGradientAndBackExactly) {
     const Batch& b = ex.task->train();
     auto params = ex.model->parameters();
     ex.optimizer->zero_grad();
-    ex.task->loss("cross_entropy", ex.model->forward(b.inputs), b).backward();
+    ex.task->loss(Loss::kCrossEntropy, ex.model->forward(b.inputs), b).backward();
     const torch::Tensor w = flat(params).clone(), g = flat(ex.optimizer->gradients()).clone();
     ex.optimizer->ascend();
     const torch::Tensor e = flat(params) - w;
@@ -72,7 +72,7 @@ double by_hand(const std::string& options, int64_t m) {
   const Batch& b = ex.task->train();
   auto params = ex.model->parameters();
   auto gradient = [&](const Batch& part) {
-    auto loss = ex.task->loss("cross_entropy", ex.model->forward(part.inputs), part);
+    auto loss = ex.task->loss(Loss::kCrossEntropy, ex.model->forward(part.inputs), part);
     return flat(torch::autograd::grad({loss}, params));
   };
   auto shift = [&](const torch::Tensor& delta) {
@@ -96,7 +96,7 @@ double by_hand(const std::string& options, int64_t m) {
   }
   shift(-0.1 * sum);
   torch::NoGradGuard no_grad;
-  return ex.task->loss("cross_entropy", ex.model->forward(b.inputs), b).item<double>();
+  return ex.task->loss(Loss::kCrossEntropy, ex.model->forward(b.inputs), b).item<double>();
 }
 
 double run_loss(const std::string& options) {

@@ -75,7 +75,7 @@ TEST(Ablation, ProjectsOutDirectionsAgainstRandomOnes) {
   const Json row = Json::parse(slurp(out + "/results.jsonl"));
   const Batch& train = ex.task->train();
   const torch::Tensor bias = ex.model->named_parameters()["readout.bias"].detach();
-  const double constant = ex.task->score("cross_entropy", bias.expand({train.size(), 11}), train).loss;
+  const double constant = ex.task->score(Loss::kCrossEntropy, bias.expand({train.size(), 11}), train).loss;
   EXPECT_NEAR(row["ablation/layers.0.hook_post/loss"].get<double>(), constant, 1e-4) << row;
   EXPECT_GT(row["ablation/layers.0.hook_post/loss_increase"].get<double>(),
             row["ablation/layers.0.hook_post/random/loss_increase"].get<double>() + 0.5) << row;
@@ -102,9 +102,9 @@ TEST(Ablation, PerHeadAndResample) {
   Experiment ex = RunArtifact(tmp / "run").model_at(150);
   const Batch& train = ex.task->train();
   torch::NoGradGuard no_grad;
-  const double clean = ex.task->score("cross_entropy", ex.model->forward(train.inputs), train).loss;
+  const double clean = ex.task->score(Loss::kCrossEntropy, ex.model->forward(train.inputs), train).loss;
   ex.model->named_parameters()["blocks.1.attn.W_O"].select(0, 2).zero_();
-  const double removed = ex.task->score("cross_entropy", ex.model->forward(train.inputs), train).loss;
+  const double removed = ex.task->score(Loss::kCrossEntropy, ex.model->forward(train.inputs), train).loss;
   EXPECT_NEAR(heads[2].item<double>(), removed - clean, 1e-5);
   expect_refused(tmp, "  - {type: ablation, hooks: [blocks.1.hook_resid_post], per_head: true}\n", "no head axis");
 

@@ -201,7 +201,7 @@ int run_analysis(const AnalyzeRequest& request) {
   spec.steps = steps;  // analysis.yaml records the steps asked for last
   const std::vector<std::string> runs = target_runs(request.target);
   // The instruments' forward passes are large: the budget goes to the pool the matmuls use.
-  configure_threads(request.threads, "float32", 1e12, gemm_kernel());
+  configure_threads(request.threads, Dtype::kFloat32, 1e12, gemm_kernel());
   const bool sweep = !RunArtifact::is_run(request.target);
   for (const auto& run : runs) {
     if (sweep && RunArtifact::state_of(run) != RunState::kDone) {

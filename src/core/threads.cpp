@@ -40,7 +40,7 @@ std::string ThreadPlan::describe() const {
          (blas_controlled ? std::to_string(blas_threads) : std::string("not found")) + ", gemm " + gemm;
 }
 
-ThreadPlan configure_threads(int threads, const std::string& dtype, double work_per_step, const GemmKernel& gemm) {
+ThreadPlan configure_threads(int threads, Dtype dtype, double work_per_step, const GemmKernel& gemm) {
   ThreadPlan plan;
   int budget = threads > 0 ? threads : machine_cores();
   if (budget > machine_cores()) {
@@ -50,7 +50,7 @@ ThreadPlan configure_threads(int threads, const std::string& dtype, double work_
     budget = machine_cores();
   }
   plan.gemm = gemm.name;
-  if (gemm.onednn && dtype == "float32") {
+  if (gemm.onednn && dtype == Dtype::kFloat32) {
     // Dense layers run on oneDNN, which uses LibTorch's OpenMP pool: that pool gets the budget and
     // OpenBLAS (left with small attention bmm's and float64 work) one thread, so no second pool
     // spins on the cores. A tiny model gets one thread: its matmuls are too small to pay for the

@@ -2,6 +2,8 @@
 #pragma once
 #include <string>
 
+#include "spec/words.h"
+
 namespace phenom {
 
 struct ThreadPlan {
@@ -28,6 +30,6 @@ struct GemmKernel {
   bool onednn = false;  // dense float32 layers run on oneDNN's sgemm (LibTorch's OpenMP pool)
   std::string name;
 };
-ThreadPlan configure_threads(int threads, const std::string& dtype, double work_per_step, const GemmKernel& gemm);
+ThreadPlan configure_threads(int threads, Dtype dtype, double work_per_step, const GemmKernel& gemm);
 
 }  // namespace phenom

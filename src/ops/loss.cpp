@@ -91,11 +91,11 @@ std::pair<double, bool> score_mse_row(const T* __restrict row, int64_t C, int64_
 
 }  // namespace
 
-ClassScore score_classes(const std::string& loss, const torch::Tensor& logits, const torch::Tensor& targets) {
+ClassScore score_classes(Loss loss, const torch::Tensor& logits, const torch::Tensor& targets) {
   ClassScore score;
   const int64_t B = logits.size(0);
   if (B == 0) return score;
-  if (loss != "mse" || !fused_applicable(logits, targets)) {
+  if (loss != Loss::kMse || !fused_applicable(logits, targets)) {
     score.loss_sum = compute_loss(loss, logits, targets).item<double>() * static_cast<double>(B);
     score.correct = (logits.argmax(1) == targets).sum().item<int64_t>();
     return score;
@@ -132,14 +132,14 @@ torch::Tensor position_mse(const torch::Tensor& predictions, const torch::Tensor
   return (squared * w).sum() / w.sum();
 }
 
-torch::Tensor compute_loss(const std::string& loss, const torch::Tensor& logits, const torch::Tensor& targets) {
-  if (loss == "half_sse") {  // 0.5 * sum over outputs, mean over examples: outputs/2 times the mean MSE
+torch::Tensor compute_loss(Loss loss, const torch::Tensor& logits, const torch::Tensor& targets) {
+  if (loss == Loss::kHalfSse) {  // 0.5 * sum over outputs, mean over examples: outputs/2 times the mean MSE
     const double outputs = targets.is_floating_point() ? static_cast<double>(logits.numel() / std::max<int64_t>(targets.size(0), 1))
                                                        : static_cast<double>(logits.size(1));
-    return compute_loss("mse", logits, targets) * (outputs / 2);
+    return compute_loss(Loss::kMse, logits, targets) * (outputs / 2);
   }
   if (targets.is_floating_point()) return torch::mse_loss(logits.view_as(targets), targets);
-  if (loss == "mse") {
+  if (loss == Loss::kMse) {
     if (fused_applicable(logits, targets)) return ClassMse::apply(logits, targets);
     auto one_hot = torch::one_hot(targets, logits.size(1)).to(logits.dtype());
     return torch::mse_loss(logits, one_hot);

@@ -3,13 +3,15 @@
 
 #include <string>
 
+#include "spec/words.h"
+
 namespace phenom {
 
 // logits [B, C], targets int64 [B]. cross_entropy: mean over examples; mse: mean over examples and
 // classes of (logit - one_hot)^2 (PyTorch's MSELoss default), on contiguous CPU logits as one
 // fused pass each way (no one-hot tensor). Real-valued targets [B] (regression tasks): mse against
 // the single output.
-torch::Tensor compute_loss(const std::string& loss, const torch::Tensor& logits, const torch::Tensor& targets);
+torch::Tensor compute_loss(Loss loss, const torch::Tensor& logits, const torch::Tensor& targets);
 
 // Per-position squared error: predictions and targets [N, P], averaged over the positions that
 // count. `weights` (optional, [P] or [N, P]) says how much each position counts (0: not at all);
@@ -40,6 +42,6 @@ struct ClassScore {
   double loss_sum = 0;
   int64_t correct = 0;
 };
-ClassScore score_classes(const std::string& loss, const torch::Tensor& logits, const torch::Tensor& targets);
+ClassScore score_classes(Loss loss, const torch::Tensor& logits, const torch::Tensor& targets);
 
 }  // namespace phenom

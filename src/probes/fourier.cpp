@@ -194,11 +194,11 @@ LogitSplit split_logits(const torch::Tensor& logits, int64_t p, const std::vecto
 }
 
 SplitLosses split_losses(const torch::Tensor& logits, int64_t p, const std::vector<int64_t>& key_frequencies, int sign,
-                         const std::string& loss, const torch::Tensor& rows) {
+                         Loss loss, const torch::Tensor& rows) {
   torch::NoGradGuard no_grad;
-  const bool mse = loss == "mse" || loss == "half_sse";
+  const bool mse = loss == Loss::kMse || loss == Loss::kHalfSse;
   // A row's summed squared error, to the loss: mse averages over the p classes, half_sse halves it.
-  const double per_row = loss == "half_sse" ? 2.0 : mse ? static_cast<double>(p) : 1.0;
+  const double per_row = loss == Loss::kHalfSse ? 2.0 : mse ? static_cast<double>(p) : 1.0;
   const std::vector<double> h = restricted_profile(logits, p, key_frequencies, sign);
   SplitLosses out;
   // Row (a, b) holds h at s = (base - c) mod p; its target c = base sits at s = 0, and a loss summed

@@ -57,6 +57,6 @@ struct SplitLosses {
   double restricted = 0, excluded = 0;
 };
 SplitLosses split_losses(const torch::Tensor& logits, int64_t p, const std::vector<int64_t>& key_frequencies, int sign,
-                         const std::string& loss, const torch::Tensor& rows);
+                         Loss loss, const torch::Tensor& rows);
 
 }  // namespace phenom

@@ -51,8 +51,8 @@ class Hessian : public Probe {
     const torch::Tensor loss = c.task.loss(c.spec.train.loss, model->forward(batch.inputs), batch);
     HessianOperator H = HessianOperator::of(loss, params);
     if (!H.curved()) {
-      throw BadInput("hessian probe: the loss '" + c.spec.train.loss + "' of model '" + c.spec.model.type +
-                     "' is linear in every parameter, so its Hessian is zero; measure a model or loss with curvature.");
+      throw BadInput("hessian probe: the loss '" + std::string(word(c.spec.train.loss)) + "' of model '" +
+                     c.spec.model.type + "' is linear in every parameter, so its Hessian is zero; measure a model or loss with curvature.");
     }
     return H;
   }

@@ -10,7 +10,7 @@
 namespace phenom {
 namespace {
 
-double loss_with(Model& model, const Task& task, const std::string& loss, const Batch& set, const std::string& hook,
+double loss_with(Model& model, const Task& task, Loss loss, const Batch& set, const std::string& hook,
                  Intervention iv) {
   model.hooks().intervene(hook, std::move(iv));
   const torch::Tensor outputs = model.forward(set.inputs);
@@ -20,7 +20,7 @@ double loss_with(Model& model, const Task& task, const std::string& loss, const 
 
 }  // namespace
 
-SpliceLosses splice_losses(Model& model, const Task& task, const std::string& loss, const Batch& set,
+SpliceLosses splice_losses(Model& model, const Task& task, Loss loss, const Batch& set,
                            const std::string& hook, const std::string& position, const SaeWeights& sae) {
   torch::NoGradGuard no_grad;
   SpliceLosses out;

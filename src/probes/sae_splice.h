@@ -23,7 +23,7 @@ struct SpliceLosses {
 
 // The task's `loss` on `set` with the hook's activation as is, replaced by the SAE's reconstruction
 // at `position` (all, last or an index, as the SAE's rows were taken), and zeroed there.
-SpliceLosses splice_losses(Model& model, const Task& task, const std::string& loss, const Batch& set,
+SpliceLosses splice_losses(Model& model, const Task& task, Loss loss, const Batch& set,
                            const std::string& hook, const std::string& position, const SaeWeights& sae);
 
 // sae_weights.safetensors' tensors: W_enc, b_enc, W_dec, b_dec in float32 on the CPU.

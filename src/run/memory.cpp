@@ -43,11 +43,11 @@ std::string cgroup_dir() {
 MemoryEstimate estimate_memory(const Spec& spec) {
   MemoryEstimate m;
   if (!spec.task.options || !spec.model.options) return m;
-  const double bytes = spec.dtype == "float64" ? 8 : 4;
+  const double bytes = spec.dtype == Dtype::kFloat64 ? 8 : 4;
   const InputSpec inputs = spec.task.options->inputs();
   const DataSize data = spec.task.options->data_size();
   const ModelSize model = spec.model.options->size(inputs);
-  const bool gradients = spec.train.fit != "min_norm";
+  const bool gradients = spec.train.fit != Fit::kMinNorm;
   m.parameter_count = model.parameters;
   m.parameters = model.parameters * bytes * (gradients ? 2 : 1);
   const double batch = spec.train.batch_size.full() ? data.train : static_cast<double>(spec.train.batch_size.n);
@@ -91,7 +91,7 @@ void check_memory(const Spec& spec, const std::vector<std::string>& overrides, d
   }
   const std::string message =
       "this run needs at least " + gib(m.total()) + " of memory: parameters " + gib(m.parameters) + " (" +
-      count(m.parameter_count) + " values: weights" + (spec.train.fit != "min_norm" ? " and gradients" : "") +
+      count(m.parameter_count) + " values: weights" + (spec.train.fit != Fit::kMinNorm ? " and gradients" : "") +
       "), activations of one step " + gib(m.activations) + ", data " + gib(m.data) + "; the " + limit_what +
       " is " + gib(limit_bytes) + ". Fix: " + fix + ".";
   throw spec_error_at(spec, overrides, {{key, message}});

@@ -137,7 +137,7 @@ int train_and_report(const RunRequest& request, const Spec& spec, const std::str
   } else {
     console.info("run " + spec.name + " -> " + dir.path() + " (device " + ex.device.str() + ", threads " +
                  threads.describe() + ", " +
-                 (spec.train.fit == "min_norm" ? std::string("closed-form min-norm fit")
+                 (spec.train.fit == Fit::kMinNorm ? std::string("closed-form min-norm fit")
                                                : std::to_string(spec.train.steps) + " steps") + ")");
   }
   std::vector<std::pair<std::string, std::string>> hparams;  // what the command line (or the sweep) set

@@ -16,11 +16,13 @@ void check_across_sections(const YAML::Node& root, const Spec& spec, LoadContext
   }
   const YAML::Node& top = root;  // const lookups never insert keys
   auto train_key = [&](const char* key) { return top["train"] && top["train"][key] ? top["train"][key] : top["train"]; };
-  const std::vector<std::string> losses = spec.task.options->losses();
+  const std::vector<Loss> losses = spec.task.options->losses();
   if (std::find(losses.begin(), losses.end(), spec.train.loss) == losses.end()) {
+    std::vector<std::string> names;
+    for (Loss l : losses) names.push_back(word(l));
     context.add("train.loss", train_key("loss"), "task '" + spec.task.type + "' " +
                 (inputs.regression ? "has real-valued targets, so the loss must be " : "takes the losses ") +
-                join(losses) + " (found " + spec.train.loss + "). Fix: set train.loss: " + losses.front() + ".");
+                join(names) + " (found " + word(spec.train.loss) + "). Fix: set train.loss: " + names.front() + ".");
   }
   // Probes that read one task's data (the YAML list may lack the loss_accuracy added in front).
   const YAML::Node probes = top["probes"];
@@ -37,11 +39,11 @@ void check_across_sections(const YAML::Node& root, const Spec& spec, LoadContext
     context.add("train.batch_size", train_key("batch_size"), "task '" + spec.task.type + "' draws fresh prompts "
                 "every step, so it has no full batch. Fix: set train.batch_size to a number, e.g. 64.");
   }
-  if (spec.task.options->streamed() && spec.train.fit == "min_norm") {
+  if (spec.task.options->streamed() && spec.train.fit == Fit::kMinNorm) {
     context.add("train.fit", train_key("fit"), "task '" + spec.task.type + "' has no fixed training set to fit "
                 "in closed form. Fix: use fit: gradient.");
   }
-  if (spec.train.fit == "min_norm" && !spec.model.options->linear_readout()) {
+  if (spec.train.fit == Fit::kMinNorm && !spec.model.options->linear_readout()) {
     context.add("train.fit", train_key("fit"), "fit: min_norm solves for a linear readout in closed form, but model '" +
                 spec.model.type + "' trains more than a readout. Allowed: models linear and random_features. "
                 "Fix: use fit: gradient, or one of those models.");

@@ -11,6 +11,7 @@ namespace {
 class Emitter : public Visitor {
  public:
   explicit Emitter(YAML::Emitter& out) : out_(out) {}
+  using Visitor::field;  // the closed sets of words, as their spellings
   void field(const char* name, int64_t& v, const char*, const Check&) override { out_ << YAML::Key << name << YAML::Value << v; }
   void field(const char* name, double& v, const char*, const Check&) override {
     out_ << YAML::Key << name << YAML::Value << format_double(v);
@@ -65,7 +66,7 @@ std::string resolve_text(const Spec& spec, bool with_sweep) {
   emitter.field("name", s.name, "", {});
   emitter.field("seed", s.seed, "", {});
   emitter.field("device", s.device, "", {});
-  emitter.field("dtype", s.dtype, "", {});
+  emitter.field("dtype", s.dtype, "");
   emitter.field("threads", s.threads, "", {});
   if (!spec.mask.empty()) {  // with its content's hash, so that the stored spec opens after the file moves
     emitter.field("mask", s.mask, "", {});
@@ -185,7 +186,7 @@ std::string component_lines(const std::string& prefix, const Component<OptionsT>
 // (with a default) to phenom does not move existing runs to new directories.
 std::string spec_hash_text(const Spec& spec) {
   Spec defaults;
-  std::string text = "name=" + spec.name + "\nseed=" + std::to_string(spec.seed) + "\ndtype=" + spec.dtype + "\n";
+  std::string text = "name=" + spec.name + "\nseed=" + std::to_string(spec.seed) + "\ndtype=" + word(spec.dtype) + "\n";
   text += "device=" + spec.device + "\n";
   if (!spec.mask.empty()) text += "mask=" + spec.mask_hash + "\n";  // by content
   text += component_lines("task", spec.task, task_registry());

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "spec/words.h"
+
 namespace phenom {
 
 // A count that may be a word (train.batch_size `full`, a task pool `inf`): n == 0 means the word.
@@ -65,6 +67,13 @@ class Visitor {
   virtual void field(const char* name, std::vector<std::string>& value, const char* help, const Check& check = {}) = 0;
   virtual void field(const char* name, CountOrFull& value, const char* help, const Check& check = {}) = 0;
   virtual void field(const char* name, Cadence& value, const char* help, const Check& check = {}) = 0;
+  // A closed set of words (spec/words.h): read, written, hashed and listed as its spelling.
+  template <typename E, typename = std::enable_if_t<std::is_enum_v<E>>>
+  void field(const char* name, E& value, const char* help) {
+    std::string text = word(value);
+    field(name, text, help, OneOf(words<E>()));
+    parse_word(text, value);
+  }
 };
 
 // What a task feeds a model, as a typed shape, and what the model predicts; lets the spec reject
@@ -107,9 +116,9 @@ struct OptionsBase {
 struct TaskOptions : OptionsBase {
   virtual InputSpec inputs() const = 0;
   // The values of train.loss the task's objective can take.
-  virtual std::vector<std::string> losses() const {
-    return inputs().regression ? std::vector<std::string>{"mse", "half_sse"}
-                               : std::vector<std::string>{"cross_entropy", "mse", "half_sse"};
+  virtual std::vector<Loss> losses() const {
+    return inputs().regression ? std::vector<Loss>{Loss::kMse, Loss::kHalfSse}
+                               : std::vector<Loss>{Loss::kCrossEntropy, Loss::kMse, Loss::kHalfSse};
   }
   // True when the task draws fresh examples every step (no fixed training set): train.batch_size
   // must then be a number.

@@ -107,7 +107,7 @@ void read_spec(const YAML::Node& root, Spec& spec, LoadContext& context) {
   fields.field("name", spec.name, "run family name (directory runs/<name>/<hash8>)");
   fields.field("seed", spec.seed, "derives the init, data and batch-order generators", NonNegative());
   fields.field("device", spec.device, "auto | cpu | cuda | cuda:N");
-  fields.field("dtype", spec.dtype, "parameter and feature dtype", OneOf({"float32", "float64"}));
+  fields.field("dtype", spec.dtype, "parameter and feature dtype");
   fields.field("threads", spec.threads,
                "CPU budget of a run when --threads is not given (0: all cores); results do not depend on it",
                NonNegative());

@@ -15,17 +15,17 @@ namespace phenom {
 struct TrainOptions : OptionsBase {
   int64_t steps = 1000;
   CountOrFull batch_size;  // full batch by default
-  std::string loss = "cross_entropy";
+  Loss loss = Loss::kCrossEntropy;
   Cadence eval_every{10, 0};
   Cadence checkpoint_every{0, 0};  // unset: only last.pt at the end (and on interrupt)
   double grad_clip = 0.0;        // max global grad norm; 0 disables
   double weight_norm_constraint = 0.0;  // rescale all parameters to this total L2 norm after each step
-  std::string fit = "gradient";          // or min_norm: closed-form least squares for a linear readout
+  Fit fit = Fit::kGradient;              // or min_norm: closed-form least squares for a linear readout
   double min_norm_cutoff = 1e-10;        // drop singular values below cutoff * the largest
   double stop_train_acc = 0.0;           // stop once train/acc >= this (0: off)
   int64_t order_seed = -1;               // the batch order's seed; -1: the spec's seed
   // Optimizer steps the run takes: a closed-form fit is one step.
-  int64_t total_steps() const { return fit == "min_norm" ? 1 : steps; }
+  int64_t total_steps() const { return fit == Fit::kMinNorm ? 1 : steps; }
   // The seed of the batch stream (epoch permutations, streamed prompts).
   int64_t batch_seed(int64_t seed) const { return order_seed >= 0 ? order_seed : seed; }
   // Whether checkpoints/step_<step>.pt is kept.
@@ -36,8 +36,7 @@ struct TrainOptions : OptionsBase {
     v.field("loss", loss,
             "cross_entropy; mse against one-hot or real targets (PyTorch's: mean over examples and outputs); or "
             "half_sse, 0.5 * the sum over outputs of the squared error, mean over examples (Cohen et al.'s "
-            "convention for sharpness: C/2 times mse, so its Hessian is C/2 times larger)",
-            OneOf({"cross_entropy", "mse", "half_sse"}));
+            "convention for sharpness: C/2 times mse, so its Hessian is C/2 times larger)");
     v.field("eval_every", eval_every,
             "default cadence of probes and metric rows: N (every N steps) or {per_decade: K} (K log-spaced steps per "
             "factor of 10; add every: N to also measure every N steps)",
@@ -53,8 +52,7 @@ struct TrainOptions : OptionsBase {
     v.field("fit", fit,
             "gradient: train.steps optimizer steps; min_norm: one closed-form fit of the model's linear readout (minimum-"
             "norm least squares in float64 via SVD; needs loss: mse and a model whose only trainable part is a linear "
-            "readout, e.g. linear or random_features)",
-            OneOf({"gradient", "min_norm"}));
+            "readout, e.g. linear or random_features)");
     v.field("min_norm_cutoff", min_norm_cutoff,
             "min_norm: singular values below cutoff x the largest are treated as zero (logged as fit/rank)",
             HalfOpen(0, 1));
@@ -69,8 +67,9 @@ struct TrainOptions : OptionsBase {
             AtLeast(-1));
   }
   void check(std::vector<std::pair<std::string, std::string>>& problems) const override {
-    if (fit == "min_norm" && loss != "mse") {
-      problems.push_back({"loss", "fit: min_norm minimises squared error, so it needs loss: mse (found " + loss +
+    if (fit == Fit::kMinNorm && loss != Loss::kMse) {
+      problems.push_back({"loss", "fit: min_norm minimises squared error, so it needs loss: mse (found " +
+                                      std::string(word(loss)) +
                                       "). Fix: set train.loss: mse, or use fit: gradient."});
     }
   }
@@ -132,7 +131,7 @@ struct Spec {
   std::string name = "run";
   int64_t seed = 0;
   std::string device = "auto";
-  std::string dtype = "float32";
+  Dtype dtype = Dtype::kFloat32;
   int64_t threads = 0;  // CPU budget when --threads is not given (0: all cores); not in the hash
   Component<TaskOptions> task;
   Component<ModelOptions> model;

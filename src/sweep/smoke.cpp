@@ -112,7 +112,7 @@ class Smoker {
       const Spec spec = load_spec(file);
       if (!spec.sweep.empty()) overrides = plan_sweep(spec.sweep, {}).jobs.at(0);
       const Spec job = load_spec(file, overrides);
-      closed_form = job.train.fit == "min_norm";
+      closed_form = job.train.fit == Fit::kMinNorm;
       for (const auto& o : shrink(job)) overrides.push_back(o);
       load_spec(file, overrides);
       c.passed.push_back(spec.sweep.empty() ? "loads" : "loads (first job of the sweep)");

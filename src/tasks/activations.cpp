@@ -87,11 +87,11 @@ ActivationsTask::ActivationsTask(const ActivationsOptions& o, BuildContext& cont
   test_ = batch(test);
 }
 
-torch::Tensor ActivationsTask::loss(const std::string&, const torch::Tensor& outputs, const Batch& batch) const {
+torch::Tensor ActivationsTask::loss(Loss, const torch::Tensor& outputs, const Batch& batch) const {
   return (outputs - batch.targets).pow(2).sum(1).mean();
 }
 
-Score ActivationsTask::score(const std::string& name, const torch::Tensor& outputs, const Batch& batch) const {
+Score ActivationsTask::score(Loss name, const torch::Tensor& outputs, const Batch& batch) const {
   torch::NoGradGuard no_grad;
   return {loss(name, outputs, batch).item<double>(), std::nullopt};
 }

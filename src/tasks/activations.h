@@ -42,7 +42,7 @@ struct ActivationsOptions : TaskOptions {
   // Features [d_in] with d_in real targets; d_in is read from the source model (one forward pass
   // on a zero input), once.
   InputSpec inputs() const override;
-  std::vector<std::string> losses() const override { return {"mse"}; }
+  std::vector<Loss> losses() const override { return {Loss::kMse}; }
 
  private:
   mutable std::optional<InputSpec> inputs_;

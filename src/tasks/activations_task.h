@@ -18,7 +18,8 @@ struct SavedSystem {
   std::shared_ptr<Task> task;  // null when opened without its task
   std::shared_ptr<Model> model;
   InputSpec inputs;             // what the source model reads
-  std::string spec_hash, loss;  // the source's spec hash and train.loss
+  std::string spec_hash;        // the source's spec hash
+  Loss loss = Loss::kMse;       // and its train.loss
   int64_t step = 0;             // the checkpoint's step ('last' resolved)
   torch::Device device = torch::kCPU;
 };
@@ -33,8 +34,8 @@ class ActivationsTask : public FixedSplitTask {
   InputSpec inputs() const override { return options_.inputs(); }
   // mse: the squared reconstruction error of a row summed over d_in, mean over rows (SAELens'
   // mse_loss), on the scaled rows.
-  torch::Tensor loss(const std::string& loss, const torch::Tensor& outputs, const Batch& batch) const override;
-  Score score(const std::string& loss, const torch::Tensor& outputs, const Batch& batch) const override;
+  torch::Tensor loss(Loss loss, const torch::Tensor& outputs, const Batch& batch) const override;
+  Score score(Loss loss, const torch::Tensor& outputs, const Batch& batch) const override;
   void describe(nlohmann::ordered_json& out) const override;
 
   const ActivationsOptions& options() const { return options_; }

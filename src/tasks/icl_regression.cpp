@@ -112,11 +112,11 @@ torch::Tensor IclRegressionTask::predictions(const torch::Tensor& outputs) {
   return outputs.select(2, 0).slice(1, 0, outputs.size(1), 2);  // x positions: 0, 2, ..., 2n - 2
 }
 
-torch::Tensor IclRegressionTask::loss(const std::string&, const torch::Tensor& outputs, const Batch& batch) const {
+torch::Tensor IclRegressionTask::loss(Loss, const torch::Tensor& outputs, const Batch& batch) const {
   return position_mse(predictions(outputs), batch.targets, batch.weights);
 }
 
-Score IclRegressionTask::score(const std::string& loss_name, const torch::Tensor& outputs, const Batch& batch) const {
+Score IclRegressionTask::score(Loss loss_name, const torch::Tensor& outputs, const Batch& batch) const {
   torch::NoGradGuard no_grad;
   return {loss(loss_name, outputs, batch).item<double>(), std::nullopt};
 }

@@ -46,7 +46,7 @@ struct IclRegressionOptions : TaskOptions {
   DataSize data_size() const override {  // streamed: only the fixed evaluation sets are held
     return {0, static_cast<double>(eval_prompts)};
   }
-  std::vector<std::string> losses() const override { return {"mse"}; }
+  std::vector<Loss> losses() const override { return {Loss::kMse}; }
   bool streamed() const override { return true; }
   // Bytes the evaluation sets and their baselines hold (float64), for the memory check.
   double eval_bytes() const;

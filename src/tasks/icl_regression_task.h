@@ -23,8 +23,8 @@ class IclRegressionTask : public Task {
   InputSpec inputs() const override { return options_.inputs(); }
   Batch batch(int64_t step) override;
   std::vector<EvalSet> eval_sets() const override;
-  torch::Tensor loss(const std::string& loss, const torch::Tensor& outputs, const Batch& batch) const override;
-  Score score(const std::string& loss, const torch::Tensor& outputs, const Batch& batch) const override;
+  torch::Tensor loss(Loss loss, const torch::Tensor& outputs, const Batch& batch) const override;
+  Score score(Loss loss, const torch::Tensor& outputs, const Batch& batch) const override;
   int64_t examples_per_step() const override { return batch_size_ * 2 * options_.n_points; }
   void describe(nlohmann::ordered_json& out) const override;
 

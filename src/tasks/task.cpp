@@ -20,11 +20,11 @@ const Batch& Task::split(const std::string& name) const {
   throw std::logic_error("the task has no evaluation set named '" + name + "'");
 }
 
-torch::Tensor Task::loss(const std::string& loss, const torch::Tensor& outputs, const Batch& batch) const {
+torch::Tensor Task::loss(Loss loss, const torch::Tensor& outputs, const Batch& batch) const {
   return compute_loss(loss, outputs, batch.targets);
 }
 
-Score Task::score(const std::string& loss, const torch::Tensor& outputs, const Batch& batch) const {
+Score Task::score(Loss loss, const torch::Tensor& outputs, const Batch& batch) const {
   const int64_t n = batch.size();
   if (n == 0) return {};
   if (batch.targets.is_floating_point()) {

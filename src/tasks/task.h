@@ -66,10 +66,10 @@ class Task {
   const Batch& test() const { return split("test"); }
   // The objective (differentiable): train.loss of the model's outputs on a batch. The default takes
   // outputs [N, C] against class ids or [N, 1] against real targets (ops/loss.h).
-  virtual torch::Tensor loss(const std::string& loss, const torch::Tensor& outputs, const Batch& batch) const;
+  virtual torch::Tensor loss(Loss loss, const torch::Tensor& outputs, const Batch& batch) const;
   // Evaluation without a graph: the default is the fused class score (mean loss, argmax accuracy)
   // for class ids and the mean squared error, without accuracy, for real targets.
-  virtual Score score(const std::string& loss, const torch::Tensor& outputs, const Batch& batch) const;
+  virtual Score score(Loss loss, const torch::Tensor& outputs, const Batch& batch) const;
   // Named per-example facts of an evaluation set, [N] each (int64: classes; float: real values), that
   // instruments decode from activations (linear_probe). The default: `label`, the class targets.
   virtual std::map<std::string, torch::Tensor> attributes(const std::string& set) const;

@@ -94,7 +94,7 @@ std::set<std::string> preflight_metrics(const Spec& spec, const std::vector<std:
   for (const auto& p : spec.probes) {
     if (p.type == "grad_norm") names.insert("grad_norm");  // from the first step on: there is no gradient at step 0
   }
-  if (spec.train.fit == "min_norm") {
+  if (spec.train.fit == Fit::kMinNorm) {
     for (const char* n : {"fit/rank", "fit/cutoff", "fit/smallest_kept_singular_value", "fit/coef_norm"}) names.insert(n);
   }
   return names;

@@ -143,7 +143,7 @@ TrainOutcome& Trainer::diverge(TrainOutcome& outcome, int64_t step, const std::s
   outcome.status = TrainOutcome::Status::kDiverged;
   outcome.message = "the loss became non-finite (NaN or inf" + detail + "), first seen at step " +
                     std::to_string(step) + ". Fix: lower optimizer.lr or add train.grad_clip" +
-                    (spec_.dtype == "float64" ? std::string(".") : std::string(", or use dtype: float64."));
+                    (spec_.dtype == Dtype::kFloat64 ? std::string(".") : std::string(", or use dtype: float64."));
   return outcome;
 }
 
@@ -160,11 +160,11 @@ TrainOutcome Trainer::run(int64_t start_step, MetricHistory& history) {
   int64_t step = start_step;
   // A closed-form fit has one row, after the fit (its zero-initialised readout says nothing).
   // (Resumed from a checkpoint of step 0: its row is already there.)
-  if (step == 0 && train.fit != "min_norm" && history.rows().empty()) {
+  if (step == 0 && train.fit != Fit::kMinNorm && history.rows().empty()) {
     measure(0, history, 0.0);
     if (train.checkpoint_due(0)) checkpoint(0, true);  // the initialisation, to analyse or rewind to
   }
-  if (train.fit == "min_norm" && step == 0) {
+  if (train.fit == Fit::kMinNorm && step == 0) {
     fit_closed_form(history);
     step = 1;
   }
@@ -213,7 +213,7 @@ TrainOutcome Trainer::run(int64_t start_step, MetricHistory& history) {
       // MSE of an exploding output) is divergence too, wherever it shows up: the step, a probe or
       // the evaluation. Anything else is a real error.
       if (!is_divergence(e.what())) throw;
-      diverge(outcome, step, ", or beyond the range of " + spec_.dtype);
+      diverge(outcome, step, ", or beyond the range of " + std::string(word(spec_.dtype)));
       break;
     }
     if (!finite) {
