@@ -31,15 +31,15 @@ Spec spec_for(const std::string& model_yaml, const std::vector<std::string>& ove
 }
 
 TEST(ModularArithmetic, OperationsIncludingInverses) {
-  EXPECT_EQ(modular_answer("add", 5, 9, 11), 3);
-  EXPECT_EQ(modular_answer("sub", 2, 9, 11), 4);
-  EXPECT_EQ(modular_answer("mul", 5, 9, 11), 1);
+  EXPECT_EQ(modular_answer(ModularOperation::kAdd, 5, 9, 11), 3);
+  EXPECT_EQ(modular_answer(ModularOperation::kSub, 2, 9, 11), 4);
+  EXPECT_EQ(modular_answer(ModularOperation::kMul, 5, 9, 11), 1);
   for (int64_t b = 1; b < 11; ++b) {
-    int64_t q = modular_answer("div", 7, b, 11);
+    int64_t q = modular_answer(ModularOperation::kDiv, 7, b, 11);
     EXPECT_EQ(q * b % 11, 7) << "b=" << b;  // q = 7 * b^-1
   }
-  EXPECT_EQ(modular_answer("x2_plus_y2", 3, 4, 11), 25 % 11);
-  EXPECT_EQ(modular_answer("x3_plus_xy", 3, 4, 11), (27 + 12) % 11);
+  EXPECT_EQ(modular_answer(ModularOperation::kX2PlusY2, 3, 4, 11), 25 % 11);
+  EXPECT_EQ(modular_answer(ModularOperation::kX3PlusXy, 3, 4, 11), (27 + 12) % 11);
 }
 
 TEST(ModularArithmetic, SplitSizesDisjointAndDeterministic) {
@@ -58,7 +58,8 @@ TEST(ModularArithmetic, SplitSizesDisjointAndDeterministic) {
       for (int64_t i = 0; i < split->size(); ++i) {
         EXPECT_TRUE(seen.insert({x[i][0], x[i][1]}).second) << "pair appears twice";
         EXPECT_EQ(x[i][2], 11);  // '=' token
-        EXPECT_EQ(y[i], modular_answer(op, x[i][0], x[i][1], 11));
+        const ModularOperation kind = std::string(op) == "div" ? ModularOperation::kDiv : ModularOperation::kAdd;
+        EXPECT_EQ(y[i], modular_answer(kind, x[i][0], x[i][1], 11));
         if (std::string(op) == "div") EXPECT_NE(x[i][1], 0);
       }
     }

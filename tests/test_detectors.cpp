@@ -128,7 +128,7 @@ TEST(TrendDetector, MeansMonotonicityAndRankCorrelation) {
   TrendOptions options;
   options.x = "task.train_fraction";
   options.y = "grokking.step_test";
-  options.expect = "decreasing";
+  options.expect = TrendDirection::kDecreasing;
   auto trend = find_entry(sweep_detector_registry(), "trend")->build(options);
   EXPECT_THROW(trend->check({"seed"}), BadInput);
   std::vector<SweepRow> rows;

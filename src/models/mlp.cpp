@@ -12,12 +12,14 @@
 
 namespace phenom {
 
-torch::Tensor activate(const std::string& activation, const torch::Tensor& x) {
-  if (activation == "relu") return torch::relu(x);
-  if (activation == "gelu") return torch::gelu(x);
-  if (activation == "tanh") return torch::tanh(x);
-  if (activation == "quadratic") return phenom::square(x);
-  throw std::invalid_argument("unknown activation " + activation);
+torch::Tensor activate(Activation activation, const torch::Tensor& x) {
+  switch (activation) {
+    case Activation::kRelu: return torch::relu(x);
+    case Activation::kGelu: return torch::gelu(x);
+    case Activation::kTanh: return torch::tanh(x);
+    case Activation::kQuadratic: return phenom::square(x);
+  }
+  throw std::invalid_argument("unknown activation");
 }
 
 std::string MlpOptions::accepts(const InputSpec& inputs) const {
@@ -27,8 +29,8 @@ std::string MlpOptions::accepts(const InputSpec& inputs) const {
            " (flatten images with the task's flatten option; sequences of vectors need a transformer)";
   }
   if (inputs.per_position) return "the mlp predicts one output per example, not one per position";
-  if (embedding == "one_hot" && !tokens) return "embedding one_hot needs token inputs; use embedding: none";
-  if (embedding == "none" && tokens) return "token inputs need embedding: one_hot (or auto)";
+  if (embedding == MlpEmbedding::kOneHot && !tokens) return "embedding one_hot needs token inputs; use embedding: none";
+  if (embedding == MlpEmbedding::kNone && tokens) return "token inputs need embedding: one_hot (or auto)";
   return "";
 }
 
@@ -73,8 +75,8 @@ class Mlp : public Model {
     const int64_t last = widths.back();
     readout_weight_ = register_dotted(*this, "readout.weight", init_weight({in.num_classes, last}, last, o.init_std, o.init_scale, context.init));
     if (o.bias) readout_bias_ = register_dotted(*this, "readout.bias", init_bias(in.num_classes, last, o.init_std, context.init));
-    if (tokens_ && !o.bias && (o.activation == "quadratic" || o.activation == "relu")) {
-      fused_first_layer_ = o.activation == "quadratic" ? Pointwise::kQuadratic : Pointwise::kRelu;
+    if (tokens_ && !o.bias && (o.activation == Activation::kQuadratic || o.activation == Activation::kRelu)) {
+      fused_first_layer_ = o.activation == Activation::kQuadratic ? Pointwise::kQuadratic : Pointwise::kRelu;
     }
   }
 

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "models/hooks.h"
+#include "spec/words.h"
 
 namespace phenom {
 
@@ -27,6 +28,6 @@ class Model : public torch::nn::Module {
 };
 
 // Activations shared by the model families.
-torch::Tensor activate(const std::string& activation, const torch::Tensor& x);
+torch::Tensor activate(Activation activation, const torch::Tensor& x);
 
 }  // namespace phenom

@@ -25,11 +25,12 @@ class ReadoutModel : public Model {
  protected:
   virtual torch::Tensor features(const torch::Tensor& x) = 0;
   void make_readout(const ReadoutOptionsBase& o, int64_t features_dim, int64_t outputs, BuildContext& context) {
-    auto w = o.init == "zero" ? torch::zeros({outputs, features_dim})
-                              : init_weight({outputs, features_dim}, features_dim, 0.0, 1.0, context.init);
+    auto w = o.init == ReadoutInit::kZero ? torch::zeros({outputs, features_dim})
+                                          : init_weight({outputs, features_dim}, features_dim, 0.0, 1.0, context.init);
     weight_ = register_dotted(*this, "readout.weight", w);
     if (o.bias) {
-      auto b = o.init == "zero" ? torch::zeros({outputs}) : init_bias(outputs, features_dim, 0.0, context.init);
+      auto b = o.init == ReadoutInit::kZero ? torch::zeros({outputs})
+                                            : init_bias(outputs, features_dim, 0.0, context.init);
       bias_ = register_dotted(*this, "readout.bias", b);
     }
     hook_features_ = hooks_.declare("features.hook_post");
@@ -54,10 +55,11 @@ class RandomFeatures : public ReadoutModel {
  public:
   RandomFeatures(const RandomFeaturesOptions& o, BuildContext& context) : options_(o) {
     const int64_t d = context.inputs.feature_dim;
-    const double scale = o.features == "fourier" ? 1.0 / (o.bandwidth * std::sqrt(double(d))) : 1.0 / std::sqrt(double(d));
+    const double scale = o.features == RandomFeatureKind::kFourier ? 1.0 / (o.bandwidth * std::sqrt(double(d)))
+                                                                   : 1.0 / std::sqrt(double(d));
     // Frozen: buffers, so they are saved with the model but never trained.
     projection_ = register_dotted(*this, "features.W", torch::empty({o.width, d}).normal_(0.0, scale, context.init), true);
-    if (o.features == "fourier") {
+    if (o.features == RandomFeatureKind::kFourier) {
       phase_ = register_dotted(*this, "features.b", torch::empty({o.width}).uniform_(0.0, 2 * M_PI, context.init), true);
     }
     make_readout(o, o.width, context.inputs.num_classes, context);
@@ -66,7 +68,7 @@ class RandomFeatures : public ReadoutModel {
  protected:
   torch::Tensor features(const torch::Tensor& x) override {
     const double norm = 1.0 / std::sqrt(static_cast<double>(options_.width));
-    if (options_.features == "fourier") {
+    if (options_.features == RandomFeatureKind::kFourier) {
       return torch::cos(phenom::linear(x, projection_, phase_)) * (std::sqrt(2.0) * norm);
     }
     return torch::relu(phenom::linear(x, projection_)) * norm;

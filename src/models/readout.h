@@ -8,14 +8,26 @@
 
 namespace phenom {
 
+// A readout's initial weights: zero, or PyTorch's default U(+-1/sqrt(fan_in)).
+enum class ReadoutInit { kZero, kDefault };
+template <>
+struct Words<ReadoutInit> {
+  static constexpr std::array<const char*, 2> names{"zero", "default"};
+};
+// The frozen random features: relu(W x), or random Fourier features.
+enum class RandomFeatureKind { kRelu, kFourier };
+template <>
+struct Words<RandomFeatureKind> {
+  static constexpr std::array<const char*, 2> names{"relu", "fourier"};
+};
+
 struct ReadoutOptionsBase : ModelOptions {
   bool bias = false;
-  std::string init = "zero";
+  ReadoutInit init = ReadoutInit::kZero;
   void visit_readout(Visitor& v) {
     v.field("bias", bias, "a trainable bias in the readout (the closed-form theory has none)");
     v.field("init", init, "readout initialisation: zero (gradient descent from zero converges to the minimum-norm "
-                          "solution) or default (PyTorch's U(+-1/sqrt(fan_in)))",
-            OneOf({"zero", "default"}));
+                          "solution) or default (PyTorch's U(+-1/sqrt(fan_in)))");
   }
   std::string accepts(const InputSpec& inputs) const override {
     return inputs.kind == InputSpec::Kind::kFeatures && !inputs.per_position
@@ -34,14 +46,13 @@ struct LinearOptions : ReadoutOptionsBase {
 
 struct RandomFeaturesOptions : ReadoutOptionsBase {
   int64_t width = 1000;
-  std::string features = "relu";
+  RandomFeatureKind features = RandomFeatureKind::kRelu;
   double bandwidth = 1.0;
   void visit(Visitor& v) override {
     v.field("width", width, "number of random features N", AtLeast(1));
     v.field("features", features,
             "relu: relu(W x) with W ~ N(0, 1/d); fourier: sqrt(2) cos(W x + b), W ~ N(0, 1/(bandwidth^2 d)), "
-            "b ~ U(0, 2 pi) (random Fourier features of a Gaussian kernel); both divided by sqrt(N)",
-            OneOf({"relu", "fourier"}));
+            "b ~ U(0, 2 pi) (random Fourier features of a Gaussian kernel); both divided by sqrt(N)");
     v.field("bandwidth", bandwidth, "fourier: kernel length scale in units of sqrt(input dimension)", Positive());
     visit_readout(v);
   }

@@ -23,7 +23,7 @@ class Transformer : public Model {
   Transformer(const TransformerOptions& o, BuildContext& context) : options_(o) {
     const InputSpec& in = context.inputs;
     const double s = o.init_scale, d = static_cast<double>(o.d_model);
-    const bool gpt2 = o.init == "gpt2";
+    const bool gpt2 = o.init == TransformerInit::kGpt2;
     // Nanda et al.: N(0, 1/d_model); GPT-2: N(0, 0.02), output projections 0.02 / sqrt(2 L).
     const double weight_std = gpt2 ? 0.02 : 1 / std::sqrt(d);
     const double out_std = gpt2 ? 0.02 / std::sqrt(2.0 * static_cast<double>(o.n_layers)) : weight_std;
@@ -38,7 +38,7 @@ class Transformer : public Model {
     } else {
       W_E_ = register_dotted(*this, "embed.W_E", normal({in.vocab_size, o.d_model}, weight_std));
     }
-    if (o.positions == "learned") {
+    if (o.positions == PositionEmbedding::kLearned) {
       W_pos_ = register_dotted(*this, "pos_embed.W_pos", normal({in.seq_len, o.d_model}, gpt2 ? 0.01 : weight_std));
     }
     hook_embed_ = hooks_.declare("hook_embed");

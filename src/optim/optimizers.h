@@ -42,11 +42,18 @@ struct AdamWOptions : AdamOptions {
   AdamWOptions() { decoupled = true; }
 };
 
+// The optimizer under SAM's ascent step.
+enum class SamBase { kSgd, kAdam, kAdamW };
+template <>
+struct Words<SamBase> {
+  static constexpr std::array<const char*, 3> names{"sgd", "adam", "adamw"};
+};
+
 // Sharpness-aware minimisation (Foret et al. 2021): each step takes its gradient at w + e,
 // e = rho * g / ||g|| (adaptive, ASAM: rho * |w|^2 g / || |w| g ||), then the base optimizer
 // updates w with it. m > 0: m-sharpness, each sub-batch of m examples has its own e.
 struct SamOptions : OptimizerOptions {
-  std::string base = "sgd";
+  SamBase base = SamBase::kSgd;
   double rho = 0.05;
   bool adaptive = false;
   int64_t m = 0;
@@ -56,7 +63,7 @@ struct SamOptions : OptimizerOptions {
   std::vector<double> betas = {0.9, 0.999};
   double eps = 1e-8;
   void visit(Visitor& v) override {
-    v.field("base", base, "the optimizer that takes the step: sgd, adam or adamw", OneOf({"sgd", "adam", "adamw"}));
+    v.field("base", base, "the optimizer that takes the step: sgd, adam or adamw");
     v.field("rho", rho, "radius of the ascent step (0.05 in the paper; ASAM needs larger, e.g. 2)", Positive());
     v.field("adaptive", adaptive, "ASAM: scale the ascent by |w| elementwise (scale-invariant)");
     v.field("m", m, "m-sharpness: examples per sub-batch with its own ascent (0: the whole batch)", NonNegative());
@@ -68,7 +75,7 @@ struct SamOptions : OptimizerOptions {
     v.field("eps", eps, "base adam/adamw: added to sqrt(v_hat)", Positive());
   }
   void check(std::vector<std::pair<std::string, std::string>>& problems) const override {
-    const bool sgd = base == "sgd";
+    const bool sgd = base == SamBase::kSgd;
     if (!sgd && momentum != 0) problems.push_back({"momentum", "momentum applies to base sgd; remove it or set base: sgd."});
     if (!sgd && nesterov) problems.push_back({"nesterov", "nesterov applies to base sgd; remove it or set base: sgd."});
     if (sgd && nesterov && momentum == 0) problems.push_back({"nesterov", "nesterov needs momentum > 0; set optimizer.momentum, e.g. 0.9."});

@@ -58,7 +58,7 @@ void Optimizer::restore() {
 std::unique_ptr<Optimizer> build_sam(const OptionsBase& options, BuildContext& context) {
   const auto& o = dynamic_cast<const SamOptions&>(options);
   std::unique_ptr<Optimizer> optimizer;
-  if (o.base == "sgd") {
+  if (o.base == SamBase::kSgd) {
     SgdOptions sgd;
     sgd.lr = o.lr;
     sgd.momentum = o.momentum;
@@ -71,7 +71,7 @@ std::unique_ptr<Optimizer> build_sam(const OptionsBase& options, BuildContext& c
     adam.betas = o.betas;
     adam.eps = o.eps;
     adam.weight_decay = o.weight_decay;
-    adam.decoupled = o.base == "adamw";
+    adam.decoupled = o.base == SamBase::kAdamW;
     optimizer = build_adam(adam, context);
   }
   optimizer->set_ascent({o.rho, o.adaptive, o.m});

@@ -34,7 +34,7 @@ class Ablation : public Probe {
     if (clean.accuracy) row.set("ablation/clean/acc", *clean.accuracy);
     for (const auto& hook : o_.hooks) {
       const std::string p = "ablation/" + hook + "/";
-      if (o_.mode == "project") {
+      if (o_.mode == AblationMode::kProject) {
         const torch::Tensor d = directions(c, set, hook);
         report(row, p, clean, score(c, set, hook, project_out(d)));
         auto g = at::make_generator<at::CPUGeneratorImpl>(derive_seed(c.spec.seed, Stream::kProbe, 0x61626c));
@@ -70,8 +70,8 @@ class Ablation : public Probe {
  private:
   // The whole-activation ablation of modes zero, mean and resample.
   Intervention ablation_of(ProbeContext& c, const Batch& set, const std::string& hook) const {
-    if (o_.mode == "zero") return {Intervention::Kind::kZero, {}, {}, {}, {}};
-    if (o_.mode == "mean") return {Intervention::Kind::kMean, {}, {}, {}, {}};
+    if (o_.mode == AblationMode::kZero) return {Intervention::Kind::kZero, {}, {}, {}, {}};
+    if (o_.mode == AblationMode::kMean) return {Intervention::Kind::kMean, {}, {}, {}, {}};
     // resample: example order[i] gets example order[i + 1]'s activation (a single cycle, so no
     // example keeps its own), the order drawn from the run's seed.
     c.model.hooks().capture(hook);

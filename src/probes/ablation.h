@@ -10,9 +10,16 @@
 
 namespace phenom {
 
+// What replaces the ablated activation.
+enum class AblationMode { kMean, kZero, kResample, kProject };
+template <>
+struct Words<AblationMode> {
+  static constexpr std::array<const char*, 4> names{"mean", "zero", "resample", "project"};
+};
+
 struct AblationOptions : ProbeOptions {
   std::vector<std::string> hooks;
-  std::string mode = "mean";
+  AblationMode mode = AblationMode::kMean;
   std::string set = "test";
   bool per_unit = false;
   bool per_head = false;
@@ -23,8 +30,7 @@ struct AblationOptions : ProbeOptions {
     v.field("hooks", hooks, "the hook points ablated, each on its own, e.g. [layers.0.hook_post]");
     v.field("mode", mode, "mean: the activation's mean over the set's examples (mean-ablation); zero: zeros; "
                           "resample: another example's activation (a fixed random derangement of the set); "
-                          "project: the span of `directions` projected out of the last dimension",
-            OneOf({"mean", "zero", "resample", "project"}));
+                          "project: the span of `directions` projected out of the last dimension");
     v.field("set", set, "the task's evaluation set scored");
     v.field("per_unit", per_unit, "also ablate each unit (the last dimension: neurons, d_model) on its own");
     v.field("per_head", per_head, "also ablate each head of attention hooks (hook_z, hook_q/k/v, hook_pattern) on its own");
@@ -37,13 +43,13 @@ struct AblationOptions : ProbeOptions {
   }
   void check(std::vector<std::pair<std::string, std::string>>& problems) const override {
     if (hooks.empty()) problems.push_back({"hooks", "missing: the hook points to ablate. Fix: e.g. hooks: [layers.0.hook_post]."});
-    if (mode == "project" && (directions.empty() || key.empty())) {
+    if (mode == AblationMode::kProject && (directions.empty() || key.empty())) {
       problems.push_back({directions.empty() ? "directions" : "key",
                           "missing: mode project needs `directions` (a safetensors file) and `key` (its [K, D] "
                           "tensor). Fix: e.g. directions: tensors/step_100.0.pca.safetensors, key: "
                           "pca/layers.0.hook_post/components."});
     }
-    if (mode == "project" && (per_unit || per_head)) {
+    if (mode == AblationMode::kProject && (per_unit || per_head)) {
       problems.push_back({per_unit ? "per_unit" : "per_head", "is for modes mean, zero and resample. Fix: remove it."});
     }
   }

@@ -17,7 +17,8 @@ class LossAccuracy : public Probe {
   void measure(ProbeContext& c, MetricRow& row) override {
     for (const EvalSet& set : c.task.eval_sets()) {
       const bool train = set.name == "train";
-      if ((options_.split == "train" && !train) || (options_.split == "test" && train)) continue;
+      const ScoredSplits only = options_.split;
+      if ((only == ScoredSplits::kTrain && !train) || (only == ScoredSplits::kTest && train)) continue;
       evaluate(c, *set.batch, set.name, row);
     }
   }

@@ -4,16 +4,22 @@
 
 namespace phenom {
 
+// Which evaluation sets loss_accuracy scores.
+enum class ScoredSplits { kBoth, kTrain, kTest };
+template <>
+struct Words<ScoredSplits> {
+  static constexpr std::array<const char*, 3> names{"both", "train", "test"};
+};
+
 struct LossAccuracyOptions : ProbeOptions {
   int64_t eval_batch_size = 0;
-  std::string split = "both";
+  ScoredSplits split = ScoredSplits::kBoth;
   void visit(Visitor& v) override {
     v.field("eval_batch_size", eval_batch_size, "examples per evaluation forward pass (0: the whole split at once)",
             NonNegative());
     v.field("split", split,
             "which split to score: both, train or test (two loss_accuracy probes give the splits their own cadences, "
-            "e.g. train/acc every 10 steps for a stop condition and test only at the end)",
-            OneOf({"both", "train", "test"}));
+            "e.g. train/acc every 10 steps for a stop condition and test only at the end)");
   }
 };
 

@@ -85,7 +85,7 @@ class Cka : public Probe {
 
  private:
   double cka(const torch::Tensor& x, const torch::Tensor& y) const {
-    return o_.kernel == "rbf" ? rbf_cka(x, y, o_.sigma) : linear_cka(x, y);
+    return o_.kernel == CkaKernel::kRbf ? rbf_cka(x, y, o_.sigma) : linear_cka(x, y);
   }
 
   // cka/<hook>/reference/<step>: this checkpoint against each of reference_steps of reference_run

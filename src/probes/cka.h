@@ -12,12 +12,19 @@
 
 namespace phenom {
 
+// CKA's kernel: linear, or rbf.
+enum class CkaKernel { kLinear, kRbf };
+template <>
+struct Words<CkaKernel> {
+  static constexpr std::array<const char*, 2> names{"linear", "rbf"};
+};
+
 struct CkaOptions : ProbeOptions {
   std::vector<std::string> hooks;  // two or more hook points
   std::string set = "test";
   std::string position = "last";
   int64_t max_examples = 2048;
-  std::string kernel = "linear";
+  CkaKernel kernel = CkaKernel::kLinear;
   double sigma = 0.4;
   std::string reference_run;
   int64_t reference_step = -1;
@@ -28,7 +35,7 @@ struct CkaOptions : ProbeOptions {
     v.field("set", set, "the task's evaluation set whose examples both representations see");
     v.field("position", position, "for activations with a position axis: last, all, or a position index");
     v.field("max_examples", max_examples, "at most this many examples of the set (the first ones)", AtLeast(2));
-    v.field("kernel", kernel, "linear, or rbf: exp(-|a - b|^2 / (2 sigma^2))", OneOf({"linear", "rbf"}));
+    v.field("kernel", kernel, "linear, or rbf: exp(-|a - b|^2 / (2 sigma^2))");
     v.field("sigma", sigma, "kernel rbf: sigma as a fraction of the median distance between examples",
             Positive());
     v.field("reference_run", reference_run, "phenom analyze only: a run directory (this one, or another seed's) "

@@ -74,7 +74,7 @@ class Hessian : public Probe {
     auto generator = at::make_generator<at::CPUGeneratorImpl>(derive_seed(c.spec.seed, Stream::kProbe, c.step));
     const torch::Tensor random = torch::randn({H.dim()}, generator, torch::TensorOptions().dtype(torch::kDouble));
     const int64_t k = o_.top_k;
-    const TopEigen top = o_.method == "power" ? power_top(hvp, random, k, o_.iterations, o_.tolerance)
+    const TopEigen top = o_.method == EigenMethod::kPower ? power_top(hvp, random, k, o_.iterations, o_.tolerance)
                                               : lanczos(hvp, previous_, random);
     if (o_.warm_start) previous_ = top.tracked;
     for (int64_t i = 0; i < k; ++i) row.set("hessian/lambda_" + std::to_string(i + 1), top.values[i]);
@@ -188,10 +188,10 @@ std::unique_ptr<Probe> build_hessian(const ProbeOptions& o, BuildContext& contex
   // sam on base adam/adamw steps with Adam, whose preconditioner it has (its threshold, like SAM
   // on sgd's, is not plain gradient descent's: no 2/lr for sam).
   const auto* sam = dynamic_cast<const SamOptions*>(context.spec.optimizer.options.get());
-  const bool adam_steps = adam || (sam && sam->base != "sgd");
+  const bool adam_steps = adam || (sam && sam->base != SamBase::kSgd);
   const double beta1 = adam ? adam->betas[0] : sam ? sam->betas[0] : 0.0;
   auto probe = std::make_unique<Hessian>(options, sgd ? sgd->momentum : 0.0, sgd != nullptr, adam_steps, beta1);
-  if (options.precision == "float64" && context.dtype != torch::kDouble) {
+  if (options.precision == HvpPrecision::kFloat64 && context.dtype != torch::kDouble) {
     BuildContext own(context.spec, context.device);  // its own generators: the run's stay untouched
     own.inputs = context.inputs;
     probe->shadow = find_entry(model_registry(), context.spec.model.type)->build(*context.spec.model.options, own);

@@ -8,6 +8,19 @@
 
 namespace phenom {
 
+// How the top eigenvalues are found: Lanczos with full re-orthogonalisation, or power iteration.
+enum class EigenMethod { kLanczos, kPower };
+template <>
+struct Words<EigenMethod> {
+  static constexpr std::array<const char*, 2> names{"lanczos", "power"};
+};
+// The dtype of the Hessian-vector products: the model's, or float64 on a copy.
+enum class HvpPrecision { kModel, kFloat64 };
+template <>
+struct Words<HvpPrecision> {
+  static constexpr std::array<const char*, 2> names{"model", "float64"};
+};
+
 struct HessianOptions : ProbeOptions {
   int64_t top_k = 1;
   int64_t iterations = 40;
@@ -15,11 +28,11 @@ struct HessianOptions : ProbeOptions {
   int64_t trace_samples = 0;
   std::string set = "train";
   int64_t examples = 0;
-  std::string method = "lanczos";
+  EigenMethod method = EigenMethod::kLanczos;
   int64_t density_steps = 0;
   int64_t density_vectors = 4;
   bool preconditioned = false;
-  std::string precision = "model";
+  HvpPrecision precision = HvpPrecision::kModel;
   bool warm_start = false;
   void visit(Visitor& v) override {
     v.field("top_k", top_k, "eigenvalues reported, largest first (hessian/lambda_1 = lambda_max, ...)", AtLeast(1));
@@ -32,15 +45,14 @@ struct HessianOptions : ProbeOptions {
             NonNegative());
     v.field("method", method,
             "lanczos (full re-orthogonalisation; largest algebraic eigenvalues) or power (power iteration with "
-            "deflation, as PyHessian; largest in magnitude, tolerance on the relative change of each value)",
-            OneOf({"lanczos", "power"}));
+            "deflation, as PyHessian; largest in magnitude, tolerance on the relative change of each value)");
     v.field("density_steps", density_steps,
             "Lanczos steps per vector of the spectral density by stochastic Lanczos quadrature, at the end of the "
             "run (summary.json hessian.density; 0: none)", NonNegative());
     v.field("density_vectors", density_vectors, "Rademacher start vectors of the spectral density", AtLeast(1));
     v.field("precision", precision,
             "model: Hessian-vector products in the model's dtype; float64: on a float64 copy of the model, for the "
-            "probe alone (training keeps its dtype)", OneOf({"model", "float64"}));
+            "probe alone (training keeps its dtype)");
     v.field("preconditioned", preconditioned,
             "adam/adamw: also the top eigenvalues of P^-1 H, P Adam's preconditioner at this step (Cohen et al. "
             "2022), against (2 + 2 beta1) / ((1 - beta1) lr); from the first update on");
@@ -49,12 +61,12 @@ struct HessianOptions : ProbeOptions {
             "of a random vector; kept in checkpoints, so a resumed run measures what an uninterrupted one does");
   }
   void check(std::vector<std::pair<std::string, std::string>>& problems) const override {
-    if (warm_start && method == "power") {
+    if (warm_start && method == EigenMethod::kPower) {
       problems.push_back({"warm_start", "warm_start needs method: lanczos: power iteration started on the previous "
                                         "pair stays on it even after another eigenvalue has overtaken it. Fix: remove "
                                         "warm_start, or use method: lanczos."});
     }
-    if (method == "lanczos" && top_k > iterations) {
+    if (method == EigenMethod::kLanczos && top_k > iterations) {
       problems.push_back({"top_k", "top_k " + std::to_string(top_k) + " exceeds iterations " + std::to_string(iterations) +
                                        ": Lanczos finds at most as many eigenvalues as it takes steps. Fix: raise "
                                        "iterations, e.g. iterations: " + std::to_string(std::max<int64_t>(40, 4 * top_k)) + "."});

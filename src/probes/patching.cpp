@@ -72,7 +72,7 @@ class Patching : public Probe {
   // The metric on one run's outputs: the mean logit difference between the clean and the corrupted
   // answer, or minus the task's loss against the clean targets (higher is cleaner for both).
   double metric(ProbeContext& c, const Contrast& pair, const torch::Tensor& outputs) const {
-    if (o_.metric == "loss") return -c.task.score(c.spec.train.loss, outputs, pair.clean).loss;
+    if (o_.metric == PatchingMetric::kLoss) return -c.task.score(c.spec.train.loss, outputs, pair.clean).loss;
     const torch::Tensor& good = pair.clean.targets;
     const torch::Tensor& bad = pair.corrupted.targets;
     if (outputs.dim() != 2 || good.dim() != 1 || good.scalar_type() != torch::kLong) {

@@ -10,11 +10,18 @@
 
 namespace phenom {
 
+// What patching measures: the clean-minus-corrupted answer logit, or the task's loss.
+enum class PatchingMetric { kLogitDiff, kLoss };
+template <>
+struct Words<PatchingMetric> {
+  static constexpr std::array<const char*, 2> names{"logit_diff", "loss"};
+};
+
 struct PatchingOptions : ProbeOptions {
   std::vector<std::string> hooks;
   std::string contrast;  // "": the task's first
   std::string set = "test";
-  std::string metric = "logit_diff";
+  PatchingMetric metric = PatchingMetric::kLogitDiff;
   bool per_position = true;
   bool per_head = true;
   int64_t max_examples = 512;
@@ -25,8 +32,7 @@ struct PatchingOptions : ProbeOptions {
                                   "b); empty: the task's first");
     v.field("set", set, "the task's evaluation set whose examples are the clean inputs");
     v.field("metric", metric, "logit_diff: clean-answer logit minus corrupted-answer logit (class tasks); loss: the "
-                              "task's loss against the clean targets",
-            OneOf({"logit_diff", "loss"}));
+                              "task's loss against the clean targets");
     v.field("per_position", per_position, "also patch each position of activations with a position axis");
     v.field("per_head", per_head, "also patch each head of attention hooks (hook_q/k/v/z, hook_pattern, "
                                   "hook_attn_scores), and each (position, head)");

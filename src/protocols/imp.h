@@ -9,9 +9,16 @@
 
 namespace phenom {
 
+// How each round's pruning threshold is set: per layer, or one over every prunable layer.
+enum class PruneStrategy { kLayerwise, kGlobal };
+template <>
+struct Words<PruneStrategy> {
+  static constexpr std::array<const char*, 2> names{"layerwise", "global"};
+};
+
 struct ImpOptions : OptionsBase {
   int64_t rounds = 15;
-  std::string strategy = "layerwise";
+  PruneStrategy strategy = PruneStrategy::kLayerwise;
   double prune_fraction = 0.2;         // of the remaining weights of each prunable layer per round
   double output_prune_fraction = 0.1;  // layerwise: the output layer's (the last prunable weight)
   std::string rewind = "init";         // init, or a step of the dense run (it must have a checkpoint there)
@@ -27,8 +34,7 @@ struct ImpOptions : OptionsBase {
     v.field("strategy", strategy,
             "layerwise: each prunable weight matrix loses prune_fraction of its remaining weights (the output layer "
             "output_prune_fraction), as Frankle & Carbin; global: one magnitude threshold over every prunable matrix "
-            "but the output layer, which is not pruned (as open_lth). Biases are never pruned",
-            OneOf({"layerwise", "global"}));
+            "but the output layer, which is not pruned (as open_lth). Biases are never pruned");
     v.field("prune_fraction", prune_fraction, "fraction of the remaining weights removed per round", HalfOpen(0, 1));
     v.field("output_prune_fraction", output_prune_fraction, "layerwise: the output layer's fraction per round",
             HalfOpen(0, 1));

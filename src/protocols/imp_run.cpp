@@ -93,7 +93,7 @@ int run_imp(const Spec& spec, const RunRequest& request) {
     order.push_back(p.key());
   }
   const std::vector<std::string> matrices = weight_matrices(weights, order);
-  PruneRule rule{prunable_parameters(o, weights, order), o.strategy == "global", o.prune_fraction,
+  PruneRule rule{prunable_parameters(o, weights, order), o.strategy == PruneStrategy::kGlobal, o.prune_fraction,
                  o.output_prune_fraction, matrices.empty() ? "" : matrices.back()};
   {
     double total = 0;

@@ -47,7 +47,7 @@ int write_imp_summary(const Spec& spec, const std::string& dir, const std::vecto
     double kept = 0, total = 0;
     for (const auto& [name, n] : sizes) {
       double f = o.prune_fraction;
-      if (name == output) f = o.strategy == "layerwise" ? o.output_prune_fraction : 0.0;
+      if (name == output) f = o.strategy == PruneStrategy::kLayerwise ? o.output_prune_fraction : 0.0;
       kept += static_cast<double>(n) * std::pow(1 - f, static_cast<double>(k));
       total += static_cast<double>(n);
     }

@@ -7,6 +7,7 @@
 #include "core/io.h"
 #include "core/text.h"
 #include "run/plot.h"
+#include "spec/component.h"
 #include "spec/spec.h"
 
 namespace fs = std::filesystem;
@@ -15,9 +16,8 @@ namespace phenom {
 
 int run_spec(const RunRequest& request) {
   const Spec spec = load_spec(request.spec_path, request.overrides);  // SpecError -> exit 2
-  if (spec.protocol.type == "imp") return run_imp(spec, request);
-  if (spec.protocol.type == "linear_mode_connectivity") return run_linear_mode_connectivity(spec, request);
-  return run_experiment(request);
+  if (spec.protocol.type.empty()) return run_experiment(request);
+  return find_entry(protocol_registry(), spec.protocol.type)->run(spec, request);  // the reader checked the type
 }
 
 std::string protocol_dir(const Spec& spec, const RunRequest& request) {

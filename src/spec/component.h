@@ -19,6 +19,7 @@ class Schedule;
 class Probe;
 class Detector;
 class SweepDetector;  // sweep/detector.h
+struct RunRequest;     // run/run.h: what `phenom run` was asked
 
 template <class OptionsT, class Built>
 struct Entry {
@@ -35,11 +36,12 @@ using OptimizerEntry = Entry<OptionsBase, Optimizer>;
 using ScheduleEntry = Entry<ScheduleOptions, Schedule>;
 using ProbeEntry = Entry<ProbeOptions, Probe>;
 using DetectorEntry = Entry<OptionsBase, Detector>;
-// A protocol has no built object: its options are all the spec layer needs (protocols/ runs it).
+// A protocol has no built object: it runs its rounds (protocols/), each an ordinary run.
 struct ProtocolEntry {
   std::string name;
   std::string help;
   std::unique_ptr<OptionsBase> (*make_options)();
+  int (*run)(const Spec&, const RunRequest&);  // the exit code
 };
 
 // A sweep detector reads a sweep's table, not a run: built from its options alone.

@@ -58,4 +58,11 @@ struct Words<Dtype> {
   static constexpr std::array<const char*, 2> names{"float32", "float64"};
 };
 
+// A hidden layer's nonlinearity (model.activation of mlp and transformer; quadratic: x^2).
+enum class Activation { kRelu, kGelu, kTanh, kQuadratic };
+template <>
+struct Words<Activation> {
+  static constexpr std::array<const char*, 4> names{"relu", "gelu", "tanh", "quadratic"};
+};
+
 }  // namespace phenom

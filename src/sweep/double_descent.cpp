@@ -35,11 +35,11 @@ class DoubleDescent : public SweepDetector {
 
   Json detect(const std::vector<SweepRow>& rows) const override {
     std::vector<Point> points = points_along(rows, o_.x, o_.y);
-    auto stat = [&](const Point& p) { return o_.statistic == "median" ? p.median() : p.mean(); };
+    auto stat = [&](const Point& p) { return o_.statistic == SeedStatistic::kMedian ? p.median() : p.mean(); };
     Json r;
     r["x"] = o_.x;
     r["y"] = o_.y;
-    r["statistic"] = o_.statistic;
+    r["statistic"] = word(o_.statistic);
     const std::vector<Point> reference = o_.reference.empty() ? std::vector<Point>{}
                                                                : points_along(rows, o_.x, o_.reference);
     Json out = Json::array();

@@ -5,10 +5,17 @@
 
 namespace phenom {
 
+// How the runs at one x (seeds) combine.
+enum class SeedStatistic { kMean, kMedian };
+template <>
+struct Words<SeedStatistic> {
+  static constexpr std::array<const char*, 2> names{"mean", "median"};
+};
+
 struct DoubleDescentOptions : OptionsBase {
   std::string x;
   std::string y = "final.test/loss";
-  std::string statistic = "mean";
+  SeedStatistic statistic = SeedStatistic::kMean;
   std::string threshold;
   double tolerance = 1.25;
   double min_ratio = 2.0;
@@ -17,7 +24,7 @@ struct DoubleDescentOptions : OptionsBase {
     v.field("x", x, "the swept capacity or sample-size key, e.g. model.width or task.n_train (required)");
     v.field("y", y, "the run summary value whose curve is checked (a test loss or error)");
     v.field("statistic", statistic, "how runs at one x (seeds) combine; median resists the heavy tail at the "
-                                    "interpolation threshold", OneOf({"mean", "median"}));
+                                    "interpolation threshold");
     v.field("threshold", threshold,
             "the interpolation threshold in units of x: a number or an expression over run-summary keys, e.g. "
             "data.n_train (random features), data.dim (linear, sample-wise) or "

@@ -40,7 +40,9 @@ class Trend : public SweepDetector {
     r["monotone_increasing"] = increasing;
     r["monotone_decreasing"] = decreasing;
     r["spearman"] = xs.size() >= 2 ? spearman(xs, ys) : 0.0;
-    bool detected = o_.expect == "increasing" ? increasing : o_.expect == "decreasing" ? decreasing : means.size() >= 2;
+    bool detected = o_.expect == TrendDirection::kIncreasing   ? increasing
+                    : o_.expect == TrendDirection::kDecreasing ? decreasing
+                                                               : means.size() >= 2;
     if (o_.scaling_tolerance > 0) {
       r["scaling"] = scaling(points);
       detected = detected && r["scaling"]["holds"].get<bool>();

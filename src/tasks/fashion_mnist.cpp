@@ -79,9 +79,9 @@ class FashionMnist : public FixedSplitTask {
       y_val = train.labels.index_select(0, val_rows);
     }
 
-    if (o.normalize != "none") {
+    if (o.normalize != PixelScaling::kNone) {
       x_train = x_train / 255.0, x_test = x_test / 255.0;
-      if (o.normalize == "standardize") {
+      if (o.normalize == PixelScaling::kStandardize) {
         auto mean = x_train.mean(), std = x_train.std();
         x_train = (x_train - mean) / std, x_test = (x_test - mean) / std;
         if (x_val.defined()) x_val = (x_val / 255.0 - mean) / std;
@@ -144,18 +144,18 @@ class FashionMnist : public FixedSplitTask {
   }
 
   void corrupt_inputs(torch::Tensor& train, torch::Tensor& test, torch::Generator& g) const {
-    const std::string& kind = options_.input_corruption;
+    const InputCorruption kind = options_.input_corruption;
     const int64_t d = train.size(1);
-    if (kind == "shuffled_pixels") {
+    if (kind == InputCorruption::kShuffledPixels) {
       auto permutation = torch::randperm(d, g, torch::kLong);
       train = train.index_select(1, permutation), test = test.index_select(1, permutation);
-    } else if (kind == "random_pixels") {
+    } else if (kind == InputCorruption::kRandomPixels) {
       for (torch::Tensor* x : {&train, &test}) {
         // One independent permutation per image: argsort of i.i.d. uniforms is a uniform permutation.
         auto order = torch::rand({x->size(0), d}, g, torch::kDouble).argsort(/*dim=*/1, /*descending=*/false);
         *x = x->gather(1, order);
       }
-    } else if (kind == "gaussian") {
+    } else if (kind == InputCorruption::kGaussian) {
       const double mean = train.mean().item<double>(), std = train.std().item<double>();
       train = torch::randn(train.sizes(), g, torch::kDouble) * std + mean;
       test = torch::randn(test.sizes(), g, torch::kDouble) * std + mean;

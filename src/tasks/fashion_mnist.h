@@ -7,17 +7,30 @@
 
 namespace phenom {
 
+// How pixels are scaled: standardize (unit, then the training subset's mean and deviation), unit (/255), none.
+enum class PixelScaling { kStandardize, kUnit, kNone };
+template <>
+struct Words<PixelScaling> {
+  static constexpr std::array<const char*, 3> names{"standardize", "unit", "none"};
+};
+// What replaces the images' structure (Zhang et al.'s randomisation tests).
+enum class InputCorruption { kNone, kShuffledPixels, kRandomPixels, kGaussian };
+template <>
+struct Words<InputCorruption> {
+  static constexpr std::array<const char*, 4> names{"none", "shuffled_pixels", "random_pixels", "gaussian"};
+};
+
 struct FashionMnistOptions : TaskOptions {
   std::string data_dir;  // "": $PHENOM_FASHION_MNIST, else /usr/share/datasets/fashion-mnist
   int64_t n_train = 1000;
   int64_t n_test = 10000;
   int64_t n_val = 0;
-  std::string normalize = "standardize";
+  PixelScaling normalize = PixelScaling::kStandardize;
   bool downsample = false;
   bool flatten = true;
   double label_noise = 0.0;
   double random_labels = 0.0;
-  std::string input_corruption = "none";
+  InputCorruption input_corruption = InputCorruption::kNone;
   void visit(Visitor& v) override {
     v.field("data_dir", data_dir, "folder with the four *-ubyte.gz files (empty: $PHENOM_FASHION_MNIST, else "
                                   "/usr/share/datasets/fashion-mnist from `apt-get install dataset-fashion-mnist`)");
@@ -28,8 +41,7 @@ struct FashionMnistOptions : TaskOptions {
                             "subset of the training images not in n_train, with true labels (0: none)",
             Between(0, 50000));
     v.field("normalize", normalize, "unit: pixels / 255; standardize: then minus the training subset's mean pixel, "
-                                    "divided by its standard deviation; none: raw 0..255",
-            OneOf({"standardize", "unit", "none"}));
+                                    "divided by its standard deviation; none: raw 0..255");
     v.field("downsample", downsample, "2x2 average pooling to 14 x 14 (196 inputs)");
     v.field("flatten", flatten, "images as vectors [N, H*W] (false: [N, H, W]; the models flatten them)");
     v.field("label_noise", label_noise, "fraction of training labels replaced by a random OTHER class", Between(0, 1));
@@ -38,15 +50,14 @@ struct FashionMnistOptions : TaskOptions {
             Between(0, 1));
     v.field("input_corruption", input_corruption,
             "train and test images: shuffled_pixels (one fixed permutation for all images), random_pixels (an "
-            "independent permutation per image), gaussian (noise with the data's mean and variance)",
-            OneOf({"none", "shuffled_pixels", "random_pixels", "gaussian"}));
+            "independent permutation per image), gaussian (noise with the data's mean and variance)");
   }
   void check(std::vector<std::pair<std::string, std::string>>& problems) const override {
     if (n_train + n_val > 60000) {
       problems.push_back({"n_val", "n_train + n_val = " + std::to_string(n_train + n_val) + " exceeds the 60,000 "
                                    "training images. Fix: lower n_val or n_train."});
     }
-    if (n_val > 0 && input_corruption != "none") {
+    if (n_val > 0 && input_corruption != InputCorruption::kNone) {
       problems.push_back({"n_val", "the validation images are clean, so they cannot be drawn with an input_corruption. "
                                    "Fix: set n_val: 0, or input_corruption: none."});
     }

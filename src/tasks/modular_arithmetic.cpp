@@ -30,7 +30,7 @@ int64_t power_mod(int64_t base, int64_t exponent, int64_t p) {
 }
 
 int64_t table_size(const ModularArithmeticOptions& o) {
-  return o.modulus * (o.operation == "div" ? o.modulus - 1 : o.modulus);
+  return o.modulus * (o.operation == ModularOperation::kDiv ? o.modulus - 1 : o.modulus);
 }
 
 class ModularArithmetic : public FixedSplitTask {
@@ -40,7 +40,7 @@ class ModularArithmetic : public FixedSplitTask {
     std::vector<int64_t> tokens, answers;
     for (int64_t a = 0; a < p; ++a) {
       for (int64_t b = 0; b < p; ++b) {
-        if (o.operation == "div" && b == 0) continue;
+        if (o.operation == ModularOperation::kDiv && b == 0) continue;
         tokens.insert(tokens.end(), {a, b, p});  // p is the '=' token
         answers.push_back(modular_answer(o.operation, a, b, p));
       }
@@ -75,7 +75,7 @@ class ModularArithmetic : public FixedSplitTask {
     const bool operand_a = name == "a";
     // Residues that the changed operand may take: 0..p-1 (b of div: 1..p-1); a shift by 1..count-1
     // within them never leaves it unchanged.
-    const int64_t low = !operand_a && options_.operation == "div" ? 1 : 0, count = p - low;
+    const int64_t low = !operand_a && options_.operation == ModularOperation::kDiv ? 1 : 0, count = p - low;
     if (count < 2) throw BadInput("contrast '" + name + "' needs at least two values of the operand");
     auto generator = at::make_generator<at::CPUGeneratorImpl>(seed);
     const torch::Tensor shift = torch::randint(1, count, {n}, generator, torch::kLong);
@@ -98,14 +98,16 @@ class ModularArithmetic : public FixedSplitTask {
 
 }  // namespace
 
-int64_t modular_answer(const std::string& op, int64_t a, int64_t b, int64_t p) {
-  if (op == "add") return (a + b) % p;
-  if (op == "sub") return ((a - b) % p + p) % p;
-  if (op == "mul") return a * b % p;
-  if (op == "div") return a * power_mod(b, p - 2, p) % p;  // Fermat: b^(p-2) = b^-1 for prime p
-  if (op == "x2_plus_y2") return (a * a + b * b) % p;
-  if (op == "x3_plus_xy") return (a * a % p * a + a * b) % p;
-  throw std::invalid_argument("unknown operation " + op);
+int64_t modular_answer(ModularOperation op, int64_t a, int64_t b, int64_t p) {
+  switch (op) {
+    case ModularOperation::kAdd: return (a + b) % p;
+    case ModularOperation::kSub: return ((a - b) % p + p) % p;
+    case ModularOperation::kMul: return a * b % p;
+    case ModularOperation::kDiv: return a * power_mod(b, p - 2, p) % p;  // Fermat: b^(p-2) = b^-1 for prime p
+    case ModularOperation::kX2PlusY2: return (a * a + b * b) % p;
+    case ModularOperation::kX3PlusXy: return (a * a % p * a + a * b) % p;
+  }
+  throw std::invalid_argument("unknown operation");
 }
 
 void ModularArithmeticOptions::check(std::vector<std::pair<std::string, std::string>>& problems) const {
@@ -114,7 +116,7 @@ void ModularArithmeticOptions::check(std::vector<std::pair<std::string, std::str
                                    "at most " + std::to_string(kMaxModulus) + " (the published runs use 97 or 113)."});
     return;
   }
-  if (operation == "div" && !is_prime(modulus)) {
+  if (operation == ModularOperation::kDiv && !is_prime(modulus)) {
     problems.push_back({"modulus", std::to_string(modulus) + " is not prime, so some b have no inverse mod p; "
                                    "div needs a prime modulus (e.g. 97 or 113)."});
   }
