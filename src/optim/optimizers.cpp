@@ -242,10 +242,10 @@ class Adam : public Optimizer {
 
 }  // namespace
 
-std::unique_ptr<Optimizer> build_sgd(const OptionsBase& o, BuildContext& context) {
+std::unique_ptr<Optimizer> build_sgd(const OptimizerOptions& o, BuildContext& context) {
   return std::make_unique<Sgd>(context.parameters, dynamic_cast<const SgdOptions&>(o));
 }
-std::unique_ptr<Optimizer> build_adam(const OptionsBase& o, BuildContext& context) {
+std::unique_ptr<Optimizer> build_adam(const OptimizerOptions& o, BuildContext& context) {
   return std::make_unique<Adam>(context.parameters, dynamic_cast<const AdamOptions&>(o));
 }
 

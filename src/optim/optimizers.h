@@ -19,6 +19,7 @@ struct SgdOptions : OptimizerOptions {
   void check(std::vector<std::pair<std::string, std::string>>& problems) const override {
     if (nesterov && momentum == 0) problems.push_back({"nesterov", "nesterov needs momentum > 0; set optimizer.momentum, e.g. 0.9."});
   }
+  StepRuleFacts facts() const override { return {true, momentum, false, 0.0}; }
 };
 
 struct AdamOptions : OptimizerOptions {
@@ -36,6 +37,7 @@ struct AdamOptions : OptimizerOptions {
                       : "L2 penalty added to the gradient (not decoupled; use adamw for that)",
             NonNegative());
   }
+  StepRuleFacts facts() const override { return {false, 0.0, true, betas[0]}; }
 };
 
 struct AdamWOptions : AdamOptions {
@@ -82,6 +84,11 @@ struct SamOptions : OptimizerOptions {
     if (sgd && (betas != std::vector<double>{0.9, 0.999} || eps != 1e-8))
       problems.push_back({betas != std::vector<double>{0.9, 0.999} ? "betas" : "eps",
                           "betas and eps apply to base adam or adamw; remove them or set base: adam."});
+  }
+  // SAM on base adam/adamw steps with Adam, whose preconditioner it has; its threshold, like SAM on
+  // sgd's, is not plain gradient descent's (no 2/lr for sam).
+  StepRuleFacts facts() const override {
+    return base == SamBase::kSgd ? StepRuleFacts{} : StepRuleFacts{false, 0.0, true, betas[0]};
   }
 };
 

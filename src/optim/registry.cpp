@@ -5,16 +5,21 @@
 
 namespace phenom {
 
-std::unique_ptr<Optimizer> build_sgd(const OptionsBase&, BuildContext&);
-std::unique_ptr<Optimizer> build_adam(const OptionsBase&, BuildContext&);
-std::unique_ptr<Optimizer> build_sam(const OptionsBase&, BuildContext&);
+std::unique_ptr<Optimizer> build_sgd(const OptimizerOptions&, BuildContext&);
+std::unique_ptr<Optimizer> build_adam(const OptimizerOptions&, BuildContext&);
+std::unique_ptr<Optimizer> build_sam(const OptimizerOptions&, BuildContext&);
 
 const std::vector<OptimizerEntry>& optimizer_registry() {
   static const std::vector<OptimizerEntry> registry = {
-      {"sgd", "stochastic gradient descent with momentum / Nesterov and L2 weight decay", make_options<OptionsBase, SgdOptions>, build_sgd},
-      {"adam", "Adam with L2 weight decay added to the gradient", make_options<OptionsBase, AdamOptions>, build_adam},
-      {"adamw", "Adam with decoupled weight decay (Loshchilov & Hutter)", make_options<OptionsBase, AdamWOptions>, build_adam},
-      {"sam", "sharpness-aware minimisation (Foret et al.): the base optimizer's step with the gradient at w + rho g/|g|; ASAM, m-sharpness", make_options<OptionsBase, SamOptions>, build_sam},
+      {"sgd", "stochastic gradient descent with momentum / Nesterov and L2 weight decay",
+       make_options<OptimizerOptions, SgdOptions>, build_sgd},
+      {"adam", "Adam with L2 weight decay added to the gradient", make_options<OptimizerOptions, AdamOptions>,
+       build_adam},
+      {"adamw", "Adam with decoupled weight decay (Loshchilov & Hutter)", make_options<OptimizerOptions, AdamWOptions>,
+       build_adam},
+      {"sam", "sharpness-aware minimisation (Foret et al.): the base optimizer's step with the gradient at w + rho "
+              "g/|g|; ASAM, m-sharpness",
+       make_options<OptimizerOptions, SamOptions>, build_sam},
   };
   return registry;
 }

@@ -9,8 +9,8 @@
 
 namespace phenom {
 
-std::unique_ptr<Optimizer> build_sgd(const OptionsBase&, BuildContext&);
-std::unique_ptr<Optimizer> build_adam(const OptionsBase&, BuildContext&);
+std::unique_ptr<Optimizer> build_sgd(const OptimizerOptions&, BuildContext&);
+std::unique_ptr<Optimizer> build_adam(const OptimizerOptions&, BuildContext&);
 
 std::vector<torch::Tensor> Optimizer::gradients() const {
   if (flat_) return {groups_[0].grad};
@@ -55,7 +55,7 @@ void Optimizer::restore() {
   saved_.clear();
 }
 
-std::unique_ptr<Optimizer> build_sam(const OptionsBase& options, BuildContext& context) {
+std::unique_ptr<Optimizer> build_sam(const OptimizerOptions& options, BuildContext& context) {
   const auto& o = dynamic_cast<const SamOptions&>(options);
   std::unique_ptr<Optimizer> optimizer;
   if (o.base == SamBase::kSgd) {

@@ -14,7 +14,6 @@
 #include "ops/loss.h"
 #include "probes/fourier_math.h"
 #include "probes/probe.h"
-#include "tasks/modular_arithmetic.h"
 #include "tasks/task.h"
 
 namespace phenom {
@@ -414,10 +413,9 @@ std::unique_ptr<Probe> build_fourier(const ProbeOptions& o, BuildContext& contex
     throw std::invalid_argument("the fourier probe needs a modular-arithmetic (token) task");
   }
   auto probe = std::make_unique<Fourier>(dynamic_cast<const FourierOptions&>(o));
-  if (const auto* task = dynamic_cast<const ModularArithmeticOptions*>(context.spec.task.options.get())) {
-    const ModularOperation op = task->operation;
-    probe->sign_ = op == ModularOperation::kAdd ? 1 : op == ModularOperation::kSub ? -1 : 0;
-    if (op == ModularOperation::kMul || op == ModularOperation::kDiv) {
+  if (const std::optional<ModularStructure> task = context.spec.task.options->modular_structure()) {
+    probe->sign_ = task->sign;
+    if (task->multiplicative) {
       probe->log_order_ = discrete_log_order(task->modulus);
       probe->notes_.push_back(probe->log_order_.empty()
                                   ? "mul on a composite modulus: residue Fourier is not the algorithm's basis and "
@@ -425,7 +423,7 @@ std::unique_ptr<Probe> build_fourier(const ProbeOptions& o, BuildContext& contex
                                   : "mul/div: frequencies are over the discrete logs of the nonzero residues (a*b "
                                     "is addition of logs mod p-1), not over residues");
     } else if (probe->sign_ == 0) {
-      probe->notes_.push_back(std::string(word(op)) +
+      probe->notes_.push_back(task->operation +
                               ": frequencies are over residues, which need not be the algorithm's basis");
     }
     if (probe->sign_ == 0) probe->notes_.push_back("restricted/excluded losses are defined for add and sub only: not measured");

@@ -11,7 +11,6 @@
 #include "core/seed.h"
 #include "models/model.h"
 #include "optim/optimizer.h"
-#include "optim/optimizers.h"
 #include "spec/component.h"
 #include "probes/activations.h"
 #include "probes/hessian_math.h"
@@ -183,14 +182,8 @@ class Hessian : public Probe {
 
 std::unique_ptr<Probe> build_hessian(const ProbeOptions& o, BuildContext& context) {
   const auto& options = dynamic_cast<const HessianOptions&>(o);
-  const auto* sgd = dynamic_cast<const SgdOptions*>(context.spec.optimizer.options.get());
-  const auto* adam = dynamic_cast<const AdamOptions*>(context.spec.optimizer.options.get());
-  // sam on base adam/adamw steps with Adam, whose preconditioner it has (its threshold, like SAM
-  // on sgd's, is not plain gradient descent's: no 2/lr for sam).
-  const auto* sam = dynamic_cast<const SamOptions*>(context.spec.optimizer.options.get());
-  const bool adam_steps = adam || (sam && sam->base != SamBase::kSgd);
-  const double beta1 = adam ? adam->betas[0] : sam ? sam->betas[0] : 0.0;
-  auto probe = std::make_unique<Hessian>(options, sgd ? sgd->momentum : 0.0, sgd != nullptr, adam_steps, beta1);
+  const StepRuleFacts facts = context.spec.optimizer.options->facts();
+  auto probe = std::make_unique<Hessian>(options, facts.momentum, facts.gradient_descent, facts.adam, facts.beta1);
   if (options.precision == HvpPrecision::kFloat64 && context.dtype != torch::kDouble) {
     BuildContext own(context.spec, context.device);  // its own generators: the run's stay untouched
     own.inputs = context.inputs;

@@ -32,7 +32,7 @@ struct Entry {
 
 using TaskEntry = Entry<TaskOptions, Task>;
 using ModelEntry = Entry<ModelOptions, Model>;
-using OptimizerEntry = Entry<OptionsBase, Optimizer>;
+using OptimizerEntry = Entry<OptimizerOptions, Optimizer>;
 using ScheduleEntry = Entry<ScheduleOptions, Schedule>;
 using ProbeEntry = Entry<ProbeOptions, Probe>;
 using DetectorEntry = Entry<OptionsBase, Detector>;

@@ -113,6 +113,15 @@ struct OptionsBase {
   virtual void check(std::vector<std::pair<std::string, std::string>>& /*problems*/) const {}
 };
 
+// The structure of a task over the residues mod p, for instruments that read it (the Fourier
+// probe's basis and its restricted and excluded losses).
+struct ModularStructure {
+  int64_t modulus = 0;
+  int sign = 0;                 // +1: a + b; -1: a - b; 0: another operation
+  bool multiplicative = false;  // a * b or a / b: additive in the discrete logs
+  std::string operation;        // its name, for notes
+};
+
 struct TaskOptions : OptionsBase {
   virtual InputSpec inputs() const = 0;
   // The values of train.loss the task's objective can take.
@@ -125,6 +134,8 @@ struct TaskOptions : OptionsBase {
   virtual bool streamed() const { return false; }
   // Lower bounds (0: not estimated).
   virtual DataSize data_size() const { return {}; }
+  // A table of (a op b) mod p offers its structure; other tasks none.
+  virtual std::optional<ModularStructure> modular_structure() const { return std::nullopt; }
 };
 
 struct ModelOptions : OptionsBase {
@@ -138,8 +149,19 @@ struct ModelOptions : OptionsBase {
 
 // A learning-rate schedule is a pure function of the step: lr(step) = optimizer.lr * factor(step).
 // Every optimizer has a base learning rate, which the schedule multiplies.
+// What instruments may ask of any optimizer, without knowing which it is: the stability
+// thresholds of the Hessian probe (2/lr for gradient descent, (2 + 2 momentum)/lr with heavy-ball
+// momentum; (2 + 2 beta1)/((1 - beta1) lr) for Adam's preconditioned Hessian).
+struct StepRuleFacts {
+  bool gradient_descent = false;  // plain (heavy-ball) gradient descent
+  double momentum = 0.0;          // its momentum
+  bool adam = false;              // the update is Adam's (with its preconditioner)
+  double beta1 = 0.0;             // Adam's first-moment decay
+};
+
 struct OptimizerOptions : OptionsBase {
   double lr = 0.1;
+  virtual StepRuleFacts facts() const { return {}; }
 };
 
 struct ScheduleOptions : OptionsBase {

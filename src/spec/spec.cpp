@@ -135,7 +135,7 @@ void read_spec(const YAML::Node& root, Spec& spec, LoadContext& context) {
   if (YAML::Node n = required("task")) spec.task = read_component<TaskOptions>(n, "task", task_registry(), "task", context);
   if (YAML::Node n = required("model")) spec.model = read_component<ModelOptions>(n, "model", model_registry(), "model", context);
   if (YAML::Node n = required("optimizer")) {
-    spec.optimizer = read_component<OptionsBase>(n, "optimizer", optimizer_registry(), "optimizer", context);
+    spec.optimizer = read_component<OptimizerOptions>(n, "optimizer", optimizer_registry(), "optimizer", context);
   }
   const YAML::Node schedule = root["schedule"] ? root["schedule"] : YAML::Load("{type: constant}");
   spec.schedule = read_component<ScheduleOptions>(schedule, "schedule", schedule_registry(), "schedule", context);

@@ -135,7 +135,7 @@ struct Spec {
   int64_t threads = 0;  // CPU budget when --threads is not given (0: all cores); not in the hash
   Component<TaskOptions> task;
   Component<ModelOptions> model;
-  Component<OptionsBase> optimizer;
+  Component<OptimizerOptions> optimizer;
   Component<ScheduleOptions> schedule;
   TrainOptions train;
   InitFromOptions init_from;
@@ -160,7 +160,7 @@ struct Spec {
 
   // The learning rate of the update at `step`: the optimizer's lr times the schedule's factor.
   double learning_rate(int64_t step) const {
-    return dynamic_cast<const OptimizerOptions&>(*optimizer.options).lr * schedule.options->factor(step, train.total_steps());
+    return optimizer.options->lr * schedule.options->factor(step, train.total_steps());
   }
 };
 

@@ -33,6 +33,11 @@ struct ModularArithmeticOptions : TaskOptions {
     const double p = static_cast<double>(modulus), table = p * (operation == ModularOperation::kDiv ? p - 1 : p);
     return {train_fraction * table, table};
   }
+  std::optional<ModularStructure> modular_structure() const override {
+    const int sign = operation == ModularOperation::kAdd ? 1 : operation == ModularOperation::kSub ? -1 : 0;
+    const bool multiplicative = operation == ModularOperation::kMul || operation == ModularOperation::kDiv;
+    return ModularStructure{modulus, sign, multiplicative, word(operation)};
+  }
 };
 
 // The answer of one equation (exposed for tests); div uses the modular inverse of b.
