@@ -11,7 +11,7 @@ namespace phenom {
 enum class MlpEmbedding { kAuto, kOneHot, kNone };
 template <>
 struct Words<MlpEmbedding> {
-  static constexpr std::array<const char*, 3> names{"auto", "one_hot", "none"};
+  static constexpr std::array names{"auto", "one_hot", "none"};
 };
 
 struct MlpOptions : ModelOptions {

@@ -12,13 +12,13 @@ namespace phenom {
 enum class ReadoutInit { kZero, kDefault };
 template <>
 struct Words<ReadoutInit> {
-  static constexpr std::array<const char*, 2> names{"zero", "default"};
+  static constexpr std::array names{"zero", "default"};
 };
 // The frozen random features: relu(W x), or random Fourier features.
 enum class RandomFeatureKind { kRelu, kFourier };
 template <>
 struct Words<RandomFeatureKind> {
-  static constexpr std::array<const char*, 2> names{"relu", "fourier"};
+  static constexpr std::array names{"relu", "fourier"};
 };
 
 struct ReadoutOptionsBase : ModelOptions {

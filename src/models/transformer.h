@@ -9,13 +9,13 @@ namespace phenom {
 enum class PositionEmbedding { kLearned, kNone };
 template <>
 struct Words<PositionEmbedding> {
-  static constexpr std::array<const char*, 2> names{"learned", "none"};
+  static constexpr std::array names{"learned", "none"};
 };
 // The initial weights: Nanda et al.'s N(0, 1/d_model), or GPT-2's N(0, 0.02) with scaled projections.
 enum class TransformerInit { kNanda, kGpt2 };
 template <>
 struct Words<TransformerInit> {
-  static constexpr std::array<const char*, 2> names{"nanda", "gpt2"};
+  static constexpr std::array names{"nanda", "gpt2"};
 };
 
 struct TransformerOptions : ModelOptions {

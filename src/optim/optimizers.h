@@ -48,7 +48,7 @@ struct AdamWOptions : AdamOptions {
 enum class SamBase { kSgd, kAdam, kAdamW };
 template <>
 struct Words<SamBase> {
-  static constexpr std::array<const char*, 3> names{"sgd", "adam", "adamw"};
+  static constexpr std::array names{"sgd", "adam", "adamw"};
 };
 
 // Sharpness-aware minimisation (Foret et al. 2021): each step takes its gradient at w + e,

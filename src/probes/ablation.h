@@ -14,7 +14,7 @@ namespace phenom {
 enum class AblationMode { kMean, kZero, kResample, kProject };
 template <>
 struct Words<AblationMode> {
-  static constexpr std::array<const char*, 4> names{"mean", "zero", "resample", "project"};
+  static constexpr std::array names{"mean", "zero", "resample", "project"};
 };
 
 struct AblationOptions : ProbeOptions {

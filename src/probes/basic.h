@@ -8,7 +8,7 @@ namespace phenom {
 enum class ScoredSplits { kBoth, kTrain, kTest };
 template <>
 struct Words<ScoredSplits> {
-  static constexpr std::array<const char*, 3> names{"both", "train", "test"};
+  static constexpr std::array names{"both", "train", "test"};
 };
 
 struct LossAccuracyOptions : ProbeOptions {

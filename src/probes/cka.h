@@ -16,7 +16,7 @@ namespace phenom {
 enum class CkaKernel { kLinear, kRbf };
 template <>
 struct Words<CkaKernel> {
-  static constexpr std::array<const char*, 2> names{"linear", "rbf"};
+  static constexpr std::array names{"linear", "rbf"};
 };
 
 struct CkaOptions : ProbeOptions {

@@ -12,13 +12,13 @@ namespace phenom {
 enum class EigenMethod { kLanczos, kPower };
 template <>
 struct Words<EigenMethod> {
-  static constexpr std::array<const char*, 2> names{"lanczos", "power"};
+  static constexpr std::array names{"lanczos", "power"};
 };
 // The dtype of the Hessian-vector products: the model's, or float64 on a copy.
 enum class HvpPrecision { kModel, kFloat64 };
 template <>
 struct Words<HvpPrecision> {
-  static constexpr std::array<const char*, 2> names{"model", "float64"};
+  static constexpr std::array names{"model", "float64"};
 };
 
 struct HessianOptions : ProbeOptions {

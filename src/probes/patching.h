@@ -14,7 +14,7 @@ namespace phenom {
 enum class PatchingMetric { kLogitDiff, kLoss };
 template <>
 struct Words<PatchingMetric> {
-  static constexpr std::array<const char*, 2> names{"logit_diff", "loss"};
+  static constexpr std::array names{"logit_diff", "loss"};
 };
 
 struct PatchingOptions : ProbeOptions {

@@ -13,7 +13,7 @@ namespace phenom {
 enum class PruneStrategy { kLayerwise, kGlobal };
 template <>
 struct Words<PruneStrategy> {
-  static constexpr std::array<const char*, 2> names{"layerwise", "global"};
+  static constexpr std::array names{"layerwise", "global"};
 };
 
 struct ImpOptions : OptionsBase {

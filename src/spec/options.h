@@ -147,8 +147,6 @@ struct ModelOptions : OptionsBase {
   virtual ModelSize size(const InputSpec& /*inputs*/) const { return {}; }
 };
 
-// A learning-rate schedule is a pure function of the step: lr(step) = optimizer.lr * factor(step).
-// Every optimizer has a base learning rate, which the schedule multiplies.
 // What instruments may ask of any optimizer, without knowing which it is: the stability
 // thresholds of the Hessian probe (2/lr for gradient descent, (2 + 2 momentum)/lr with heavy-ball
 // momentum; (2 + 2 beta1)/((1 - beta1) lr) for Adam's preconditioned Hessian).
@@ -159,6 +157,8 @@ struct StepRuleFacts {
   double beta1 = 0.0;             // Adam's first-moment decay
 };
 
+// A learning-rate schedule is a pure function of the step: lr(step) = optimizer.lr * factor(step).
+// Every optimizer has a base learning rate, which the schedule multiplies.
 struct OptimizerOptions : OptionsBase {
   double lr = 0.1;
   virtual StepRuleFacts facts() const { return {}; }

@@ -11,7 +11,7 @@
 
 namespace phenom {
 
-// Specialised once per enum: `static constexpr std::array<const char*, N> names{...}`.
+// Specialised once per enum: `static constexpr std::array names{"a", "b", ...}` (its size deduced).
 template <typename E>
 struct Words;
 
@@ -41,28 +41,28 @@ bool parse_word(const std::string& text, E& value) {
 enum class Loss { kCrossEntropy, kMse, kHalfSse };
 template <>
 struct Words<Loss> {
-  static constexpr std::array<const char*, 3> names{"cross_entropy", "mse", "half_sse"};
+  static constexpr std::array names{"cross_entropy", "mse", "half_sse"};
 };
 
 // How the run's weights are found (train.fit).
 enum class Fit { kGradient, kMinNorm };
 template <>
 struct Words<Fit> {
-  static constexpr std::array<const char*, 2> names{"gradient", "min_norm"};
+  static constexpr std::array names{"gradient", "min_norm"};
 };
 
 // The parameters' and features' floating-point type (dtype).
 enum class Dtype { kFloat32, kFloat64 };
 template <>
 struct Words<Dtype> {
-  static constexpr std::array<const char*, 2> names{"float32", "float64"};
+  static constexpr std::array names{"float32", "float64"};
 };
 
 // A hidden layer's nonlinearity (model.activation of mlp and transformer; quadratic: x^2).
 enum class Activation { kRelu, kGelu, kTanh, kQuadratic };
 template <>
 struct Words<Activation> {
-  static constexpr std::array<const char*, 4> names{"relu", "gelu", "tanh", "quadratic"};
+  static constexpr std::array names{"relu", "gelu", "tanh", "quadratic"};
 };
 
 }  // namespace phenom

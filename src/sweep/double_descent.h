@@ -9,7 +9,7 @@ namespace phenom {
 enum class SeedStatistic { kMean, kMedian };
 template <>
 struct Words<SeedStatistic> {
-  static constexpr std::array<const char*, 2> names{"mean", "median"};
+  static constexpr std::array names{"mean", "median"};
 };
 
 struct DoubleDescentOptions : OptionsBase {

@@ -9,7 +9,7 @@ namespace phenom {
 enum class TrendDirection { kIncreasing, kDecreasing, kAny };
 template <>
 struct Words<TrendDirection> {
-  static constexpr std::array<const char*, 3> names{"increasing", "decreasing", "any"};
+  static constexpr std::array names{"increasing", "decreasing", "any"};
 };
 
 struct TrendOptions : OptionsBase {

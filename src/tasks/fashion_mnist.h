@@ -11,13 +11,13 @@ namespace phenom {
 enum class PixelScaling { kStandardize, kUnit, kNone };
 template <>
 struct Words<PixelScaling> {
-  static constexpr std::array<const char*, 3> names{"standardize", "unit", "none"};
+  static constexpr std::array names{"standardize", "unit", "none"};
 };
 // What replaces the images' structure (Zhang et al.'s randomisation tests).
 enum class InputCorruption { kNone, kShuffledPixels, kRandomPixels, kGaussian };
 template <>
 struct Words<InputCorruption> {
-  static constexpr std::array<const char*, 4> names{"none", "shuffled_pixels", "random_pixels", "gaussian"};
+  static constexpr std::array names{"none", "shuffled_pixels", "random_pixels", "gaussian"};
 };
 
 struct FashionMnistOptions : TaskOptions {

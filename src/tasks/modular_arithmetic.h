@@ -14,7 +14,7 @@ inline constexpr int64_t kMaxModulus = 2147483647;
 enum class ModularOperation { kAdd, kSub, kMul, kDiv, kX2PlusY2, kX3PlusXy };
 template <>
 struct Words<ModularOperation> {
-  static constexpr std::array<const char*, 6> names{"add", "sub", "mul", "div", "x2_plus_y2", "x3_plus_xy"};
+  static constexpr std::array names{"add", "sub", "mul", "div", "x2_plus_y2", "x3_plus_xy"};
 };
 
 struct ModularArithmeticOptions : TaskOptions {
